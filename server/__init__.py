@@ -1,0 +1,1 @@
+"""Field-inspection system for the security-guard service market clean-up."""

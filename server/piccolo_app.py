@@ -1,0 +1,41 @@
+"""The one Piccolo app: every capability's tables, migrations in migrations/core/."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from server.audit.tables import AuditEntry
+from server.auth.tables import LoginAttempt, Session, User
+from server.campaign.tables import Body, Campaign, Phase, ReportingDeadline, Township
+from server.evidence.tables import AccessLog, Photo
+from server.inspections.tables import ChecklistAnswer, Finding, GuardCheck, Inspection
+from server.ledger.tables import WeeklyReport
+from server.rectification.tables import (
+    ClueReferral,
+    GuardAction,
+    RectificationOrder,
+    RectificationOutcome,
+    SpotCheckDraw,
+    SpotCheckTarget,
+)
+from server.registry.tables import Guard, GuardCard, Site, TrainingRecord, Unit
+
+TABLES = [
+    Township, Body, Campaign, Phase, ReportingDeadline,
+    User, Session, LoginAttempt,
+    Unit, Site, Guard, TrainingRecord, GuardCard,
+    Inspection, ChecklistAnswer, GuardCheck, Finding,
+    Photo, AccessLog,
+    RectificationOrder, RectificationOutcome, GuardAction, ClueReferral,
+    SpotCheckDraw, SpotCheckTarget,
+    WeeklyReport,
+    AuditEntry,
+]
+
+APP_CONFIG = AppConfig(
+    app_name="core",
+    migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations" / "core"),
+    table_classes=TABLES,
+    migration_dependencies=[],
+    commands=[],
+)
