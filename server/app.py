@@ -1,0 +1,120 @@
+"""create_app(): plugins, templates, routers, lifespan — wiring only."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from server import db
+from server.auth import routes as auth_routes
+from server.auth.guards import SessionMiddleware, access_guard
+from server.cli import CLIPlugin
+from server.evidence import routes as evidence_routes
+from server.home import routes as home_routes
+from server.inspections import routes as inspection_routes
+from server.registry import routes as registry_routes
+from server.review import routes as review_routes
+from server.settings import Settings, get_settings
+from server.storage import make_store
+from server.templating import make_template_engine
+from server.web import is_htmx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@get("/healthz", opt={"public": True}, include_in_schema=False)
+async def healthz(request: Request) -> Response:
+    state = {"database": "ok", "storage": "ok"}
+    try:
+        await db.ping()
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        state["database"] = f"error: {type(exc).__name__}"
+    try:
+        await request.app.state.store.ping()
+    except Exception as exc:  # noqa: BLE001
+        state["storage"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in state.values())
+    return Response({"status": "ok" if ok else "error", **state}, status_code=200 if ok else 503)
+
+
+def _error_page(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException):
+        login = f"/login?next={request.url.path}"
+        if is_htmx(request):
+            return Response(content="", status_code=401, headers={"HX-Redirect": login})
+        if request.method == "GET":
+            return Response(content="", status_code=303, headers={"Location": login})
+    message = {
+        401: "请先登录",
+        403: "您无权执行此操作",
+        404: "页面或记录不存在",
+    }.get(status, "请求无法处理")
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    if "CSRF" in detail:
+        message, detail = "页面已过期，请刷新页面后重试", ""
+    if status >= 500:
+        detail = ""
+    template = "_error_fragment.html" if is_htmx(request) else "error.html"
+    html = request.app.template_engine.get_template(template).render(
+        request=request, message=message, detail=detail, status=status)
+    return Response(content=html, status_code=status, media_type="text/html")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    store = make_store(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.start(settings)
+        await store.ensure_ready()
+        try:
+            yield
+        finally:
+            await db.stop()
+
+    app = Litestar(
+        route_handlers=[
+            healthz,
+            *auth_routes.route_handlers,
+            *home_routes.route_handlers,
+            *registry_routes.route_handlers,
+            *inspection_routes.route_handlers,
+            *evidence_routes.route_handlers,
+            *review_routes.route_handlers,
+            create_static_files_router(path="/static", directories=[ROOT / "static"],
+                                       opt={"public": True}, name="static", include_in_schema=False),
+        ],
+        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine,
+                                       engine_callback=make_template_engine),
+        plugins=[HTMXPlugin(), CLIPlugin()],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.cookie_secure,
+                               cookie_samesite="lax", exclude=["/healthz"]),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        middleware=[SessionMiddleware()],
+        guards=[access_guard],
+        exception_handlers={HTTPException: _error_page},
+        lifespan=[lifespan],
+        request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,
+        debug=settings.debug,
+        openapi_config=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    return app

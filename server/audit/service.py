@@ -1,0 +1,95 @@
+"""Append to and verify the hash-chained audit log.
+
+Each entry's hash covers its own content and the previous entry's hash, so altering,
+inserting or deleting any entry breaks the chain from that point on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from server.audit.tables import AuditEntry
+from server.db import atomic, engine, is_postgres
+
+GENESIS = "0" * 64
+_LOCK_KEY = 7_734_001  # pg_advisory_xact_lock key that serialises appends across processes
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def entry_hash(prev_hash: str, at: str, actor_name: str, action: str, table_name: str,
+               record_id: str, before: Any, after: Any) -> str:
+    payload = _canonical([prev_hash, at, actor_name, action, table_name, record_id, before, after])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _ts(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def snapshot(row: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A JSON-safe dict of a Piccolo row (or dict) for before/after."""
+    data = row if isinstance(row, dict) else row.to_dict()
+    out = {}
+    for k, v in data.items():
+        if fields and k not in fields:
+            continue
+        if k in {"password_hash", "token_hash"}:
+            continue
+        out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+    return out
+
+
+async def record(action: str, table_name: str, record_id: Any, *, actor: Any = None,
+                 before: Any = None, after: Any = None) -> None:
+    """Append one entry. Runs inside the caller's transaction, so the change and its entry
+    commit (or roll back) together."""
+    async with atomic():
+        if is_postgres():
+            await engine().run_ddl(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+        last = await AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id, ascending=False).first()
+        prev = last["hash"] if last else GENESIS
+        at = dt.datetime.now(dt.timezone.utc)
+        actor_id = getattr(actor, "id", None)
+        actor_name = getattr(actor, "username", "") or ("system" if actor is None else str(actor))
+        before_j = json.loads(_canonical(before)) if before is not None else None
+        after_j = json.loads(_canonical(after)) if after is not None else None
+        h = entry_hash(prev, _ts(at), actor_name, action, table_name, str(record_id), before_j, after_j)
+        await AuditEntry.insert(AuditEntry(
+            at=at, actor=actor_id, actor_name=actor_name, action=action, table_name=table_name,
+            record_id=str(record_id), before=_canonical(before_j) if before_j is not None else None,
+            after=_canonical(after_j) if after_j is not None else None, prev_hash=prev, hash=h,
+        ))
+
+
+@dataclass
+class ChainProblem:
+    entry_id: int
+    reason: str
+
+
+async def verify_chain() -> tuple[int, ChainProblem | None]:
+    """Walk the chain in id order; return (entries checked, first problem or None)."""
+    prev = GENESIS
+    count = 0
+    rows = await AuditEntry.select().order_by(AuditEntry.id)
+    for row in rows:
+        count += 1
+        before = json.loads(row["before"]) if isinstance(row["before"], str) else row["before"]
+        after = json.loads(row["after"]) if isinstance(row["after"], str) else row["after"]
+        if row["prev_hash"] != prev:
+            return count, ChainProblem(row["id"], "上一条哈希不匹配(记录被删除或插入)")
+        expect = entry_hash(prev, _ts(row["at"]), row["actor_name"], row["action"],
+                            row["table_name"], row["record_id"], before, after)
+        if expect != row["hash"]:
+            return count, ChainProblem(row["id"], "内容与哈希不符(记录被篡改)")
+        prev = row["hash"]
+    return count, None

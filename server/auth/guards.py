@@ -1,0 +1,44 @@
+"""The single access check: session → user (middleware), then role (guard).
+
+Every route requires a logged-in user unless its handler or router says opt={"public": True};
+a route may narrow the roles with opt={"roles": (...)}. A liaison's sector or township scope
+is applied through CurrentUser.scope in the services (server/auth/scope.py).
+"""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from server.auth.service import SESSION_COOKIE, load_session
+
+
+class SessionMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+    exclude_path_pattern = ("^/static/", "^/healthz$")
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        connection: ASGIConnection = ASGIConnection(scope)
+        scope["user"] = await load_session(connection.cookies.get(SESSION_COOKIE))
+        scope["auth"] = None
+        await next_app(scope, receive, send)
+
+
+def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    if handler.opt.get("public"):
+        return
+    user = connection.scope.get("user")
+    if user is None:
+        raise NotAuthorizedException("请先登录")
+    roles = handler.opt.get("roles")
+    if roles and user.role not in roles:
+        raise PermissionDeniedException("您的角色无权访问此页面")
+
+
+def roles(*names: str) -> dict:
+    """opt for a router/controller/handler: the roles allowed there."""
+    return {"roles": tuple(str(n.value if hasattr(n, "value") else n) for n in names)}

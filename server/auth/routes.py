@@ -1,0 +1,65 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar import Request, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
+
+from server.auth import service
+from server.settings import get_settings
+from server.web import client_ip, render
+
+
+@dataclass
+class LoginForm:
+    username: str = ""
+    password: str = ""
+    next: str = "/"
+
+
+def _safe_next(url: str) -> str:
+    return url if url.startswith("/") and not url.startswith("//") else "/"
+
+
+@get("/login", opt={"public": True}, name="login")
+async def login_page(request: Request, next: str = "/") -> object:
+    if request.scope.get("user"):
+        return Redirect(path=_safe_next(next))
+    return render("auth/login.html", next=_safe_next(next), error=None, username="")
+
+
+@post("/login", opt={"public": True})
+async def login(request: Request,
+                data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> object:
+    settings = get_settings()
+    try:
+        user = await service.authenticate(settings, data.username, data.password, client_ip(request))
+    except service.AuthError as exc:
+        return render("auth/login.html", status_code=401, next=_safe_next(data.next),
+                      error=str(exc), username=data.username[:64])
+    token = await service.open_session(settings, user, client_ip(request),
+                                       request.headers.get("user-agent", ""))
+    response = Redirect(path=_safe_next(data.next), status_code=303)
+    response.set_cookie(Cookie(key=service.SESSION_COOKIE, value=token, httponly=True,
+                               secure=settings.cookie_secure, samesite="lax", path="/",
+                               max_age=settings.session_hours * 3600))
+    return response
+
+
+@post("/logout", name="logout")
+async def logout(request: Request) -> Redirect:
+    user = request.scope.get("user")
+    if user is not None:
+        await service.revoke_session(user.session_id)
+    response = Redirect(path="/login", status_code=303)
+    response.delete_cookie(service.SESSION_COOKIE, path="/")
+    return response
+
+
+route_handlers = [login_page, login, logout]

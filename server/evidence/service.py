@@ -1,0 +1,90 @@
+"""Photo evidence: ingest (check, hash, thumbnail, store, record) and access (check, log, read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from anyio import to_thread
+from litestar.exceptions import NotFoundException
+
+from server.audit import service as audit
+from server.audit.service import snapshot
+from server.auth.scope import CurrentUser
+from server.db import atomic
+from server.evidence import images
+from server.evidence.tables import AccessLog, Photo
+from server.inspections import service as inspections
+from server.inspections.tables import Inspection
+from server.settings import Settings
+from server.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+async def ingest(store: ObjectStore, settings: Settings, user: CurrentUser, insp: Inspection, *,
+                 uuid: str, data: bytes, guard_check: int | None = None, finding: int | None = None,
+                 captured_at: dt.datetime | None = None, lat: float | None = None,
+                 lng: float | None = None) -> Photo:
+    """Store a photo once. A retry with the same UUID returns the photo already stored; the
+    objects are written before the row, and removed again if the row cannot be written, so
+    no half record is ever left behind."""
+    existing = await Photo.objects().where(Photo.uuid == uuid).first()
+    if existing is not None:
+        if existing.inspection != insp.id:
+            raise inspections.Conflict("照片编号冲突，请重新拍照")
+        return existing
+    inspections.ensure_editable(user, insp)
+    if guard_check is not None:
+        await inspections.get_guard_check(insp, guard_check)
+    if finding is not None:
+        await inspections.get_finding(insp, finding)
+    checked = await to_thread.run_sync(
+        images.check_image, data, settings.max_upload_mb * 1024 * 1024, settings.max_image_pixels)
+    thumb = await to_thread.run_sync(images.thumbnail, data)
+    now = dt.datetime.now(dt.timezone.utc)
+    key = f"photos/{now:%Y/%m}/{uuid}.{checked.extension}"
+    thumb_key = f"thumbs/{now:%Y/%m}/{uuid}.jpg"
+    await store.put(key, data, checked.content_type)
+    await store.put(thumb_key, thumb, "image/jpeg")
+    photo = Photo(
+        uuid=uuid, object_key=key, thumb_key=thumb_key, sha256=checked.sha256, bytes=checked.size,
+        width=checked.width, height=checked.height, content_type=checked.content_type,
+        captured_at=captured_at, uploader=user.id, inspection=insp.id, guard_check=guard_check,
+        finding=finding, lat=lat, lng=lng,
+    )
+    try:
+        async with atomic():
+            again = await Photo.objects().where(Photo.uuid == uuid).first()
+            if again is not None:  # a concurrent retry won; keep its objects
+                return again
+            await photo.save()
+            await audit.record("upload", "photo", photo.id, actor=user, after=snapshot(photo))
+    except Exception:
+        await _discard(store, key, thumb_key)
+        raise
+    return photo
+
+
+async def _discard(store: ObjectStore, *keys: str) -> None:
+    for key in keys:
+        try:
+            await store.delete(key)
+        except Exception:  # noqa: BLE001 - best effort; `storage check` lists leftovers
+            log.exception("could not remove object %s after a failed ingest", key)
+
+
+async def open_photo(store: ObjectStore, user: CurrentUser, uuid: str, *, thumb: bool,
+                     ip: str) -> tuple[bytes, str]:
+    """Read a photo the user may see, logging the view."""
+    photo = await Photo.objects().where(Photo.uuid == uuid).first()
+    if photo is None:
+        raise NotFoundException("照片不存在")
+    insp = await Inspection.objects().where(Inspection.id == photo.inspection).first()
+    await inspections.get_for(user, insp.uuid)  # raises NotFound when out of reach
+    await AccessLog.insert(AccessLog(
+        user=user.id, username=user.username, action="thumb_view" if thumb else "photo_view",
+        object_table="photo", object_id=str(photo.id), ip=ip[:64]))
+    if thumb and photo.thumb_key:
+        return await store.get(photo.thumb_key), "image/jpeg"
+    return await store.get(photo.object_key), photo.content_type

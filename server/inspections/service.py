@@ -1,0 +1,361 @@
+"""The officer's inspection: start, checklist, guards on duty, findings, submit.
+
+Rules live in rules.py; this module loads, checks access and writes (each write in one
+transaction with its audit entry)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+
+from server.audit import service as audit
+from server.audit.service import snapshot
+from server.auth.scope import CurrentUser
+from server.campaign.service import active_campaign, phase_on
+from server.db import atomic
+from server.evidence.tables import Photo
+from server.forms import FormError, new_uuid
+from server.inspections import rules
+from server.inspections.checklist import BY_NUMBER as AREAS
+from server.inspections.tables import ChecklistAnswer, Finding, GuardCheck, Inspection
+from server.registry import service as registry
+from server.vocab import (
+    CountUnit,
+    FindingSource,
+    FindingStatus,
+    InspectionKind,
+    InspectionStatus,
+    Role,
+)
+
+EDITABLE = (InspectionStatus.draft, InspectionStatus.returned)
+
+
+class Conflict(Exception):
+    """The request cannot apply to the record in its current state (shown to the user)."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# ---------------------------------------------------------------- access
+
+async def get_for(user: CurrentUser, uuid: str) -> Inspection:
+    """Load an inspection the user may see: their own; any for the office and leaders;
+    a liaison's own body's. Anything else is 'not found' (no existence leak)."""
+    insp = await Inspection.objects().where(Inspection.uuid == uuid).first()
+    if insp is None:
+        raise NotFoundException("检查记录不存在")
+    if insp.officer == user.id or user.role in (Role.office, Role.leader):
+        return insp
+    if user.role == Role.liaison and insp.body == user.body_id:
+        return insp
+    if user.role == Role.officer and user.scope.is_district:
+        # Officers of the police see each other's submitted work (not drafts).
+        if insp.status != InspectionStatus.draft:
+            return insp
+    raise NotFoundException("检查记录不存在")
+
+
+def ensure_editable(user: CurrentUser, insp: Inspection) -> None:
+    if insp.officer != user.id:
+        raise PermissionDeniedException("只有检查人本人可以修改")
+    if insp.status not in EDITABLE:
+        raise Conflict("该检查已提交，不能再修改")
+
+
+# ---------------------------------------------------------------- start
+
+async def start(user: CurrentUser, site_id: int, uuid: str, kind: str = InspectionKind.routine,
+                lat: float | None = None, lng: float | None = None) -> Inspection:
+    existing = await Inspection.objects().where(Inspection.uuid == uuid).first()
+    if existing is not None:
+        if existing.officer != user.id:
+            raise Conflict("编号冲突，请刷新页面后重试")
+        return existing
+    if user.role not in (Role.officer, Role.liaison):
+        raise PermissionDeniedException("只有民警和联络员可以开展检查")
+    if user.body_id is None:
+        raise Conflict("您的账号没有所属填报单位，请联系办公室")
+    site = await registry.get_site(user.scope, site_id)
+    if site is None:
+        raise NotFoundException("服务目标不存在或不在您的辖区范围内")
+    campaign = await active_campaign()
+    if campaign is None:
+        raise Conflict("当前没有进行中的专项行动")
+    if user.role == Role.liaison:
+        kind = InspectionKind.self_inspection
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    phase = await phase_on(campaign.id, today)
+    insp = Inspection(
+        uuid=uuid, campaign=campaign.id, phase=phase.id if phase else None, kind=kind,
+        officer=user.id, body=user.body_id, site=site["id"], unit=site["unit.id"], lat=lat, lng=lng,
+    )
+    async with atomic():
+        # A concurrent double tap may have won the race inside the transaction.
+        again = await Inspection.objects().where(Inspection.uuid == uuid).first()
+        if again is not None:
+            return again
+        await insp.save()
+        await audit.record("create", "inspection", insp.id, actor=user, after=snapshot(insp))
+    return insp
+
+
+# ---------------------------------------------------------------- reading
+
+@dataclass
+class Detail:
+    insp: Inspection
+    site: dict
+    answers: dict[int, dict]
+    guards: list[dict]
+    findings: list[dict]
+    photos: list[dict]
+    roster: list[dict]
+
+    def photos_for(self, *, guard_check: int | None = None, finding: int | None = None) -> list[dict]:
+        if guard_check is not None:
+            return [p for p in self.photos if p["guard_check"] == guard_check]
+        if finding is not None:
+            return [p for p in self.photos if p["finding"] == finding]
+        return [p for p in self.photos if p["guard_check"] is None and p["finding"] is None]
+
+    @property
+    def editable(self) -> bool:
+        return self.insp.status in EDITABLE
+
+
+async def detail(insp: Inspection, with_roster: bool = False) -> Detail:
+    from server.registry.tables import Site
+
+    site = await Site.select(*registry.SITE_COLUMNS).where(Site.id == insp.site).first()
+    answers = {a["area"]: a for a in await ChecklistAnswer.select().where(ChecklistAnswer.inspection == insp.id)}
+    guards = await GuardCheck.select(
+        GuardCheck.all_columns(), GuardCheck.guard.name, GuardCheck.guard.certificate_no,
+        GuardCheck.guard.employer.name, GuardCheck.guard.portrait_key,
+    ).where(GuardCheck.inspection == insp.id).order_by(GuardCheck.id)
+    findings = await Finding.select().where(Finding.inspection == insp.id).order_by(Finding.area, Finding.id)
+    photos = await Photo.select(
+        Photo.id, Photo.uuid, Photo.guard_check, Photo.finding, Photo.sha256, Photo.bytes,
+        Photo.width, Photo.height, Photo.captured_at, Photo.uploaded_at, Photo.review_status,
+    ).where(Photo.inspection == insp.id).order_by(Photo.id)
+    roster = await registry.roster(site) if with_roster else []
+    return Detail(insp, site, answers, guards, findings, photos, roster)
+
+
+# ---------------------------------------------------------------- checklist
+
+async def save_answer(user: CurrentUser, insp: Inspection, area: int, answer: str, note: str) -> None:
+    ensure_editable(user, insp)
+    if area not in AREAS:
+        raise NotFoundException("检查项不存在")
+    key = f"{insp.id}:{area}"
+    async with atomic():
+        row = await ChecklistAnswer.objects().where(ChecklistAnswer.key == key).first()
+        before = snapshot(row) if row else None
+        if row is None:
+            row = ChecklistAnswer(inspection=insp.id, area=area, answer=answer, note=note, key=key)
+        else:
+            row.answer, row.note = answer, note
+        await row.save()
+        await audit.record("answer", "checklist_answer", row.id, actor=user, before=before,
+                           after=snapshot(row))
+        await sync_derived_findings(insp)
+
+
+# ---------------------------------------------------------------- guards on duty
+
+async def add_guard(user: CurrentUser, insp: Inspection, uuid: str, guard_id: int | None,
+                    certificate_no: str, typed_name: str) -> GuardCheck:
+    ensure_editable(user, insp)
+    existing = await GuardCheck.objects().where(GuardCheck.uuid == uuid).first()
+    if existing is not None:
+        if existing.inspection != insp.id:
+            raise Conflict("编号冲突，请刷新页面后重试")
+        return existing
+    site = await registry.get_site(user.scope, insp.site) or {}
+    guard = None
+    if guard_id:
+        guard = await registry.guard_by_id(guard_id)
+        if guard is None:
+            raise FormError({"guard_id": "所选保安员不存在"})
+    elif certificate_no:
+        guard = await registry.guard_by_certificate(certificate_no)
+    elif not typed_name:
+        raise FormError({"certificate_no": "请从名册中选择，或填写保安员证号或姓名"})
+    if guard is not None:
+        already = await GuardCheck.exists().where(
+            (GuardCheck.inspection == insp.id) & (GuardCheck.guard == guard["id"]))
+        if already:
+            raise FormError({"certificate_no": f"{guard['name']} 已在本次检查的名单中"})
+    verdict = rules.card_verdict(
+        guard is not None, guard["certificate_status"] if guard else None,
+        guard["employer.id"] if guard else None, registry.site_employer_ids(site) if site else set())
+    if guard is None and not certificate_no:
+        verdict = rules.CardVerdict.no_certificate  # a person with no card at all
+    check = GuardCheck(
+        uuid=uuid, inspection=insp.id, guard=guard["id"] if guard else None,
+        typed_certificate_no=certificate_no, typed_name=typed_name, verdict=verdict,
+    )
+    async with atomic():
+        await check.save()
+        await audit.record("add_guard", "guard_check", check.id, actor=user, after=snapshot(check))
+        await sync_derived_findings(insp)
+    return check
+
+
+async def get_guard_check(insp: Inspection, check_id: int) -> GuardCheck:
+    check = await GuardCheck.objects().where(
+        (GuardCheck.id == check_id) & (GuardCheck.inspection == insp.id)).first()
+    if check is None:
+        raise NotFoundException("保安员核查记录不存在")
+    return check
+
+
+async def update_guard(user: CurrentUser, insp: Inspection, check_id: int, values: dict[str, Any]) -> None:
+    ensure_editable(user, insp)
+    check = await get_guard_check(insp, check_id)
+    before = snapshot(check)
+    for name in ("certificate_shown", "uniform_ok", "insignia_ok", "tejin_marking", "note"):
+        if name in values:
+            setattr(check, name, values[name])
+    async with atomic():
+        await check.save()
+        await audit.record("update", "guard_check", check.id, actor=user, before=before, after=snapshot(check))
+        await sync_derived_findings(insp)
+
+
+async def remove_guard(user: CurrentUser, insp: Inspection, check_id: int) -> None:
+    ensure_editable(user, insp)
+    check = await get_guard_check(insp, check_id)
+    async with atomic():
+        await Photo.update({Photo.guard_check: None}).where(Photo.guard_check == check.id)
+        await GuardCheck.delete().where(GuardCheck.id == check.id)
+        await audit.record("remove_guard", "guard_check", check.id, actor=user, before=snapshot(check))
+        await sync_derived_findings(insp)
+
+
+# ---------------------------------------------------------------- findings
+
+async def sync_derived_findings(insp: Inspection) -> None:
+    """Make the derived findings match the rules: add new ones, refresh untouched ones, drop
+    those whose cause is gone. Text the officer edited is kept. Call inside a transaction."""
+    answers = {a["area"]: (a["answer"], a["note"]) for a in
+               await ChecklistAnswer.select().where(ChecklistAnswer.inspection == insp.id)}
+    checks = await GuardCheck.select(
+        GuardCheck.all_columns(), GuardCheck.guard.name, GuardCheck.guard.certificate_no,
+    ).where(GuardCheck.inspection == insp.id)
+    facts = [rules.GuardFacts(
+        check_id=c["id"], guard_id=c["guard"], name=c["guard.name"] or c["typed_name"],
+        certificate_no=c["guard.certificate_no"] or c["typed_certificate_no"], verdict=c["verdict"],
+        uniform_ok=c["uniform_ok"], insignia_ok=c["insignia_ok"], tejin_marking=c["tejin_marking"],
+    ) for c in checks]
+    wanted = {f"{insp.id}:{d.key}": d for d in rules.derive_findings(answers, facts)}
+    existing = await Finding.objects().where(
+        (Finding.inspection == insp.id) & (Finding.source == FindingSource.derived))
+    have = {f.derived_key: f for f in existing}
+    for key, f in have.items():
+        if key not in wanted:
+            await Photo.update({Photo.finding: None}).where(Photo.finding == f.id)
+            await Finding.delete().where(Finding.id == f.id)
+    for key, d in wanted.items():
+        f = have.get(key)
+        if f is None:
+            await Finding.insert(Finding(
+                uuid=new_uuid(), inspection=insp.id, unit=insp.unit, guard=d.guard_id,
+                guard_check=d.guard_check_id, area=d.area, stat_column=d.stat_column,
+                count_unit=d.count_unit, quantity=d.quantity, text=d.text,
+                source=FindingSource.derived, derived_key=key,
+            ))
+        elif not f.edited and (f.text, f.stat_column) != (d.text, d.stat_column):
+            await Finding.update({Finding.text: d.text, Finding.stat_column: d.stat_column,
+                                  Finding.updated_at: _now()}).where(Finding.id == f.id)
+
+
+async def get_finding(insp: Inspection, finding_id: int) -> Finding:
+    f = await Finding.objects().where((Finding.id == finding_id) & (Finding.inspection == insp.id)).first()
+    if f is None:
+        raise NotFoundException("问题记录不存在")
+    return f
+
+
+async def add_finding(user: CurrentUser, insp: Inspection, uuid: str, area: int, stat_column: int | None,
+                      quantity: int, text: str, guard_id: int | None = None) -> Finding:
+    ensure_editable(user, insp)
+    existing = await Finding.objects().where(Finding.uuid == uuid).first()
+    if existing is not None:
+        return existing
+    a = AREAS[area]
+    f = Finding(uuid=uuid, inspection=insp.id, unit=insp.unit, guard=guard_id, area=area,
+                stat_column=stat_column, count_unit=a.count_unit if stat_column else CountUnit.case,
+                quantity=quantity, text=text, source=FindingSource.manual)
+    async with atomic():
+        await f.save()
+        await audit.record("create", "finding", f.id, actor=user, after=snapshot(f))
+    return f
+
+
+async def update_finding(user: CurrentUser, insp: Inspection, finding_id: int, stat_column: int | None,
+                         quantity: int, text: str) -> None:
+    ensure_editable(user, insp)
+    f = await get_finding(insp, finding_id)
+    before = snapshot(f)
+    f.stat_column, f.quantity, f.text, f.edited, f.updated_at = stat_column, quantity, text, True, _now()
+    async with atomic():
+        await f.save()
+        await audit.record("update", "finding", f.id, actor=user, before=before, after=snapshot(f))
+
+
+async def delete_finding(user: CurrentUser, insp: Inspection, finding_id: int) -> None:
+    ensure_editable(user, insp)
+    f = await get_finding(insp, finding_id)
+    if f.source == FindingSource.derived:
+        raise Conflict("由检查项生成的问题不能删除，请修改对应的检查结果")
+    async with atomic():
+        await Photo.update({Photo.finding: None}).where(Photo.finding == f.id)
+        await Finding.delete().where(Finding.id == f.id)
+        await audit.record("delete", "finding", f.id, actor=user, before=snapshot(f))
+
+
+# ---------------------------------------------------------------- submit
+
+async def submit(user: CurrentUser, insp: Inspection) -> rules.SubmitProblems:
+    """Submit for review. Idempotent: submitting a submitted inspection changes nothing."""
+    if insp.officer != user.id:
+        raise PermissionDeniedException("只有检查人本人可以提交")
+    if insp.status not in EDITABLE:
+        return rules.SubmitProblems()
+    async with atomic():
+        await sync_derived_findings(insp)
+        answers = {a["area"]: (a["answer"], a["note"]) for a in
+                   await ChecklistAnswer.select().where(ChecklistAnswer.inspection == insp.id)}
+        findings = await Finding.select(Finding.text, Finding.guard_check, Finding.area).where(
+            Finding.inspection == insp.id)
+        derived = [rules.DerivedFinding("", f["area"], None, "", 1, f["text"], f["guard_check"])
+                   for f in findings]
+        problems = rules.submit_problems(answers, derived, [f["text"] for f in findings])
+        if problems:
+            return problems
+        now = _now()
+        await Inspection.update({Inspection.status: InspectionStatus.submitted,
+                                 Inspection.submitted_at: now}).where(Inspection.id == insp.id)
+        await Finding.update({Finding.status: FindingStatus.submitted}).where(
+            (Finding.inspection == insp.id)
+            & Finding.status.is_in([FindingStatus.draft, FindingStatus.returned]))
+        await audit.record("submit", "inspection", insp.id, actor=user,
+                           before={"status": insp.status}, after={"status": InspectionStatus.submitted})
+        insp.status, insp.submitted_at = InspectionStatus.submitted, now
+    return problems
+
+
+async def list_for_officer(user: CurrentUser, statuses: tuple[str, ...], limit: int = 20) -> list[dict]:
+    return await Inspection.select(
+        Inspection.uuid, Inspection.status, Inspection.kind, Inspection.started_at,
+        Inspection.submitted_at, Inspection.site.name, Inspection.unit.name,
+    ).where((Inspection.officer == user.id) & Inspection.status.is_in(list(statuses))).order_by(
+        Inspection.started_at, ascending=False).limit(limit)
+

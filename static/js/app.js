@@ -1,0 +1,44 @@
+// Progressive enhancement only: every form also works without this file.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Capture time and, where the officer allows it, position, for photos and new inspections.
+  var position = null;
+  if ("geolocation" in navigator) {
+    navigator.geolocation.getCurrentPosition(
+      function (p) { position = p.coords; },
+      function () { position = null; },
+      { enableHighAccuracy: true, maximumAge: 60000, timeout: 10000 }
+    );
+  }
+  function stamp(form) {
+    var at = form.querySelector("input[name=captured_at]");
+    if (at && !at.value) at.value = new Date().toISOString();
+    if (position) {
+      var lat = form.querySelector("input[name=lat]");
+      var lng = form.querySelector("input[name=lng]");
+      if (lat && !lat.value) lat.value = position.latitude.toFixed(6);
+      if (lng && !lng.value) lng.value = position.longitude.toFixed(6);
+    }
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.type === "file" && e.target.form) stamp(e.target.form);
+  }, true);
+  document.addEventListener("submit", function (e) { stamp(e.target); }, true);
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.elt && e.detail.elt.tagName === "FORM") {
+      stamp(e.detail.elt);
+      ["captured_at", "lat", "lng"].forEach(function (k) {
+        var el = e.detail.elt.querySelector("input[name=" + k + "]");
+        if (el && el.value) e.detail.parameters[k] = el.value;
+      });
+    }
+  });
+
+  // A dropped connection: tell the officer nothing was saved, so they can try again.
+  document.addEventListener("htmx:sendError", function () {
+    var t = document.getElementById("toast");
+    if (t) { t.textContent = "网络连接失败，内容未保存，请稍后重试"; setTimeout(function () { t.textContent = ""; }, 5000); }
+  });
+})();
