@@ -9,6 +9,7 @@ from typing import AsyncIterator
 from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
+from litestar.logging.config import LoggingConfig
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,
         debug=settings.debug,
+        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={401, 403, 404, 409, 422}),
         openapi_config=None,
     )
     app.state.settings = settings

@@ -31,5 +31,6 @@ def make_template_engine(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.globals.update(vocab=vocab, FOCUS_AREAS=FOCUS_AREAS, STAT_COLUMNS=STAT_COLUMNS)
     env.filters.update(local_dt=local_dt, label=label, mask_id=mask_id_number)
+    env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
     env.trim_blocks = True
     env.lstrip_blocks = True

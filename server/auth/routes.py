@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
 from server.auth import service
@@ -28,7 +28,7 @@ def _safe_next(url: str) -> str:
 
 
 @get("/login", opt={"public": True}, name="login")
-async def login_page(request: Request, next: str = "/") -> object:
+async def login_page(request: Request, next: FromQuery[str] = "/") -> object:
     if request.scope.get("user"):
         return Redirect(path=_safe_next(next))
     return render("auth/login.html", next=_safe_next(next), error=None, username="")

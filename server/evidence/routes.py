@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from litestar.params import FromPath
 from litestar import Request, Response, get
 
 from server.evidence import service
@@ -17,12 +18,12 @@ async def _send(request: Request, uuid: str, thumb: bool) -> Response:
 
 
 @get("/photos/{uuid:str}", name="photo")
-async def photo(request: Request, uuid: str) -> Response:
+async def photo(request: Request, uuid: FromPath[str]) -> Response:
     return await _send(request, uuid, thumb=False)
 
 
 @get("/photos/{uuid:str}/thumb", name="photo_thumb")
-async def photo_thumb(request: Request, uuid: str) -> Response:
+async def photo_thumb(request: Request, uuid: FromPath[str]) -> Response:
     return await _send(request, uuid, thumb=True)
 
 

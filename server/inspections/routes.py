@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from litestar.params import FromPath
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Template
@@ -70,14 +71,14 @@ async def start_inspection(request: Request) -> Any:
 
 
 @get("/inspections/{uuid:str}", name="inspection")
-async def inspection_page(request: Request, uuid: str) -> Template:
+async def inspection_page(request: Request, uuid: FromPath[str]) -> Template:
     insp = await service.get_for(request.scope["user"], uuid)
     ctx = await _context(request, insp)
     return render("inspections/page.html", **ctx)
 
 
 @post("/inspections/{uuid:str}/checklist/{area:int}", opt=EDIT_ROLES)
-async def save_answer(request: Request, uuid: str, area: int) -> Any:
+async def save_answer(request: Request, uuid: FromPath[str], area: FromPath[int]) -> Any:
     form = await request.form()
 
     async def action(user, insp):
@@ -95,7 +96,7 @@ async def save_answer(request: Request, uuid: str, area: int) -> Any:
 
 
 @post("/inspections/{uuid:str}/guards", opt=EDIT_ROLES)
-async def add_guard(request: Request, uuid: str) -> Any:
+async def add_guard(request: Request, uuid: FromPath[str]) -> Any:
     form = await request.form()
 
     async def action(user, insp):
@@ -111,7 +112,7 @@ async def add_guard(request: Request, uuid: str) -> Any:
 
 
 @post("/inspections/{uuid:str}/guards/{check_id:int}", opt=EDIT_ROLES)
-async def update_guard(request: Request, uuid: str, check_id: int) -> Any:
+async def update_guard(request: Request, uuid: FromPath[str], check_id: FromPath[int]) -> Any:
     form = await request.form()
 
     async def action(user, insp):
@@ -126,7 +127,7 @@ async def update_guard(request: Request, uuid: str, check_id: int) -> Any:
 
 
 @post("/inspections/{uuid:str}/guards/{check_id:int}/remove", opt=EDIT_ROLES)
-async def remove_guard(request: Request, uuid: str, check_id: int) -> Any:
+async def remove_guard(request: Request, uuid: FromPath[str], check_id: FromPath[int]) -> Any:
     async def action(user, insp):
         await service.remove_guard(user, insp, check_id)
 
@@ -141,13 +142,13 @@ def _finding_values(form: Any, errors: dict[str, str]) -> tuple[int | None, int,
 
 
 @get("/inspections/{uuid:str}/findings")
-async def findings_fragment(request: Request, uuid: str) -> Template:
+async def findings_fragment(request: Request, uuid: FromPath[str]) -> Template:
     insp = await service.get_for(request.scope["user"], uuid)
     return render("inspections/_findings.html", **await _context(request, insp))
 
 
 @post("/inspections/{uuid:str}/findings", opt=EDIT_ROLES)
-async def add_finding(request: Request, uuid: str) -> Any:
+async def add_finding(request: Request, uuid: FromPath[str]) -> Any:
     form = await request.form()
 
     async def action(user, insp):
@@ -164,7 +165,7 @@ async def add_finding(request: Request, uuid: str) -> Any:
 
 
 @post("/inspections/{uuid:str}/findings/{finding_id:int}", opt=EDIT_ROLES)
-async def update_finding(request: Request, uuid: str, finding_id: int) -> Any:
+async def update_finding(request: Request, uuid: FromPath[str], finding_id: FromPath[int]) -> Any:
     form = await request.form()
 
     async def action(user, insp):
@@ -179,7 +180,7 @@ async def update_finding(request: Request, uuid: str, finding_id: int) -> Any:
 
 
 @post("/inspections/{uuid:str}/findings/{finding_id:int}/delete", opt=EDIT_ROLES)
-async def delete_finding(request: Request, uuid: str, finding_id: int) -> Any:
+async def delete_finding(request: Request, uuid: FromPath[str], finding_id: FromPath[int]) -> Any:
     async def action(user, insp):
         await service.delete_finding(user, insp, finding_id)
 
@@ -204,7 +205,7 @@ def _parse_time(raw: str) -> dt.datetime | None:
 
 
 @post("/inspections/{uuid:str}/photos", opt=EDIT_ROLES)
-async def upload_photo(request: Request, uuid: str) -> Any:
+async def upload_photo(request: Request, uuid: FromPath[str]) -> Any:
     form = await request.form()
     target, guard_check, finding = _parse_target(str(form.get("target") or ""))
     field = f"photo:{target}"
@@ -229,7 +230,7 @@ async def upload_photo(request: Request, uuid: str) -> Any:
 
 
 @post("/inspections/{uuid:str}/submit", opt=EDIT_ROLES)
-async def submit(request: Request, uuid: str) -> Any:
+async def submit(request: Request, uuid: FromPath[str]) -> Any:
     user = request.scope["user"]
     insp = await service.get_for(user, uuid)
     problems = await service.submit(user, insp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from server.review import service
@@ -11,7 +12,8 @@ from server.web import render
 
 
 @get("/office/inspections", opt={"roles": (Role.office.value, Role.leader.value)}, name="office_inspections")
-async def inspections(request: Request, status: str = InspectionStatus.submitted.value, page: int = 1) -> Template:
+async def inspections(request: Request, status: FromQuery[str] = InspectionStatus.submitted.value,
+                      page: FromQuery[int] = 1) -> Template:
     if status not in {s.value for s in InspectionStatus} - {InspectionStatus.draft.value}:
         status = InspectionStatus.submitted.value
     page = max(page, 1)

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Container entrypoint.
+#  - With arguments, runs them as given (one-off commands, e.g.
+#      docker compose run --rm app python -m server users list).
+#  - Without: applies pending migrations, seeds the demo data when
+#    SEED_DEMO=1 (demo accounts have known passwords: never in production),
+#    then replaces itself with uvicorn so it receives the stop signal.
+set -eu
+
+cd /app
+
+if [ "$#" -gt 0 ]; then
+    exec "$@"
+fi
+
+python -m server db migrate
+
+if [ "${SEED_DEMO:-0}" = "1" ]; then
+    python -m server demo seed
+fi
+
+# The app is reached only through the proxy on the internal network, so
+# X-Forwarded-For / X-Forwarded-Proto are trusted from any peer.
+exec uvicorn server.asgi:app \
+    --host 0.0.0.0 \
+    --port 8000 \
+    --proxy-headers \
+    --forwarded-allow-ips='*' \
+    --workers "${WEB_CONCURRENCY:-2}"

@@ -1,0 +1,195 @@
+"""The officer's inspection through the HTTP interface, checked as the officer and the office see it."""
+
+from __future__ import annotations
+
+import uuid
+
+from server.evidence.tables import Photo
+from server.inspections.tables import Finding, GuardCheck, Inspection
+from tests.support.html import errors, jpeg, soup, visible_text
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def start(c, site_id: int, key: str | None = None) -> str:
+    key = key or new_id()
+    r = await c.post("/inspections", data={"uuid": key, "site_id": str(site_id)})
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"/inspections/{key}"
+    return key
+
+
+async def answer_all(c, key: str, violations: dict[int, str] | None = None) -> None:
+    violations = violations or {}
+    for area in range(1, 9):
+        data = {"answer": "violation" if area in violations else "ok", "note": violations.get(area, "")}
+        r = await c.post(f"/inspections/{key}/checklist/{area}", data=data, headers={"HX-Request": "true"})
+        assert r.status_code == 200, r.text
+
+
+async def test_officer_finds_site_and_starts_once_even_on_double_tap(client_factory, world):
+    c = await client_factory("officer")
+    r = await c.get("/sites", params={"q": "第一中学"})
+    page = soup(r)
+    assert "第一中学校门" in visible_text(page)
+    form = page.select_one("form.start")
+    key = form.select_one("input[name=uuid]")["value"]
+    # Two taps on the same button send the same client UUID.
+    await start(c, world.sites.school.id, key)
+    await start(c, world.sites.school.id, key)
+    assert await Inspection.count().where(Inspection.uuid == key) == 1
+    page = soup(await c.get(f"/inspections/{key}"))
+    assert page.h1.get_text(strip=True) == "第一中学校门"
+    assert len(page.select("form.area")) == 8
+    home = visible_text(soup(await c.get("/")))
+    assert "填写中的检查" in home and "第一中学校门" in home
+
+
+async def test_guards_checks_derive_findings(client_factory, world):
+    c = await client_factory("officer")
+    key = await start(c, world.sites.school.id)
+    hx = {"HX-Request": "true"}
+    r = await c.post(f"/inspections/{key}/guards", data={"uuid": new_id(), "guard_id": str(world.guards.valid.id)}, headers=hx)
+    assert "有效" in visible_text(soup(r))
+    r = await c.post(f"/inspections/{key}/guards", data={"uuid": new_id(), "guard_id": str(world.guards.none.id)}, headers=hx)
+    r = await c.post(f"/inspections/{key}/guards", data={"uuid": new_id(), "certificate_no": "津保999"}, headers=hx)
+    banners = [b.get_text(strip=True) for b in soup(r).select(".verdict")]
+    assert banners == ["有效", "无证", "无法识别(可能伪造)"]
+    # The same guard twice is refused beside the field.
+    r = await c.post(f"/inspections/{key}/guards", data={"uuid": new_id(), "guard_id": str(world.guards.valid.id)}, headers=hx)
+    assert r.status_code == 422 and any("已在本次检查的名单中" in e for e in errors(r))
+
+    check = await GuardCheck.objects().where(GuardCheck.guard == world.guards.valid.id).first()
+    r = await c.post(f"/inspections/{key}/guards/{check.id}", headers=hx, data={
+        "certificate_shown": "yes", "uniform_ok": "no", "insignia_ok": "yes", "tejin_marking": "yes"})
+    assert r.status_code == 200 and r.headers.get("hx-trigger") == "findings-changed"
+    page = soup(await c.get(f"/inspections/{key}/findings"))
+    texts = [visible_text(f) for f in page.select("article.finding")]
+    assert len(texts) == 3
+    assert any("李强" in t and "无证上岗" in t and "第15栏" in t for t in texts)
+    assert any("津保999" in t and "可能伪造" in t for t in texts)
+    assert any("张伟" in t and "特勤" in t and "未按规定穿着" in t and "第16栏" in t for t in texts)
+
+    # Fixing the uniform answer removes that finding; the others stay.
+    await c.post(f"/inspections/{key}/guards/{check.id}", headers=hx, data={
+        "certificate_shown": "yes", "uniform_ok": "yes", "insignia_ok": "yes", "tejin_marking": "no"})
+    assert await Finding.count().where(Finding.inspection.uuid == key) == 2
+
+
+async def test_submit_requires_every_answer_then_is_read_only(client_factory, world):
+    c = await client_factory("officer")
+    key = await start(c, world.sites.school.id)
+    r = await c.post(f"/inspections/{key}/submit")
+    assert r.status_code == 422
+    page = soup(r)
+    problems = visible_text(page.select_one("#problems"))
+    assert "第1项" in problems and "第8项" in problems and "请选择" in problems
+
+    await answer_all(c, key, violations={5: "未到公安机关备案"})
+    r = await c.post(f"/inspections/{key}/submit")
+    assert r.status_code == 303
+    page = soup(await c.get(f"/inspections/{key}"))
+    assert "已提交" in visible_text(page)
+    assert not page.select("#submit-box") and page.select("form.area fieldset[disabled]")
+    finding = await Finding.objects().where(Finding.inspection.uuid == key).first()
+    assert finding.area == 5 and finding.stat_column == 10 and "未到公安机关备案" in finding.text
+    assert finding.status == "submitted"
+
+    # Read-only now: an edit is refused with a message, and nothing changes.
+    r = await c.post(f"/inspections/{key}/checklist/5", data={"answer": "ok"}, headers={"HX-Request": "true"})
+    assert r.status_code == 409 and "已提交" in r.text
+    # Submitting again is harmless.
+    assert (await c.post(f"/inspections/{key}/submit")).status_code == 303
+    assert await Inspection.count() == 1
+
+    office = await client_factory("office")
+    page = soup(await office.get("/office/inspections"))
+    rows = page.select("tbody tr")
+    assert len(rows) == 1 and "第一中学校门" in visible_text(rows[0]) and "王警官" in visible_text(rows[0])
+
+
+async def test_area_violation_contradicting_guard_checks_blocks_submit(client_factory, world):
+    c = await client_factory("officer")
+    key = await start(c, world.sites.school.id)
+    await c.post(f"/inspections/{key}/guards", data={"uuid": new_id(), "guard_id": str(world.guards.none.id)},
+                 headers={"HX-Request": "true"})
+    await answer_all(c, key)  # area 1 says 符合 although an uncertified guard was found
+    r = await c.post(f"/inspections/{key}/submit")
+    assert r.status_code == 422
+    assert "保安员核查发现问题" in visible_text(soup(r).select_one("#problems"))
+
+
+async def test_checklist_note_too_long_is_refused_and_nothing_saved(client_factory, world):
+    c = await client_factory("officer")
+    key = await start(c, world.sites.school.id)
+    r = await c.post(f"/inspections/{key}/checklist/2", data={"answer": "violation", "note": "长" * 501},
+                     headers={"HX-Request": "true"})
+    assert r.status_code == 422
+    assert any("不能超过 500 字" in e for e in errors(r))
+    assert await Finding.count() == 0
+
+
+async def test_photo_upload_is_idempotent_and_checked(client_factory, world, app):
+    c = await client_factory("officer")
+    key = await start(c, world.sites.school.id)
+    hx = {"HX-Request": "true"}
+    photo_id = new_id()
+    body = jpeg()
+    for _ in range(2):  # a retry after a timeout sends the same UUID again
+        r = await c.post(f"/inspections/{key}/photos", headers=hx,
+                         data={"photo_uuid": photo_id, "target": "general", "captured_at": "2020-12-20T10:00:00+08:00"},
+                         files={"file": ("p.jpg", body, "image/jpeg")})
+        assert r.status_code == 200, r.text
+        assert len(soup(r).select(".thumbs img")) == 1
+    photo = await Photo.objects().where(Photo.uuid == photo_id).first()
+    import hashlib
+    assert photo.sha256 == hashlib.sha256(body).hexdigest() and photo.bytes == len(body)
+    assert await app.state.store.get(photo.object_key) == body
+
+    thumb = await c.get(f"/photos/{photo_id}/thumb")
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert (await c.get(f"/photos/{photo_id}")).content == body
+
+    # Not an image: a clear message, no row, no object.
+    bad_id = new_id()
+    r = await c.post(f"/inspections/{key}/photos", headers=hx, data={"photo_uuid": bad_id, "target": "general"},
+                     files={"file": ("x.jpg", b"%PDF-1.4 not a photo", "image/jpeg")})
+    assert r.status_code == 422 and any("不是有效的图片" in e for e in errors(r))
+    # Too big (the test limit is 2 MB).
+    r = await c.post(f"/inspections/{key}/photos", headers=hx, data={"photo_uuid": new_id(), "target": "general"},
+                     files={"file": ("big.jpg", b"\xff\xd8" + b"0" * (2 * 1024 * 1024 + 10), "image/jpeg")})
+    assert r.status_code == 422 and any("照片过大" in e for e in errors(r))
+    assert await Photo.count() == 1
+    keys = await app.state.store.list_keys("photos/")
+    assert [k for k in keys if bad_id in k] == []
+
+
+async def test_other_officer_cannot_see_draft_or_photos(client_factory, world):
+    c = await client_factory("officer")
+    key = await start(c, world.sites.school.id)
+    photo_id = new_id()
+    await c.post(f"/inspections/{key}/photos", headers={"HX-Request": "true"},
+                 data={"photo_uuid": photo_id, "target": "general"}, files={"file": ("p.jpg", jpeg(), "image/jpeg")})
+    other = await client_factory("officer2")
+    assert (await other.get(f"/inspections/{key}")).status_code == 404
+    assert (await other.get(f"/photos/{photo_id}")).status_code == 404
+    r = await other.post(f"/inspections/{key}/checklist/1", data={"answer": "ok"})
+    assert r.status_code == 404
+
+
+async def test_liaison_only_reaches_sites_in_scope(client_factory, world):
+    edu = await client_factory("liaison_edu")
+    page = visible_text(soup(await edu.get("/sites", params={"q": ""})))
+    assert "第一中学校门" in page and "绿园小区" not in page
+    r = await edu.post("/inspections", data={"uuid": new_id(), "site_id": str(world.sites.estate.id)})
+    assert r.status_code == 404
+    key = await start(edu, world.sites.school.id)
+    insp = await Inspection.objects().where(Inspection.uuid == key).first()
+    assert insp.kind == "self_inspection" and insp.body == world.bodies.edu.id
+
+    town = await client_factory("liaison_town")
+    page = visible_text(soup(await town.get("/sites", params={"q": ""})))
+    assert "绿园小区" in page and "第一中学校门" not in page
+    assert (await town.get(f"/inspections/{key}")).status_code == 404
