@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.enums import MediaType
 from litestar.plugins.htmx import HXLocation
 from litestar.response import Redirect, Template
 
 
-def render(template: str, status_code: int = 200, **context: Any) -> Template:
-    return Template(template_name=template, context=context, status_code=status_code)
+def render(template: str, status_code: int = 200, headers: dict[str, str] | None = None,
+           **context: Any) -> Template:
+    return Template(template_name=template, context=context, status_code=status_code,
+                    headers=headers, media_type=MediaType.HTML)
 
 
 def is_htmx(request: Request) -> bool:

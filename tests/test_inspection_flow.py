@@ -32,6 +32,7 @@ async def answer_all(c, key: str, violations: dict[int, str] | None = None) -> N
 async def test_officer_finds_site_and_starts_once_even_on_double_tap(client_factory, world):
     c = await client_factory("officer")
     r = await c.get("/sites", params={"q": "第一中学"})
+    assert r.headers["content-type"].startswith("text/html")
     page = soup(r)
     assert "第一中学校门" in visible_text(page)
     form = page.select_one("form.start")
@@ -40,7 +41,9 @@ async def test_officer_finds_site_and_starts_once_even_on_double_tap(client_fact
     await start(c, world.sites.school.id, key)
     await start(c, world.sites.school.id, key)
     assert await Inspection.count().where(Inspection.uuid == key) == 1
-    page = soup(await c.get(f"/inspections/{key}"))
+    r = await c.get(f"/inspections/{key}")
+    assert r.headers["content-type"].startswith("text/html")
+    page = soup(r)
     assert page.h1.get_text(strip=True) == "第一中学校门"
     assert len(page.select("form.area")) == 8
     home = visible_text(soup(await c.get("/")))

@@ -34,7 +34,7 @@ async def _respond(request: Request, insp: Any, fragment: str, *, status: int = 
     if is_htmx(request):
         ctx = await _context(request, insp, **extra)
         headers = {"HX-Trigger": trigger} if trigger else {}
-        return Template(template_name=fragment, context=ctx, status_code=status, headers=headers)
+        return render(fragment, status_code=status, headers=headers, **ctx)
     if status >= 400:
         ctx = await _context(request, insp, **extra)
         return render("inspections/page.html", status_code=status, **ctx)
