@@ -6,7 +6,7 @@ import uuid
 
 from server.audit import service as audit
 from server.audit.tables import AuditEntry
-from tests.test_inspection_flow import start
+from tests.support.flow import start
 
 
 async def test_changes_are_logged_with_who_and_what(client_factory, world):

@@ -2,31 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 from server.evidence.tables import Photo
 from server.inspections.tables import Finding, GuardCheck, Inspection
+from tests.support.flow import answer_all, new_id, start
 from tests.support.html import errors, jpeg, soup, visible_text
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-async def start(c, site_id: int, key: str | None = None) -> str:
-    key = key or new_id()
-    r = await c.post("/inspections", data={"uuid": key, "site_id": str(site_id)})
-    assert r.status_code == 303, r.text
-    assert r.headers["location"] == f"/inspections/{key}"
-    return key
-
-
-async def answer_all(c, key: str, violations: dict[int, str] | None = None) -> None:
-    violations = violations or {}
-    for area in range(1, 9):
-        data = {"answer": "violation" if area in violations else "ok", "note": violations.get(area, "")}
-        r = await c.post(f"/inspections/{key}/checklist/{area}", data=data, headers={"HX-Request": "true"})
-        assert r.status_code == 200, r.text
 
 
 async def test_officer_finds_site_and_starts_once_even_on_double_tap(client_factory, world):
