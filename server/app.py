@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
 
+import anyio
+
 from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
@@ -41,14 +43,13 @@ ROOT = Path(__file__).resolve().parent.parent
 @get("/healthz", opt={"public": True}, include_in_schema=False)
 async def healthz(request: Request) -> Response:
     state = {"database": "ok", "storage": "ok"}
-    try:
-        await db.ping()
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        state["database"] = f"error: {type(exc).__name__}"
-    try:
-        await request.app.state.store.ping()
-    except Exception as exc:  # noqa: BLE001
-        state["storage"] = f"error: {type(exc).__name__}"
+    checks = {"database": db.ping, "storage": request.app.state.store.ping}
+    for name, ping in checks.items():
+        try:
+            with anyio.fail_after(5):  # a hung dependency is a failed one
+                await ping()
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            state[name] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in state.values())
     return Response({"status": "ok" if ok else "error", **state}, status_code=200 if ok else 503)
 
