@@ -26,10 +26,14 @@ from litestar.template.config import TemplateConfig
 from server import db
 from server.auth import routes as auth_routes
 from server.auth.guards import SessionMiddleware, access_guard
+from server.cards import routes as card_routes
 from server.cli import CLIPlugin
 from server.evidence import routes as evidence_routes
 from server.home import routes as home_routes
 from server.inspections import routes as inspection_routes
+from server.ledger import routes as ledger_routes
+from server.pwa import routes as pwa_routes
+from server.rectification import routes as rectification_routes
 from server.registry import routes as registry_routes
 from server.review import routes as review_routes
 from server.settings import Settings, get_settings
@@ -100,6 +104,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *inspection_routes.route_handlers,
             *evidence_routes.route_handlers,
             *review_routes.route_handlers,
+            *card_routes.route_handlers,
+            *ledger_routes.route_handlers,
+            *rectification_routes.route_handlers,
+            *pwa_routes.route_handlers,
             create_static_files_router(path="/static", directories=[ROOT / "static"],
                                        opt={"public": True}, name="static", include_in_schema=False),
         ],
