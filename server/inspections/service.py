@@ -150,10 +150,13 @@ async def detail(insp: Inspection, with_roster: bool = False) -> Detail:
 # ---------------------------------------------------------------- checklist
 
 async def save_answer(user: CurrentUser, insp: Inspection, area: int, answer: str, note: str) -> None:
-    ensure_editable(user, insp)
     if area not in AREAS:
         raise NotFoundException("检查项不存在")
     key = f"{insp.id}:{area}"
+    row = await ChecklistAnswer.objects().where(ChecklistAnswer.key == key).first()
+    if row is not None and (row.answer, row.note) == (answer, note) and insp.officer == user.id:
+        return  # a replay of what is already recorded
+    ensure_editable(user, insp)
     async with atomic():
         row = await ChecklistAnswer.objects().where(ChecklistAnswer.key == key).first()
         before = snapshot(row) if row else None
@@ -170,13 +173,15 @@ async def save_answer(user: CurrentUser, insp: Inspection, area: int, answer: st
 # ---------------------------------------------------------------- guards on duty
 
 async def add_guard(user: CurrentUser, insp: Inspection, uuid: str, guard_id: int | None,
-                    certificate_no: str, typed_name: str) -> GuardCheck:
-    ensure_editable(user, insp)
+                    certificate_no: str, typed_name: str, *, verdict: str | None = None) -> GuardCheck:
+    """verdict: already decided from a scanned card (server.cards.verdict); used as given, and
+    then a person with no guard, number or name may be recorded (a forged card's holder)."""
     existing = await GuardCheck.objects().where(GuardCheck.uuid == uuid).first()
-    if existing is not None:
+    if existing is not None:  # a replay: already done, even if submitted since
         if existing.inspection != insp.id:
             raise Conflict("编号冲突，请刷新页面后重试")
         return existing
+    ensure_editable(user, insp)
     site = await registry.get_site(user.scope, insp.site) or {}
     guard = None
     if guard_id:
@@ -185,18 +190,19 @@ async def add_guard(user: CurrentUser, insp: Inspection, uuid: str, guard_id: in
             raise FormError({"guard_id": "所选保安员不存在"})
     elif certificate_no:
         guard = await registry.guard_by_certificate(certificate_no)
-    elif not typed_name:
+    elif not typed_name and verdict is None:
         raise FormError({"certificate_no": "请从名册中选择，或填写保安员证号或姓名"})
     if guard is not None:
         already = await GuardCheck.exists().where(
             (GuardCheck.inspection == insp.id) & (GuardCheck.guard == guard["id"]))
         if already:
             raise FormError({"certificate_no": f"{guard['name']} 已在本次检查的名单中"})
-    verdict = rules.card_verdict(
-        guard is not None, guard["certificate_status"] if guard else None,
-        guard["employer.id"] if guard else None, registry.site_employer_ids(site) if site else set())
-    if guard is None and not certificate_no:
-        verdict = rules.CardVerdict.no_certificate  # a person with no card at all
+    if verdict is None:
+        verdict = rules.card_verdict(
+            guard is not None, guard["certificate_status"] if guard else None,
+            guard["employer.id"] if guard else None, registry.site_employer_ids(site) if site else set())
+        if guard is None and not certificate_no:
+            verdict = rules.CardVerdict.no_certificate  # a person with no card at all
     check = GuardCheck(
         uuid=uuid, inspection=insp.id, guard=guard["id"] if guard else None,
         typed_certificate_no=certificate_no, typed_name=typed_name, verdict=verdict,
@@ -285,10 +291,12 @@ async def get_finding(insp: Inspection, finding_id: int) -> Finding:
 
 async def add_finding(user: CurrentUser, insp: Inspection, uuid: str, area: int, stat_column: int | None,
                       quantity: int, text: str, guard_id: int | None = None) -> Finding:
-    ensure_editable(user, insp)
     existing = await Finding.objects().where(Finding.uuid == uuid).first()
-    if existing is not None:
+    if existing is not None:  # a replay
+        if existing.inspection != insp.id:
+            raise Conflict("编号冲突，请刷新页面后重试")
         return existing
+    ensure_editable(user, insp)
     a = AREAS[area]
     f = Finding(uuid=uuid, inspection=insp.id, unit=insp.unit, guard=guard_id, area=area,
                 stat_column=stat_column, count_unit=a.count_unit if stat_column else CountUnit.case,

@@ -35,10 +35,4 @@
       });
     }
   });
-
-  // A dropped connection: tell the officer nothing was saved, so they can try again.
-  document.addEventListener("htmx:sendError", function () {
-    var t = document.getElementById("toast");
-    if (t) { t.textContent = "网络连接失败，内容未保存，请稍后重试"; setTimeout(function () { t.textContent = ""; }, 5000); }
-  });
 })();

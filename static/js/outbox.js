@@ -1,0 +1,147 @@
+// The outbox: requests made while the network was down, kept in IndexedDB (bodies as
+// ArrayBuffer, which Safari stores reliably) and replayed in order when it returns.
+// Works in the page and in the service worker (importScripts), so replay runs on `online`,
+// when the app opens, when the worker starts, and on Background Sync where it exists.
+(function (global) {
+  "use strict";
+  var DB_NAME = "inspect-outbox";
+  var STORE = "requests";
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var req = indexedDB.open(DB_NAME, 1);
+      req.onupgradeneeded = function () {
+        req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
+      };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+
+  function withStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode);
+        var result = work(tx.objectStore(STORE));
+        tx.oncomplete = function () { db.close(); resolve(result && "result" in result ? result.result : result); };
+        tx.onerror = function () { db.close(); reject(tx.error); };
+      });
+    });
+  }
+
+  async function serialize(formData) {
+    var fields = [];
+    for (var pair of formData.entries()) {
+      var value = pair[1];
+      if (typeof value === "object" && value !== null && "arrayBuffer" in value) {
+        fields.push({ name: pair[0], file: await value.arrayBuffer(), filename: value.name || "photo.jpg", type: value.type });
+      } else {
+        fields.push({ name: pair[0], value: String(value) });
+      }
+    }
+    return fields;
+  }
+
+  function toFormData(fields) {
+    var fd = new FormData();
+    fields.forEach(function (f) {
+      if (f.file) fd.append(f.name, new Blob([f.file], { type: f.type }), f.filename);
+      else fd.append(f.name, f.value);
+    });
+    return fd;
+  }
+
+  function list() {
+    return withStore("readonly", function (s) { return s.getAll(); }).then(function (rows) {
+      return (rows || []).sort(function (a, b) { return a.id - b.id; });
+    });
+  }
+
+  function put(entry) { return withStore("readwrite", function (s) { return s.put(entry); }); }
+  function remove(id) { return withStore("readwrite", function (s) { return s.delete(id); }); }
+  function clear() { return withStore("readwrite", function (s) { return s.clear(); }); }
+
+  async function enqueue(request) {
+    var entry = {
+      url: request.url, method: request.method || "POST", csrf: request.csrf || "",
+      label: request.label || "", fields: await serialize(request.body),
+      createdAt: new Date().toISOString(), status: "pending", message: "",
+    };
+    entry.id = await put(entry);
+    announce();
+    return entry;
+  }
+
+  function reasonFrom(status, text) {
+    var found = [];
+    var re = /class="error"[^>]*>([\s\S]*?)<\//g, m;
+    while ((m = re.exec(text || "")) && found.length < 3) found.push(m[1].replace(/<[^>]+>/g, "").trim());
+    if (status === 401) return "登录已过期，请重新登录后点“立即重试”";
+    if (status === 403 && /页面已过期/.test(text || "")) return "页面已过期，请刷新页面后点“立即重试”";
+    return found.filter(Boolean).join("；") || "服务器拒绝了这条内容（HTTP " + status + "）";
+  }
+
+  var flushing = null;
+
+  // Replay in order. A network error keeps the entry and stops; a refusal (4xx/5xx) is kept
+  // with its message and not retried until the officer asks; success removes it.
+  function flush() {
+    if (flushing) return flushing;
+    var run = async function () {
+      var sent = 0;
+      var entries = await list();
+      for (var i = 0; i < entries.length; i++) {
+        var e = entries[i];
+        if (e.status !== "pending") continue;
+        var resp;
+        try {
+          resp = await fetch(e.url, {
+            method: e.method, body: toFormData(e.fields), credentials: "same-origin", redirect: "manual",
+            headers: { "x-csrftoken": e.csrf, "HX-Request": "true", "X-Outbox-Replay": "1" },
+          });
+        } catch (err) {
+          break;
+        }
+        if (resp.type === "opaqueredirect" || (resp.status >= 200 && resp.status < 400)) {
+          await remove(e.id);
+          sent++;
+        } else {
+          e.status = "failed";
+          e.message = reasonFrom(resp.status, await resp.text().catch(function () { return ""; }));
+          await put(e);
+        }
+      }
+      announce();
+      return sent;
+    };
+    var locked = global.navigator && global.navigator.locks
+      ? global.navigator.locks.request("inspect-outbox-flush", run) : run();
+    flushing = locked.finally(function () { flushing = null; });
+    return flushing;
+  }
+
+  async function retry(id, csrf) {
+    var entries = await list();
+    for (var i = 0; i < entries.length; i++) {
+      var e = entries[i];
+      if (id === undefined || e.id === id) {
+        e.status = "pending"; e.message = "";
+        if (csrf) e.csrf = csrf;
+        await put(e);
+      }
+    }
+    return flush();
+  }
+
+  // Tell every open page (and the badge) that the outbox changed.
+  function announce() {
+    try {
+      var channel = new BroadcastChannel("inspect-outbox");
+      channel.postMessage("changed");
+      channel.close();
+    } catch (err) { /* no BroadcastChannel: pages poll on focus */ }
+    if (typeof document !== "undefined") document.dispatchEvent(new CustomEvent("outbox:changed"));
+  }
+
+  global.InspectOutbox = { enqueue: enqueue, list: list, remove: remove, clear: clear, flush: flush, retry: retry };
+})(self);
