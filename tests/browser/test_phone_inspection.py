@@ -72,6 +72,7 @@ async def test_officer_completes_inspection_with_photos_and_office_sees_it(phone
 
     # The office sees it in its list.
     await page.get_by_role("button", name="退出").click()
+    await page.wait_for_url("**/login**")
     await log_in(page, "office")
     await page.get_by_role("link", name="查看已提交的检查").click()
     row = page.locator("tbody tr", has_text="第一中学校门")
