@@ -91,8 +91,8 @@ async def save_answer(request: Request, uuid: FromPath[str], area: FromPath[int]
             raise FormError({f"area{area}.{k}": v for k, v in errors.items()})
         await service.save_answer(user, insp, area, answer, note)
 
-    return await _guarded(request, uuid, "inspections/_checklist_item.html", action,
-                          anchor=f"#area-{area}", area=AREAS.get(area, AREAS[1]))
+    return await _guarded(request, uuid, "inspections/_saved.html", action,
+                          anchor=f"#area-{area}", prefix=f"area{area}.")
 
 
 @post("/inspections/{uuid:str}/guards", opt=EDIT_ROLES)
@@ -123,7 +123,8 @@ async def update_guard(request: Request, uuid: FromPath[str], check_id: FromPath
             raise FormError({f"guard{check_id}.{k}": v for k, v in errors.items()})
         await service.update_guard(user, insp, check_id, values)
 
-    return await _guarded(request, uuid, "inspections/_guards.html", action, anchor=f"#guard-{check_id}")
+    return await _guarded(request, uuid, "inspections/_saved.html", action, anchor=f"#guard-{check_id}",
+                          prefix=f"guard{check_id}.")
 
 
 @post("/inspections/{uuid:str}/guards/{check_id:int}/remove", opt=EDIT_ROLES)
