@@ -15,7 +15,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 # Keep in step with the Makefile's `vendor` target: one `cp` per file that
 # templates load from /static/vendor/.
 RUN mkdir -p /build/vendor \
- && cp node_modules/htmx.org/dist/htmx.min.js /build/vendor/htmx.min.js
+ && cp node_modules/htmx.org/dist/htmx.min.js /build/vendor/htmx.min.js \
+ && cp node_modules/jsqr/dist/jsQR.js /build/vendor/jsQR.js
 
 ############################################################################
 # Stage 2: the Python runtime.
@@ -35,6 +36,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # Unprivileged user; /data is the only place it may write (the app uses it
 # only for the SQLite/local-file fallback, unused with PostgreSQL + MinIO).
+# A CJK font for the Chinese text on downloadable card images (the HTML pages use the phone's fonts).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
             --shell /usr/sbin/nologin app \

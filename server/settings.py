@@ -36,6 +36,9 @@ class Settings:
     minio_region: str | None
     base_url: str
     """Public URL of the app, used in QR codes and printed notices."""
+    card_signing_key: str
+    """Ed25519 private key (32-byte seed, 64 hex digits) that signs guard-card QR tokens.
+    Generated once into data_dir/card_signing_key when unset."""
     cookie_secure: bool
     """Send cookies only over HTTPS (set true behind the TLS proxy)."""
     session_hours: int
@@ -78,6 +81,7 @@ class Settings:
             minio_secure=_bool(e.get("MINIO_SECURE"), False),
             minio_region=e.get("MINIO_REGION") or None,
             base_url=(e.get("BASE_URL") or f"http://{host}:{port}").rstrip("/"),
+            card_signing_key=(e.get("CARD_SIGNING_KEY") or "").strip() or _dev_card_key(data_dir),
             cookie_secure=_bool(e.get("COOKIE_SECURE"), False),
             session_hours=int(e.get("SESSION_HOURS") or 12),
             max_upload_mb=int(e.get("MAX_UPLOAD_MB") or 15),
@@ -98,6 +102,29 @@ def _dev_secret(data_dir: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _dev_card_key(data_dir: Path) -> str:
+    """A per-DATA_DIR card signing key for development; production sets CARD_SIGNING_KEY.
+    Created with O_EXCL so that several processes starting at once agree on one key."""
+    path = data_dir / "card_signing_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    for _ in range(50):  # another process may be between create and write
+        key = path.read_text().strip()
+        if key:
+            return key
+        import time
+
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty; delete it or set CARD_SIGNING_KEY")
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ from server.demo.seed import (
     seed_demo,
 )
 from server.registry.ids import is_valid_id_number, is_valid_uscc
-from server.registry.tables import Guard, Site, TrainingRecord, Unit
+from server.registry.tables import Guard, GuardCard, Site, TrainingRecord, Unit
 from server.vocab import CertStatus, FilingStatus, ProviderKind, Role, UnitKind
 
 TABLES = {
@@ -27,6 +27,7 @@ TABLES = {
     "units": Unit,
     "sites": Site,
     "guards": Guard,
+    "cards": GuardCard,
     "training_records": TrainingRecord,
     "users": User,
 }
@@ -50,6 +51,8 @@ async def test_seed_counts_match_the_database():
     assert 35 <= counts["units"] <= 45
     assert counts["townships"] == 9
     assert counts["training_records"] > counts["guards"] * 0.7
+    certified = await Guard.count().where(Guard.certificate_status == "valid")
+    assert counts["cards"] == certified  # every certified guard can be scanned in the demo
 
 
 async def test_second_run_creates_nothing():

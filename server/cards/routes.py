@@ -1,3 +1,244 @@
-"""Routes of this capability (filled in by its issue)."""
+"""Guard cards: the verification page behind every QR code, scanning (live camera, photo of
+the card, typed number) inside an inspection and on its own, issuing and printing cards."""
 
-route_handlers: list = []
+from __future__ import annotations
+
+from typing import Any
+
+from anyio import to_thread
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from server.auth.guards import roles
+from server.cards import qr, service
+from server.evidence import images
+from server.forms import FormError, client_uuid, new_uuid
+from server.inspections import service as inspections
+from server.registry import service as registry
+from server.vocab import Role
+from server.web import client_ip, go, is_htmx, render
+
+OFFICE = roles(Role.office)
+SCAN = roles(Role.officer, Role.liaison)
+FILE_ROLES = (Role.officer, Role.office, Role.leader)
+"""Who sees the guard's file behind a card; everyone else sees only the verdict and company."""
+
+
+async def _verify_context(request: Request, result: service.ScanResult) -> dict[str, Any]:
+    user = request.scope.get("user")
+    show_file = bool(user and user.role in FILE_ROLES and result.guard)
+    ctx: dict[str, Any] = {"result": result, "show_file": show_file, "user": user}
+    if show_file:
+        gid = result.guard["id"]
+        await registry.log_access(user, "guard_view", "guard", gid, client_ip(request))
+        ctx.update(await registry.guard_file(gid))
+    return ctx
+
+
+@get("/c/{token:str}", opt={"public": True}, name="card_verify")
+async def verify(request: Request, token: FromPath[str]) -> Template:
+    """Where every card's QR code leads: any phone camera or WeChat opens it."""
+    result = await service.check(request.app.state.settings, token)
+    return render("cards/verify.html", **await _verify_context(request, result))
+
+
+@get("/cards/public-key", opt={"public": True}, include_in_schema=False)
+async def public_key(request: Request) -> Response:
+    """The Ed25519 public key that verifies card tokens (for offline checks on the phone)."""
+    return Response({"alg": "Ed25519", "key": service.public_key(request.app.state.settings),
+                     "format": "raw-32-bytes-base64url"},
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
+# ---------------------------------------------------------------- scanning
+
+class NoCode(Exception):
+    """Nothing to check; the message is for the user."""
+
+
+async def _scanned_text(request: Request, form: Any) -> str:
+    """The text to check: the live scanner's reading, a QR found in a photo of the card, or
+    a typed certificate number (returned as "cert:<number>")."""
+    code = str(form.get("code") or "").strip()
+    if code:
+        return code[:1000]
+    upload = form.get("card_photo")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read()
+        settings = request.app.state.settings
+        try:
+            await to_thread.run_sync(images.check_image, data, settings.max_upload_mb * 1024 * 1024,
+                                     settings.max_image_pixels)
+        except images.ImageRejected as exc:
+            raise NoCode(str(exc)) from None
+        found = await to_thread.run_sync(qr.decode_photo, data)
+        if not found:
+            raise NoCode("照片中没有找到二维码：请让二维码占满取景框中央、避免反光后重拍，或输入保安员证号")
+        return found[0]
+    cert = str(form.get("certificate_no") or "").strip()
+    if cert:
+        return "cert:" + cert[:32]
+    raise NoCode("请扫描二维码、拍摄证卡照片，或输入保安员证号")
+
+
+@get("/scan", opt=SCAN)
+async def scan_page() -> Template:
+    return render("cards/scan.html", errors={})
+
+
+@post("/scan", opt=SCAN)
+async def scan_standalone(request: Request) -> Any:
+    """A scan outside an inspection: the same verification page as opening the URL."""
+    form = await request.form()
+    try:
+        text = await _scanned_text(request, form)
+    except NoCode as exc:
+        return render("cards/scan.html", status_code=422, errors={"scan": str(exc)})
+    if text.startswith("cert:"):
+        guard = await registry.guard_by_certificate(text[5:])
+        if guard is None:
+            return render("cards/scan.html", status_code=422,
+                          errors={"scan": f"名册中没有保安员证号 {text[5:]}：此人可能无证或证号有误"})
+        card = await service.current_card(guard["id"])
+        if card is None:
+            return render("cards/scan.html", status_code=422,
+                          errors={"scan": f"{guard['name']} 尚未制作现场核验卡，请到检查中按证号添加"})
+        text = service.card_url(request.app.state.settings, guard["id"], card["serial"])
+    result = await service.check(request.app.state.settings, text)
+    return render("cards/verify.html", **await _verify_context(request, result))
+
+
+async def _guards_fragment(request: Request, insp: Any, status: int = 200, **extra: Any) -> Template:
+    user = request.scope["user"]
+    d = await inspections.detail(insp, with_roster=insp.officer == user.id)
+    ctx = {"errors": {}, **extra}
+    return render("inspections/_guards.html", status_code=status, d=d, insp=d.insp,
+                  can_edit=d.editable and insp.officer == user.id, new_uuid=new_uuid, **ctx)
+
+
+@post("/inspections/{uuid:str}/scan", opt=SCAN)
+async def scan_into_inspection(request: Request, uuid: FromPath[str]) -> Any:
+    """A card scanned at the site: the guard joins the inspection with the card's verdict."""
+    user = request.scope["user"]
+    insp = await inspections.get_for(user, uuid)
+    form = await request.form()
+    scan: dict[str, Any] = {}
+    try:
+        text = await _scanned_text(request, form)
+        check_uuid = client_uuid(form)
+        if text.startswith("cert:"):  # typed number: the inspection's own rules decide
+            check = await inspections.add_guard(user, insp, check_uuid, None, text[5:], "")
+        else:
+            site = await registry.get_site(user.scope, insp.site) or {}
+            result = await service.check(request.app.state.settings, text,
+                                         registry.site_employer_ids(site) if site else set())
+            guard = result.guard
+            check = await inspections.add_guard(
+                user, insp, check_uuid, guard["id"] if guard else None,
+                (guard or {}).get("certificate_no") or "", "", verdict=result.verdict)
+            scan = {"reason": result.reason}
+        scan["check_id"] = check.id
+    except NoCode as exc:
+        return await _respond(request, insp, 422, errors={"scan": str(exc)})
+    except FormError as exc:
+        errors = {"scan": next(iter(exc.errors.values()))}
+        return await _respond(request, insp, 422, errors=errors)
+    except inspections.Conflict as exc:
+        return await _respond(request, insp, 409, errors={"scan": str(exc)})
+    if not is_htmx(request):
+        return go(request, f"/inspections/{insp.uuid}#guard-{scan['check_id']}")
+    return await _guards_fragment(request, insp, scan=scan)
+
+
+async def _respond(request: Request, insp: Any, status: int, errors: dict[str, str]) -> Any:
+    if is_htmx(request):
+        return await _guards_fragment(request, insp, status=status, errors=errors)
+    user = request.scope["user"]
+    d = await inspections.detail(insp, with_roster=insp.officer == user.id)
+    return render("inspections/page.html", status_code=status, d=d, insp=d.insp,
+                  can_edit=d.editable and insp.officer == user.id, new_uuid=new_uuid, errors=errors)
+
+
+# ---------------------------------------------------------------- issuing and printing
+
+@post("/cards/guards/{guard_id:int}/issue", opt=OFFICE)
+async def issue(request: Request, guard_id: FromPath[int]) -> Any:
+    """Issue (or reissue) the guard's card; any earlier card stops being valid."""
+    try:
+        await service.issue(request.scope["user"], guard_id)
+    except service.CardRefused as exc:
+        return render("error.html", status_code=409, message=str(exc), detail="", status=409)
+    return go(request, f"/registry/guards/{guard_id}#card")
+
+
+@post("/cards/guards/{guard_id:int}/revoke", opt=OFFICE)
+async def revoke(request: Request, guard_id: FromPath[int]) -> Any:
+    await service.revoke(request.scope["user"], guard_id)
+    return go(request, f"/registry/guards/{guard_id}#card")
+
+
+def _ids(values: list[str]) -> list[int]:
+    return sorted({int(v) for v in values if v.isdigit()})[:500]
+
+
+async def _selection(guard: list[str], unit: str) -> list[int]:
+    ids = _ids(guard)
+    if unit.isdigit():
+        ids += [g["id"] for g in await registry.list_guards(unit=int(unit), status="active", limit=500)]
+    return sorted(set(ids))
+
+
+@get("/cards/sheet", opt=OFFICE)
+async def sheet(request: Request, guard: FromQuery[list[str] | None] = None, unit: FromQuery[str] = "") -> Template:
+    """Printable A4 pages of CR80 cards for one guard, a unit, or a selection."""
+    ids = await _selection(guard or [], unit)
+    printable, missing = await service.sheet(request.app.state.settings, ids)
+    return render("cards/sheet.html", cards=printable, missing=missing, ids=ids, unit=unit)
+
+
+@post("/cards/sheet/issue", opt=OFFICE)
+async def sheet_issue(request: Request) -> Any:
+    """Issue cards to the guards of a sheet that have none yet (never reissues)."""
+    form = await request.form()
+    ids = _ids(form.getall("guard") if hasattr(form, "getall") else form.get("guard", []))
+    refused = []
+    for gid in ids:
+        if await service.current_card(gid) is None:
+            try:
+                await service.issue(request.scope["user"], gid)
+            except service.CardRefused as exc:
+                refused.append(str(exc))
+    query = "&".join(f"guard={i}" for i in ids)
+    if refused:
+        printable, missing = await service.sheet(request.app.state.settings, ids)
+        return render("cards/sheet.html", status_code=409, cards=printable, missing=missing, ids=ids,
+                      unit="", refused=refused)
+    return go(request, f"/cards/sheet?{query}")
+
+
+@get("/cards/guards/{guard_id:int}/card.png", opt=OFFICE)
+async def card_png(request: Request, guard_id: FromPath[int]) -> Response:
+    """The guard's current card as a 300 dpi PNG, for printers that want an image."""
+    from litestar.exceptions import NotFoundException
+
+    card = await service.current_card(guard_id)
+    if card is None:
+        raise NotFoundException("该保安员尚未制卡")
+    user = request.scope["user"]
+    g = (await service.sheet(request.app.state.settings, [guard_id]))[0][0]
+    portrait = None
+    if g["guard"]["portrait_key"]:
+        portrait = await registry.open_portrait(request.app.state.store, user, guard_id, client_ip(request))
+    image = await to_thread.run_sync(lambda: qr.png_bytes(qr.card_image(
+        url=g["url"], name=g["guard"]["name"], certificate_no=g["guard"]["certificate_no"] or "",
+        employer=g["guard"]["employer.name"], serial=card["serial"],
+        issued_on=card["issued_at"].strftime("%Y-%m-%d"), portrait=portrait)))
+    return Response(content=image, media_type="image/png", headers={
+        "Cache-Control": "private, no-store",
+        "Content-Disposition": f'attachment; filename="card-{guard_id}-{card["serial"]}.png"'})
+
+
+route_handlers = [verify, public_key, scan_page, scan_standalone, scan_into_inspection,
+                  issue, revoke, sheet, sheet_issue, card_png]

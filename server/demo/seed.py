@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from piccolo.table import Table
@@ -24,7 +24,7 @@ from server.auth.tables import User
 from server.campaign.tables import Body, Campaign, Phase, ReportingDeadline, Township
 from server.db import atomic
 from server.registry.ids import id_check_digit, org_code_check_char, uscc_check_char
-from server.registry.tables import Guard, Site, TrainingRecord, Unit
+from server.registry.tables import Guard, GuardCard, Site, TrainingRecord, Unit
 from server.vocab import (
     BodyScope,
     CertStatus,
@@ -368,7 +368,7 @@ def build_plan() -> Plan:
         "starts_on": date(2020, 12, 14),
         "ends_on": date(2021, 2, 5),
         "weekly_weekday": 4,
-        "weekly_from": date(2020, 12, 25),
+        "weekly_from": date(2021, 1, 1),  # "every Friday after 12-25"
         "weekly_until": date(2021, 2, 5),
         "active": True,
         # Serialised here so the database holds readable Chinese (Piccolo's own dump
@@ -554,6 +554,13 @@ async def _ensure(
     return await existing(), len(missing)
 
 
+def _registered(i: int) -> dict[str, datetime]:
+    """The registry was built during the survey phase (12-14 to 12-22), so reports as of any
+    day of the campaign count it; spread the records over those days, deterministically."""
+    at = datetime(2020, 12, 14, 1, 0, tzinfo=timezone.utc) + timedelta(days=i % 9, minutes=(i * 37) % 480)
+    return {"created_at": at, "updated_at": at}
+
+
 async def seed_demo() -> dict[str, int]:
     """Write the demo data set; return how many rows of each kind were created."""
     plan = build_plan()
@@ -589,7 +596,8 @@ async def seed_demo() -> dict[str, int]:
         def unit_key(r: dict[str, Any]) -> Hashable:
             return r["uscc"] or ("name", r["name"])
 
-        unit_rows = [{**u, "township": townships[u["township"]]} for u in plan.units]
+        unit_rows = [{**u, "township": townships[u["township"]], **_registered(i)}
+                     for i, u in enumerate(plan.units)]
         unit_ids, counts["units"] = await _ensure(Unit, unit_rows, [Unit.uscc, Unit.name], unit_key)
         unit_by_name = {u["name"]: unit_ids[unit_key(u)] for u in plan.units}
 
@@ -599,8 +607,9 @@ async def seed_demo() -> dict[str, int]:
                 "unit": unit_by_name[s["unit"]],
                 "township": townships[s["township"]],
                 "provider": unit_by_name[s["provider"]] if s["provider"] else None,
+                **_registered(i),
             }
-            for s in plan.sites
+            for i, s in enumerate(plan.sites)
         ]
         site_ids, counts["sites"] = await _ensure(
             Site, site_rows, [Site.unit, Site.name], lambda r: (r["unit"], r["name"])
@@ -611,12 +620,19 @@ async def seed_demo() -> dict[str, int]:
                 **g,
                 "employer": unit_by_name[g["employer"]],
                 "site": site_ids[(unit_by_name[g["site"][0]], g["site"][1])],
+                **_registered(i),
             }
-            for g in plan.guards
+            for i, g in enumerate(plan.guards)
         ]
         guard_ids, counts["guards"] = await _ensure(
             Guard, guard_rows, [Guard.id_number], lambda r: r["id_number"]
         )
+
+        # Every certified guard carries a printed card (serial 1), so the demo can be scanned.
+        card_rows = [{"guard": guard_ids[g["id_number"]], "serial": 1, "issued_at": g["created_at"]}
+                     for g in guard_rows if g["certificate_status"] == "valid"]
+        _, counts["cards"] = await _ensure(
+            GuardCard, card_rows, [GuardCard.guard, GuardCard.serial], lambda r: (r["guard"], r["serial"]))
 
         training_rows = [{**t, "guard": guard_ids[t["guard"]]} for t in plan.trainings]
         _, counts["training_records"] = await _ensure(

@@ -1,15 +1,30 @@
-"""Finding a site to inspect (phone)."""
+"""Registry screens. Officers find a site to inspect (phone); the office keeps units, sites
+and guards (desktop): search and filters, detail pages, edit forms, the guard's e-file with
+portrait and training, collection rates, and the Excel roster import."""
 
 from __future__ import annotations
 
-from litestar import Request, get
-from litestar.params import FromQuery
-from litestar.response import Template
+from typing import Any
 
-from server.forms import new_uuid
-from server.registry import service
-from server.vocab import Role
-from server.web import is_htmx, render
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from server.auth.guards import roles
+from server.cards import service as cards
+from server.evidence.images import ImageRejected
+from server.forms import FormError, new_uuid
+from server.registry import forms, roster_import, service
+from server.vocab import CertStatus, EmploymentStatus, Role, Sector, UnitKind
+from server.web import client_ip, go, is_htmx, render
+
+READ = roles(Role.office, Role.leader)
+WRITE = roles(Role.office)
+PORTRAIT = roles(Role.office, Role.leader, Role.officer, Role.liaison)
+REVEAL = roles(Role.office, Role.officer)
+_PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
 @get("/sites", opt={"roles": (Role.officer.value, Role.liaison.value)}, name="sites")
@@ -20,4 +35,336 @@ async def sites(request: Request, q: FromQuery[str] = "") -> Template:
     return render(template, q=q, results=results, new_uuid=new_uuid)
 
 
-route_handlers = [sites]
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+async def _choices() -> dict[str, Any]:
+    return {"townships": await service.townships(), "units": await service.unit_choices()}
+
+
+# ---------------------------------------------------------------- units
+
+@get("/registry", opt=READ)
+async def registry_home() -> Redirect:
+    return Redirect("/registry/guards", status_code=303)
+
+
+@get("/registry/units", opt=READ)
+async def units(q: FromQuery[str] = "", kind: FromQuery[str] = "", township: FromQuery[str] = "",
+                sector: FromQuery[str] = "") -> Template:
+    rows = await service.list_units(q, kind, _int(township), sector)
+    return render("registry/units.html", rows=rows, f={"q": q, "kind": kind, "township": township,
+                                                       "sector": sector}, tab="units", **await _choices())
+
+
+@get("/registry/units/new", opt=WRITE)
+async def unit_new() -> Template:
+    return render("registry/unit_form.html", unit=None, v={}, errors={}, tab="units", **await _choices())
+
+
+@get("/registry/units/{unit_id:int}", opt=READ)
+async def unit_page(unit_id: FromPath[int]) -> Template:
+    return render("registry/unit.html", **await service.unit_detail(unit_id), tab="units")
+
+
+@get("/registry/units/{unit_id:int}/edit", opt=WRITE)
+async def unit_edit(unit_id: FromPath[int]) -> Template:
+    unit = await service.get_unit(unit_id)
+    return render("registry/unit_form.html", unit=unit, v=unit.to_dict(), errors={}, tab="units",
+                  **await _choices())
+
+
+async def _save_unit(request: Request, unit_id: int | None) -> Any:
+    form = await request.form()
+    choices = await _choices()
+    values, errors = forms.unit_values(form, {t["id"] for t in choices["townships"]})
+    unit = await service.get_unit(unit_id) if unit_id else None
+    if not errors:
+        try:
+            unit = await service.save_unit(request.scope["user"], unit_id, values)
+            return go(request, f"/registry/units/{unit.id}")
+        except FormError as exc:
+            errors = exc.errors
+    return render("registry/unit_form.html", status_code=422, unit=unit, v=dict(form), errors=errors,
+                  tab="units", **choices)
+
+
+@post("/registry/units", opt=WRITE)
+async def unit_create(request: Request) -> Any:
+    return await _save_unit(request, None)
+
+
+@post("/registry/units/{unit_id:int}", opt=WRITE)
+async def unit_update(request: Request, unit_id: FromPath[int]) -> Any:
+    return await _save_unit(request, unit_id)
+
+
+# ---------------------------------------------------------------- sites
+
+@get("/registry/sites", opt=READ)
+async def site_list(q: FromQuery[str] = "", township: FromQuery[str] = "", sector: FromQuery[str] = "",
+                    unit: FromQuery[str] = "") -> Template:
+    rows = await service.list_sites(q, _int(township), sector, _int(unit))
+    return render("registry/site_list.html", rows=rows, tab="sites",
+                  f={"q": q, "township": township, "sector": sector, "unit": unit}, **await _choices())
+
+
+@get("/registry/sites/new", opt=WRITE)
+async def site_new(unit: FromQuery[str] = "") -> Template:
+    return render("registry/site_form.html", site=None, v={"unit": unit}, errors={}, tab="sites",
+                  **await _choices())
+
+
+@get("/registry/sites/{site_id:int}", opt=READ)
+async def site_page(site_id: FromPath[int]) -> Template:
+    return render("registry/site.html", **await service.site_detail(site_id), tab="sites")
+
+
+@get("/registry/sites/{site_id:int}/edit", opt=WRITE)
+async def site_edit(site_id: FromPath[int]) -> Template:
+    site = await service.get_site_row(site_id)
+    return render("registry/site_form.html", site=site, v=site.to_dict(), errors={}, tab="sites",
+                  **await _choices())
+
+
+async def _save_site(request: Request, site_id: int | None) -> Any:
+    form = await request.form()
+    choices = await _choices()
+    values, errors = forms.site_values(form, {u["id"] for u in choices["units"]},
+                                       {t["id"] for t in choices["townships"]})
+    site = await service.get_site_row(site_id) if site_id else None
+    if not errors:
+        site = await service.save_site(request.scope["user"], site_id, values)
+        return go(request, f"/registry/sites/{site.id}")
+    return render("registry/site_form.html", status_code=422, site=site, v=dict(form), errors=errors,
+                  tab="sites", **choices)
+
+
+@post("/registry/sites", opt=WRITE)
+async def site_create(request: Request) -> Any:
+    return await _save_site(request, None)
+
+
+@post("/registry/sites/{site_id:int}", opt=WRITE)
+async def site_update(request: Request, site_id: FromPath[int]) -> Any:
+    return await _save_site(request, site_id)
+
+
+# ---------------------------------------------------------------- guards
+
+@get("/registry/guards", opt=READ)
+async def guards(q: FromQuery[str] = "", unit: FromQuery[str] = "", township: FromQuery[str] = "",
+                 sector: FromQuery[str] = "", cert: FromQuery[str] = "", gap: FromQuery[str] = "",
+                 status: FromQuery[str] = "") -> Template:
+    cert = cert if cert in {c.value for c in CertStatus} else ""
+    status = status if status in {c.value for c in EmploymentStatus} else ""
+    gap = gap if gap in service.GAPS else ""
+    rows = await service.list_guards(q, _int(unit), _int(township), sector, cert, gap, status)
+    return render("registry/guards.html", rows=rows, tab="guards", gaps=service.GAPS,
+                  limit=service.LIST_LIMIT,
+                  f={"q": q, "unit": unit, "township": township, "sector": sector, "cert": cert,
+                     "gap": gap, "status": status}, **await _choices())
+
+
+async def _guard_choices() -> dict[str, Any]:
+    return {**await _choices(), "sites": await service.site_choices()}
+
+
+@get("/registry/guards/new", opt=WRITE)
+async def guard_new(unit: FromQuery[str] = "") -> Template:
+    return render("registry/guard_form.html", guard=None, v={"employer": unit}, errors={}, tab="guards",
+                  **await _guard_choices())
+
+
+async def _file(request: Request, guard_id: int, **extra: Any) -> dict[str, Any]:
+    user = request.scope["user"]
+    await service.log_access(user, "guard_view", "guard", guard_id, client_ip(request))
+    data = await service.guard_file(guard_id)
+    return {**data, "card": await cards.current_card(guard_id), "cards": await cards.cards_of(guard_id),
+            "tab": "guards", "errors": {}, "revealed": None, **extra}
+
+
+@get("/registry/guards/{guard_id:int}", opt=READ)
+async def guard_page(request: Request, guard_id: FromPath[int]) -> Template:
+    return render("registry/guard.html", **await _file(request, guard_id))
+
+
+@get("/registry/guards/{guard_id:int}/edit", opt=WRITE)
+async def guard_edit(guard_id: FromPath[int]) -> Template:
+    guard = await service.get_guard_row(guard_id)
+    return render("registry/guard_form.html", guard=guard, v=guard.to_dict(), errors={}, tab="guards",
+                  **await _guard_choices())
+
+
+async def _save_guard(request: Request, guard_id: int | None) -> Any:
+    form = await request.form()
+    choices = await _guard_choices()
+    values, errors = forms.guard_values(form, {u["id"] for u in choices["units"]},
+                                        {s["id"] for s in choices["sites"]})
+    guard = await service.get_guard_row(guard_id) if guard_id else None
+    if not errors:
+        try:
+            guard = await service.save_guard(request.scope["user"], guard_id, values)
+            return go(request, f"/registry/guards/{guard.id}")
+        except FormError as exc:
+            errors = exc.errors
+    v = dict(form)
+    for name in ("vetted", "exam_passed", "photo_collected", "fingerprint_collected"):
+        v[name] = forms.flag(form, name)
+    return render("registry/guard_form.html", status_code=422, guard=guard, v=v, errors=errors,
+                  tab="guards", **choices)
+
+
+@post("/registry/guards", opt=WRITE)
+async def guard_create(request: Request) -> Any:
+    return await _save_guard(request, None)
+
+
+@post("/registry/guards/{guard_id:int}", opt=WRITE)
+async def guard_update(request: Request, guard_id: FromPath[int]) -> Any:
+    return await _save_guard(request, guard_id)
+
+
+@post("/registry/guards/{guard_id:int}/reveal", opt=REVEAL)
+async def reveal(request: Request, guard_id: FromPath[int]) -> Template:
+    """A deliberate reveal of the full ID number, logged as pii_reveal."""
+    number = await service.reveal_id_number(request.scope["user"], guard_id, client_ip(request))
+    if is_htmx(request):
+        return render("registry/_id_number.html", guard={"id": guard_id, "id_number": number}, revealed=number)
+    if request.scope["user"].role == Role.officer:
+        guard = await service.get_guard_row(guard_id)
+        return render("registry/id_number.html", guard=guard, revealed=number)
+    return render("registry/guard.html", **await _file(request, guard_id, revealed=number))
+
+
+@get("/registry/guards/{guard_id:int}/portrait", opt=PORTRAIT)
+async def portrait(request: Request, guard_id: FromPath[int]) -> Response:
+    user = request.scope["user"]
+    if user.role == Role.liaison and not await service.guard_in_scope(user.scope, guard_id):
+        raise NotFoundException("保安员不存在")
+    data = await service.open_portrait(request.app.state.store, user, guard_id, client_ip(request))
+    return Response(content=data, media_type="image/jpeg", headers=_PRIVATE)
+
+
+@post("/registry/guards/{guard_id:int}/portrait", opt=WRITE)
+async def portrait_upload(request: Request, guard_id: FromPath[int]) -> Any:
+    form = await request.form()
+    upload = form.get("file")
+    error = ""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        error = "请拍摄或选择一张照片"
+    else:
+        try:
+            await service.set_portrait(request.app.state.store, request.app.state.settings,
+                                       request.scope["user"], guard_id, await upload.read())
+        except ImageRejected as exc:
+            error = str(exc)
+    if not error and not is_htmx(request):
+        return go(request, f"/registry/guards/{guard_id}#portrait")
+    ctx = await _file(request, guard_id, errors={"portrait": error} if error else {})
+    template = "registry/_portrait.html" if is_htmx(request) else "registry/guard.html"
+    return render(template, status_code=422 if error else 200, **ctx)
+
+
+@post("/registry/guards/{guard_id:int}/training", opt=WRITE)
+async def training_add(request: Request, guard_id: FromPath[int]) -> Any:
+    form = await request.form()
+    values, errors = forms.training_values(form)
+    if not errors:
+        await service.add_training(request.scope["user"], guard_id, values)
+        if not is_htmx(request):
+            return go(request, f"/registry/guards/{guard_id}#training")
+    ctx = await _file(request, guard_id, errors=errors, tv=dict(form) if errors else {})
+    template = "registry/_training.html" if is_htmx(request) else "registry/guard.html"
+    return render(template, status_code=422 if errors else 200, **ctx)
+
+
+@post("/registry/guards/{guard_id:int}/training/{record_id:int}/delete", opt=WRITE)
+async def training_delete(request: Request, guard_id: FromPath[int], record_id: FromPath[int]) -> Any:
+    await service.delete_training(request.scope["user"], guard_id, record_id)
+    if is_htmx(request):
+        return render("registry/_training.html", **await _file(request, guard_id))
+    return go(request, f"/registry/guards/{guard_id}#training")
+
+
+# ---------------------------------------------------------------- collection rates
+
+@get("/registry/collection", opt=READ)
+async def collection(unit: FromQuery[str] = "") -> Template:
+    companies, total = await service.collection_rates()
+    missing = await service.missing_collection(_int(unit))
+    return render("registry/collection.html", companies=companies, total=total, missing=missing,
+                  unit=_int(unit), tab="collection")
+
+
+# ---------------------------------------------------------------- roster import
+
+@get("/registry/import", opt=WRITE)
+async def import_page() -> Template:
+    return render("registry/import.html", report=None, key="", errors={}, tab="import")
+
+
+@get("/registry/import/template.xlsx", opt=WRITE)
+async def import_template() -> Response:
+    return Response(
+        content=roster_import.template_bytes(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''%E4%BF%9D%E5%AE%89%E5%91%98%E5%90%8D%E5%86%8C%E6%A8%A1%E6%9D%BF.xlsx"},
+    )
+
+
+_XLSX_MAGIC = b"PK\x03\x04"
+
+
+@post("/registry/import", opt=WRITE)
+async def import_preview(request: Request) -> Template:
+    """Upload → a dry run with the full report. The file waits in the object store (never
+    public) until the office confirms, so the confirmation needs no second upload."""
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return render("registry/import.html", status_code=422, report=None, key="", tab="import",
+                      errors={"file": "请选择要导入的 Excel 文件（.xlsx）"})
+    data = await upload.read()
+    try:
+        report = await roster_import.run(data)
+    except roster_import.Unreadable as exc:
+        return render("registry/import.html", status_code=422, report=None, key="", tab="import",
+                      errors={"file": str(exc)})
+    key = f"imports/{new_uuid()}.xlsx"
+    await request.app.state.store.put(key, data, "application/octet-stream")
+    return render("registry/import.html", report=report, key=key.split("/")[1].removesuffix(".xlsx"),
+                  filename=upload.filename, errors={}, tab="import")
+
+
+@post("/registry/import/{key:str}/commit", opt=WRITE)
+async def import_commit(request: Request, key: FromPath[str]) -> Template:
+    from server.forms import client_uuid
+    from server.storage import ObjectNotFound
+
+    try:
+        key = client_uuid({"k": key}, "k")
+    except FormError:
+        raise NotFoundException("导入记录不存在") from None
+    store = request.app.state.store
+    try:
+        data = await store.get(f"imports/{key}.xlsx")
+    except ObjectNotFound:
+        return render("registry/import.html", status_code=409, report=None, key="", tab="import",
+                      errors={"file": "该导入已完成或已过期，请重新上传文件"})
+    report = await roster_import.run(data, request.scope["user"], write=True)
+    await store.delete(f"imports/{key}.xlsx")
+    return render("registry/import.html", report=report, key="", errors={}, tab="import")
+
+
+route_handlers = [
+    sites, registry_home,
+    units, unit_new, unit_page, unit_edit, unit_create, unit_update,
+    site_list, site_new, site_page, site_edit, site_create, site_update,
+    guards, guard_new, guard_page, guard_edit, guard_create, guard_update,
+    reveal, portrait, portrait_upload, training_add, training_delete,
+    collection, import_page, import_template, import_preview, import_commit,
+]
+
+__all__ = ["route_handlers", "UnitKind", "Sector"]

@@ -1,14 +1,23 @@
-"""Registry queries used by the inspection flow: finding sites and their guard rosters.
-Every query takes the user's Scope."""
+"""Registry queries and writes: sites and rosters for the inspection flow (these take the
+user's Scope), and the office's screens (units, sites, guards, e-file, training, collection
+rates, logged personal-data access)."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
 
-from server.auth.scope import Scope
-from server.db import is_postgres
+from piccolo.query.functions.aggregate import Count
+
+from server.audit import service as audit
+from server.audit.service import snapshot
+from server.auth.scope import CurrentUser, Scope
+from server.campaign.tables import Township
+from server.db import atomic, is_postgres
+from server.evidence.tables import AccessLog
+from server.forms import FormError
 from server.inspections.tables import Inspection
-from server.registry.tables import Guard, Site
+from server.registry.tables import Guard, Site, TrainingRecord, Unit
 from server.vocab import EmploymentStatus
 
 
@@ -89,3 +98,368 @@ async def guard_by_id(guard_id: int) -> dict | None:
         Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status, Guard.employer.id,
         Guard.employer.name,
     ).where(Guard.id == guard_id).first()
+
+
+# ================================================================ the office's registry screens
+# Office and leaders see the whole district, so these queries take no Scope; the routes
+# admit only those roles (server/registry/routes.py).
+LIST_LIMIT = 200
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+async def log_access(user: CurrentUser, action: str, table: str, object_id: Any, ip: str) -> None:
+    await AccessLog.insert(AccessLog(user=user.id, username=user.username, action=action,
+                                     object_table=table, object_id=str(object_id), ip=ip[:64]))
+
+
+async def townships() -> list[dict]:
+    return await Township.select(Township.id, Township.name).order_by(Township.ordinal, Township.name)
+
+
+async def unit_choices() -> list[dict]:
+    return await Unit.select(Unit.id, Unit.name, Unit.kind).order_by(Unit.name)
+
+
+async def site_choices() -> list[dict]:
+    return await Site.select(Site.id, Site.name, Site.unit.name).order_by(Site.name)
+
+
+# ---------------------------------------------------------------- units
+
+async def list_units(q: str = "", kind: str = "", township: int | None = None, sector: str = "",
+                     limit: int = LIST_LIMIT) -> list[dict]:
+    query = Unit.select(Unit.id, Unit.name, Unit.uscc, Unit.kind, Unit.sector, Unit.township.name,
+                        Unit.filing_status).order_by(Unit.name).limit(limit)
+    q = q.strip()[:64]
+    if q:
+        query = query.where(contains(Unit.name, q) | contains(Unit.uscc, q.upper()) | contains(Unit.address, q))
+    if kind:
+        query = query.where(Unit.kind == kind)
+    if township:
+        query = query.where(Unit.township == township)
+    if sector:
+        query = query.where(Unit.sector == sector)
+    rows = await query
+    if rows:
+        counts = await Guard.select(Guard.employer, Count()).where(
+            Guard.employer.is_in([r["id"] for r in rows])
+            & (Guard.employment_status == EmploymentStatus.active)).group_by(Guard.employer)
+        by_unit = {c["employer"]: c["count"] for c in counts}
+        for r in rows:
+            r["guards"] = by_unit.get(r["id"], 0)
+    return rows
+
+
+async def get_unit(unit_id: int) -> Unit:
+    from litestar.exceptions import NotFoundException
+
+    unit = await Unit.objects().where(Unit.id == unit_id).first()
+    if unit is None:
+        raise NotFoundException("单位不存在")
+    return unit
+
+
+async def unit_detail(unit_id: int) -> dict:
+    unit = await get_unit(unit_id)
+    township = await Township.select(Township.name).where(Township.id == unit.township).first() \
+        if unit.township else None
+    sites = await Site.select(Site.id, Site.name, Site.address, Site.provider_kind, Site.provider.name,
+                              Site.unit.name, Site.unit.id).where(
+        (Site.unit == unit_id) | (Site.provider == unit_id)).order_by(Site.name)
+    guards = await Guard.select(Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status,
+                                Guard.employment_status, Guard.photo_collected,
+                                Guard.fingerprint_collected, Guard.site.name).where(
+        Guard.employer == unit_id).order_by(Guard.name)
+    return {"unit": unit, "township": township["name"] if township else "", "sites": sites,
+            "guards": guards}
+
+
+async def _unique(table: Any, column: Any, value: Any, own_id: int | None, field: str, message: str) -> None:
+    if value is None:
+        return
+    query = table.select(table.id).where(column == value)
+    if own_id is not None:
+        query = query.where(table.id != own_id)
+    if await query.first():
+        raise FormError({field: message})
+
+
+async def save_unit(user: CurrentUser, unit_id: int | None, values: dict) -> Unit:
+    await _unique(Unit, Unit.uscc, values.get("uscc"), unit_id, "uscc", "该统一社会信用代码已登记为另一单位")
+    async with atomic():
+        if unit_id is None:
+            unit = Unit(**values)
+            await unit.save()
+            await audit.record("create", "unit", unit.id, actor=user, after=snapshot(unit))
+            return unit
+        unit = await get_unit(unit_id)
+        before = snapshot(unit)
+        for k, v in values.items():
+            setattr(unit, k, v)
+        unit.updated_at = _now()
+        await unit.save()
+        await audit.record("update", "unit", unit.id, actor=user, before=before, after=snapshot(unit))
+        return unit
+
+
+# ---------------------------------------------------------------- sites
+
+async def list_sites(q: str = "", township: int | None = None, sector: str = "",
+                     unit: int | None = None, limit: int = LIST_LIMIT) -> list[dict]:
+    query = Site.select(*SITE_COLUMNS, Site.sector, Site.posts).order_by(Site.name).limit(limit)
+    q = q.strip()[:64]
+    if q:
+        query = query.where(contains(Site.name, q) | contains(Site.address, q) | contains(Site.unit.name, q))
+    if township:
+        query = query.where(Site.township == township)
+    if sector:
+        query = query.where(Site.sector == sector)
+    if unit:
+        query = query.where((Site.unit == unit) | (Site.provider == unit))
+    return await query
+
+
+async def get_site_row(site_id: int) -> Site:
+    from litestar.exceptions import NotFoundException
+
+    site = await Site.objects().where(Site.id == site_id).first()
+    if site is None:
+        raise NotFoundException("服务目标不存在")
+    return site
+
+
+async def site_detail(site_id: int) -> dict:
+    await get_site_row(site_id)
+    site = await Site.select(*SITE_COLUMNS, Site.sector, Site.posts, Site.township.id).where(
+        Site.id == site_id).first()
+    guards = await Guard.select(Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status,
+                                Guard.employer.name, Guard.employment_status).where(
+        Guard.site == site_id).order_by(Guard.name)
+    inspections = await Inspection.select(Inspection.uuid, Inspection.status, Inspection.kind,
+                                          Inspection.started_at, Inspection.officer.display_name).where(
+        Inspection.site == site_id).order_by(Inspection.started_at, ascending=False).limit(20)
+    return {"site": site, "guards": guards, "inspections": inspections}
+
+
+async def save_site(user: CurrentUser, site_id: int | None, values: dict) -> Site:
+    async with atomic():
+        if site_id is None:
+            site = Site(**values)
+            await site.save()
+            await audit.record("create", "site", site.id, actor=user, after=snapshot(site))
+            return site
+        site = await get_site_row(site_id)
+        before = snapshot(site)
+        for k, v in values.items():
+            setattr(site, k, v)
+        site.updated_at = _now()
+        await site.save()
+        await audit.record("update", "site", site.id, actor=user, before=before, after=snapshot(site))
+        return site
+
+
+# ---------------------------------------------------------------- guards
+
+GAPS = {"photo": "未采集照片", "fingerprint": "未采集指纹", "any": "照片或指纹未采集"}
+
+
+def _gap_clause(gap: str) -> Any:
+    if gap == "photo":
+        return Guard.photo_collected.eq(False)
+    if gap == "fingerprint":
+        return Guard.fingerprint_collected.eq(False)
+    if gap == "any":
+        return Guard.photo_collected.eq(False) | Guard.fingerprint_collected.eq(False)
+    return None
+
+
+async def list_guards(q: str = "", unit: int | None = None, township: int | None = None,
+                      sector: str = "", cert: str = "", gap: str = "", status: str = "",
+                      limit: int = LIST_LIMIT) -> list[dict]:
+    query = Guard.select(
+        Guard.id, Guard.name, Guard.id_number, Guard.certificate_no, Guard.certificate_status,
+        Guard.employment_status, Guard.photo_collected, Guard.fingerprint_collected,
+        Guard.employer.id, Guard.employer.name, Guard.site.name,
+    ).order_by(Guard.name).limit(limit)
+    q = q.strip()[:64]
+    if q:
+        query = query.where(contains(Guard.name, q) | contains(Guard.certificate_no, q.upper())
+                            | contains(Guard.employer.name, q))
+    if unit:
+        query = query.where(Guard.employer == unit)
+    if township:
+        query = query.where(Guard.employer.township == township)
+    if sector:
+        query = query.where(Guard.employer.sector == sector)
+    if cert:
+        query = query.where(Guard.certificate_status == cert)
+    if status:
+        query = query.where(Guard.employment_status == status)
+    clause = _gap_clause(gap)
+    if clause is not None:
+        query = query.where(clause & (Guard.employment_status == EmploymentStatus.active))
+    return await query
+
+
+async def get_guard_row(guard_id: int) -> Guard:
+    from litestar.exceptions import NotFoundException
+
+    guard = await Guard.objects().where(Guard.id == guard_id).first()
+    if guard is None:
+        raise NotFoundException("保安员不存在")
+    return guard
+
+
+async def guard_file(guard_id: int) -> dict:
+    """The guard's electronic practice file (执业电子档案)."""
+    await get_guard_row(guard_id)
+    guard = await Guard.select(
+        Guard.all_columns(), Guard.employer.name, Guard.employer.kind, Guard.site.name,
+        Guard.employer.township.name,
+    ).where(Guard.id == guard_id).first()
+    training = await TrainingRecord.select().where(TrainingRecord.guard == guard_id).order_by(
+        TrainingRecord.held_on, ascending=False)
+    from server.inspections.tables import GuardCheck
+
+    checks = await GuardCheck.select(
+        GuardCheck.verdict, GuardCheck.inspection.uuid, GuardCheck.inspection.site.name,
+        GuardCheck.inspection.started_at,
+    ).where(GuardCheck.guard == guard_id).order_by(GuardCheck.id, ascending=False).limit(10)
+    return {"guard": guard, "training": training, "checks": checks}
+
+
+async def save_guard(user: CurrentUser, guard_id: int | None, values: dict) -> Guard:
+    await _unique(Guard, Guard.id_number, values.get("id_number"), guard_id, "id_number",
+                  "该身份证号已登记为另一名保安员")
+    await _unique(Guard, Guard.certificate_no, values.get("certificate_no"), guard_id, "certificate_no",
+                  "该保安员证号已登记为另一名保安员")
+    async with atomic():
+        if guard_id is None:
+            guard = Guard(**values)
+            await guard.save()
+            await audit.record("create", "guard", guard.id, actor=user, after=snapshot(guard))
+            return guard
+        guard = await get_guard_row(guard_id)
+        before = snapshot(guard)
+        for k, v in values.items():
+            setattr(guard, k, v)
+        guard.updated_at = _now()
+        await guard.save()
+        await audit.record("update", "guard", guard.id, actor=user, before=before, after=snapshot(guard))
+        return guard
+
+
+async def reveal_id_number(user: CurrentUser, guard_id: int, ip: str) -> str:
+    """The full ID number, for a deliberate reveal; logged as pii_reveal."""
+    guard = await get_guard_row(guard_id)
+    await log_access(user, "pii_reveal", "guard", guard_id, ip)
+    return guard.id_number or ""
+
+
+async def set_portrait(store: Any, settings: Any, user: CurrentUser, guard_id: int, data: bytes) -> Guard:
+    """Store a portrait taken with the phone camera (checked like evidence photos, turned
+    upright and reduced), point the guard at it and mark the photo collected."""
+    from anyio import to_thread
+
+    from server.evidence import images
+
+    guard = await get_guard_row(guard_id)
+    checked = await to_thread.run_sync(
+        images.check_image, data, settings.max_upload_mb * 1024 * 1024, settings.max_image_pixels)
+    portrait = await to_thread.run_sync(images.thumbnail, data, 800)
+    key = f"portraits/{guard_id}/{checked.sha256[:32]}.jpg"
+    await store.put(key, portrait, "image/jpeg")
+    old = guard.portrait_key
+    before = snapshot(guard)
+    guard.portrait_key, guard.photo_collected, guard.updated_at = key, True, _now()
+    try:
+        async with atomic():
+            await guard.save()
+            await audit.record("portrait", "guard", guard.id, actor=user, before=before, after=snapshot(guard))
+    except Exception:
+        if key != old:
+            await store.delete(key)
+        raise
+    if old and old != key:
+        try:
+            await store.delete(old)
+        except Exception:  # noqa: BLE001 - a leftover object is harmless
+            pass
+    return guard
+
+
+async def open_portrait(store: Any, user: CurrentUser, guard_id: int, ip: str) -> bytes:
+    from litestar.exceptions import NotFoundException
+
+    guard = await get_guard_row(guard_id)
+    if not guard.portrait_key:
+        raise NotFoundException("尚未采集照片")
+    await log_access(user, "portrait_view", "guard", guard_id, ip)
+    return await store.get(guard.portrait_key)
+
+
+async def add_training(user: CurrentUser, guard_id: int, values: dict) -> TrainingRecord:
+    await get_guard_row(guard_id)
+    record = TrainingRecord(guard=guard_id, **values)
+    async with atomic():
+        await record.save()
+        await audit.record("create", "training_record", record.id, actor=user, after=snapshot(record))
+    return record
+
+
+async def delete_training(user: CurrentUser, guard_id: int, record_id: int) -> None:
+    from litestar.exceptions import NotFoundException
+
+    record = await TrainingRecord.objects().where(
+        (TrainingRecord.id == record_id) & (TrainingRecord.guard == guard_id)).first()
+    if record is None:
+        raise NotFoundException("培训记录不存在")
+    async with atomic():
+        await TrainingRecord.delete().where(TrainingRecord.id == record_id)
+        await audit.record("delete", "training_record", record_id, actor=user, before=snapshot(record))
+
+
+# ---------------------------------------------------------------- collection rates (五(五))
+
+async def collection_rates() -> tuple[list[dict], dict]:
+    """Per employer and for the district: active guards, photos and fingerprints collected.
+    The target of the campaign is 100 % of guards on duty."""
+    rows = await Guard.select(Guard.employer.id, Guard.employer.name, Guard.photo_collected,
+                              Guard.fingerprint_collected).where(
+        Guard.employment_status == EmploymentStatus.active)
+    per: dict[int, dict] = {}
+    for r in rows:
+        u = per.setdefault(r["employer.id"], {"id": r["employer.id"], "name": r["employer.name"],
+                                              "guards": 0, "photo": 0, "fingerprint": 0, "both": 0})
+        u["guards"] += 1
+        u["photo"] += bool(r["photo_collected"])
+        u["fingerprint"] += bool(r["fingerprint_collected"])
+        u["both"] += bool(r["photo_collected"] and r["fingerprint_collected"])
+    total = {"name": "全区", "guards": 0, "photo": 0, "fingerprint": 0, "both": 0}
+    for u in per.values():
+        for k in ("guards", "photo", "fingerprint", "both"):
+            total[k] += u[k]
+    for u in [*per.values(), total]:
+        n = u["guards"]
+        for k in ("photo", "fingerprint", "both"):
+            u[f"{k}_rate"] = round(100 * u[k] / n, 1) if n else 0.0
+        u["missing"] = n - u["both"]
+    companies = sorted(per.values(), key=lambda u: (u["both_rate"], u["name"]))
+    return companies, total
+
+
+async def missing_collection(unit: int | None = None) -> list[dict]:
+    return await list_guards(unit=unit, gap="any", limit=2000)
+
+
+async def guard_in_scope(scope: Scope, guard_id: int) -> bool:
+    """A liaison may see a guard employed by, or posted at a site of, a unit in their scope."""
+    g = await Guard.select(Guard.employer.sector, Guard.employer.township, Guard.site.unit.sector,
+                           Guard.site.unit.township).where(Guard.id == guard_id).first()
+    if g is None:
+        return False
+    return scope.admits(g["employer.sector"], g["employer.township"]) or (
+        g["site.unit.sector"] is not None and scope.admits(g["site.unit.sector"], g["site.unit.township"]))

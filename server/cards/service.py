@@ -1,0 +1,187 @@
+"""Guard cards: issue (and revoke by reissuing), check a scanned card, prepare card sheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from server.audit import service as audit
+from server.audit.service import snapshot
+from server.auth.scope import CurrentUser
+from server.cards import tokens
+from server.cards.qr import qr_svg
+from server.cards.verdict import CardFacts, CardState, card_verdict
+from server.db import atomic
+from server.registry.tables import Guard, GuardCard
+from server.settings import Settings
+from server.vocab import CardVerdict, CertStatus
+
+
+class CardRefused(Exception):
+    """A card cannot be issued; the message is for the user."""
+
+
+def signing_key(settings: Settings) -> Ed25519PrivateKey:
+    return tokens.private_key(settings.card_signing_key)
+
+
+def public_key(settings: Settings) -> str:
+    return tokens.public_key_b64(signing_key(settings))
+
+
+def card_url(settings: Settings, guard_id: int, serial: int) -> str:
+    return tokens.card_url(settings.base_url, tokens.sign(signing_key(settings), guard_id, serial))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+GUARD_COLUMNS = (
+    Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status,
+    Guard.certificate_issued_on, Guard.employment_status, Guard.employer.id, Guard.employer.name,
+    Guard.portrait_key, Guard.site.name,
+)
+
+
+async def current_card(guard_id: int) -> dict | None:
+    return await GuardCard.select().where(
+        (GuardCard.guard == guard_id) & GuardCard.revoked_at.is_null()
+    ).order_by(GuardCard.serial, ascending=False).first()
+
+
+async def cards_of(guard_id: int) -> list[dict]:
+    return await GuardCard.select().where(GuardCard.guard == guard_id).order_by(
+        GuardCard.serial, ascending=False)
+
+
+async def issue(user: CurrentUser, guard_id: int) -> GuardCard:
+    """Issue a new card: the next serial; every earlier card of the guard is revoked, so a
+    lost or withdrawn card reads 证件已注销 from now on."""
+    guard = await Guard.select(*GUARD_COLUMNS).where(Guard.id == guard_id).first()
+    if guard is None:
+        raise CardRefused("保安员不存在")
+    if guard["certificate_status"] != CertStatus.valid or not guard["certificate_no"]:
+        raise CardRefused(f"{guard['name']} 未持有效保安员证，不能制卡")
+    async with atomic():
+        now = _now()
+        last = await GuardCard.select(GuardCard.serial).where(GuardCard.guard == guard_id).order_by(
+            GuardCard.serial, ascending=False).first()
+        live = await GuardCard.objects().where(
+            (GuardCard.guard == guard_id) & GuardCard.revoked_at.is_null())
+        for old in live:
+            before = snapshot(old)
+            old.revoked_at = now
+            await old.save()
+            await audit.record("revoke", "guard_card", old.id, actor=user, before=before,
+                               after=snapshot(old))
+        card = GuardCard(guard=guard_id, serial=(last["serial"] if last else 0) + 1, issued_at=now)
+        await card.save()
+        await audit.record("issue", "guard_card", card.id, actor=user, after=snapshot(card))
+    return card
+
+
+async def revoke(user: CurrentUser, guard_id: int) -> int:
+    """Withdraw the guard's current card without a new one (e.g. the guard left)."""
+    async with atomic():
+        live = await GuardCard.objects().where(
+            (GuardCard.guard == guard_id) & GuardCard.revoked_at.is_null())
+        for old in live:
+            before = snapshot(old)
+            old.revoked_at = _now()
+            await old.save()
+            await audit.record("revoke", "guard_card", old.id, actor=user, before=before,
+                               after=snapshot(old))
+    return len(live)
+
+
+# ---------------------------------------------------------------- checking a scanned card
+
+@dataclass(frozen=True)
+class ScanResult:
+    verdict: str
+    reason: str
+    guard: dict | None = None
+    """The guard the card names, when the signature is genuine and the guard exists."""
+    serial: int | None = None
+
+    @property
+    def verdict_label(self) -> str:
+        return CardVerdict.label_of(self.verdict)
+
+
+async def check(settings: Settings, scanned_text: str,
+                site_employer_ids: set[int] | None = None) -> ScanResult:
+    """The verdict for whatever a scanner read (a card URL or a bare token)."""
+    decoded = tokens.verify(signing_key(settings).public_key(), tokens.token_from_text(scanned_text))
+    if not decoded.ok:
+        verdict, reason = card_verdict(CardFacts(decoded.status))
+        return ScanResult(verdict, reason)
+    guard = await Guard.select(*GUARD_COLUMNS).where(Guard.id == decoded.guard_id).first()
+    card = await GuardCard.select().where(
+        (GuardCard.guard == decoded.guard_id) & (GuardCard.serial == decoded.serial)).first()
+    if guard is None or card is None:
+        state = CardState.unknown
+    else:
+        state = CardState.superseded if card["revoked_at"] is not None else CardState.current
+    facts = CardFacts(
+        decoded.status, state,
+        guard["certificate_status"] if guard else None,
+        guard["employment_status"] if guard else None,
+        guard["employer.id"] if guard else None,
+    )
+    verdict, reason = card_verdict(facts, site_employer_ids)
+    return ScanResult(verdict, reason, guard if state != CardState.unknown else None, decoded.serial)
+
+
+# ---------------------------------------------------------------- card sheets
+
+async def sheet(settings: Settings, guard_ids: list[int]) -> tuple[list[dict], list[dict]]:
+    """(cards to print, guards without a current card) for the given guards, in name order."""
+    if not guard_ids:
+        return [], []
+    guards = await Guard.select(*GUARD_COLUMNS).where(Guard.id.is_in(guard_ids)).order_by(Guard.name)
+    live = await GuardCard.select().where(
+        GuardCard.guard.is_in(guard_ids) & GuardCard.revoked_at.is_null())
+    by_guard = {c["guard"]: c for c in live}
+    printable, missing = [], []
+    for g in guards:
+        card = by_guard.get(g["id"])
+        if card is None:
+            missing.append(g)
+            continue
+        url = card_url(settings, g["id"], card["serial"])
+        printable.append({"guard": g, "card": card, "url": url, "qr": qr_svg(url)})
+    return printable, missing
+
+
+# ---------------------------------------------------------------- checking cards with no signal
+
+async def offline_roster(settings: Settings, site: dict, limit: int = 400) -> dict:
+    """What a phone needs to check this site's guards' cards in a basement: every card (current
+    and withdrawn) of the guards posted here or employed by the units that guard it, keyed by
+    token, with the verdict the server would give here now. A card not in it cannot be checked
+    offline; the queued scan is checked by the server when the signal returns."""
+    from server.registry.service import site_employer_ids
+
+    employers = site_employer_ids(site)
+    guards = await Guard.select(*GUARD_COLUMNS).where(
+        (Guard.site == site["id"]) | Guard.employer.is_in(list(employers))).limit(limit)
+    by_id = {g["id"]: g for g in guards}
+    cards = await GuardCard.select().where(GuardCard.guard.is_in(list(by_id))) if by_id else []
+    key = signing_key(settings)
+    entries = {}
+    for c in cards:
+        g = by_id[c["guard"]]
+        state = CardState.current if c["revoked_at"] is None else CardState.superseded
+        verdict, reason = card_verdict(CardFacts(
+            tokens.TokenStatus.ok, state, g["certificate_status"], g["employment_status"],
+            g["employer.id"]), employers)
+        entries[tokens.sign(key, g["id"], c["serial"])] = {
+            "name": g["name"], "certificate_no": g["certificate_no"] or "",
+            "employer": g["employer.name"], "verdict": verdict,
+            "label": CardVerdict.label_of(verdict), "reason": reason,
+        }
+    return {"as_of": _now().isoformat(), "cards": entries}

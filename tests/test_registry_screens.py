@@ -1,0 +1,209 @@
+"""The office's registry screens: search and filters, detail pages, edit forms with validation
+(USCC and ID check characters, dates, required fields), the guard's e-file with a portrait
+taken by the phone, training records, collection rates, masked ID numbers and logged reveals."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from server.audit.tables import AuditEntry
+from server.evidence.tables import AccessLog
+from server.registry.ids import id_check_digit, uscc_check_char
+from server.registry.tables import Guard, TrainingRecord, Unit
+from tests.support.html import errors, soup, visible_text
+
+USCC = "91120225MA05" + "TQ8R3" + uscc_check_char("91120225MA05TQ8R3")
+BAD_USCC = USCC[:17] + ("0" if USCC[17] != "0" else "1")
+ID1 = "12022519850312003" + id_check_digit("12022519850312003")
+ID2 = "12022519900101002" + id_check_digit("12022519900101002")
+BAD_ID = ID1[:17] + ("0" if ID1[17] != "0" else "1")
+
+
+def rows(r) -> list[str]:
+    return [visible_text(tr) for tr in soup(r).select("tbody tr")]
+
+
+async def test_guard_list_filters_and_masks_id_numbers(client_factory, world):
+    await Guard.update({Guard.id_number: ID1, Guard.fingerprint_collected: True,
+                        Guard.photo_collected: True}).where(Guard.id == world.guards.valid.id)
+    office = await client_factory("office")
+    r = await office.get("/registry/guards")
+    assert r.status_code == 200
+    assert len(rows(r)) == 4
+    assert ID1 not in r.text and (ID1[:4] + "*" * 10 + ID1[-4:]) in visible_text(soup(r))
+    names = lambda r: sorted(t.split()[0] for t in rows(r))  # noqa: E731
+    assert names(await office.get("/registry/guards?cert=none")) == ["李强"]
+    assert names(await office.get("/registry/guards?cert=revoked")) == ["王磊"]
+    assert names(await office.get(f"/registry/guards?unit={world.units.estate_co.id}")) == ["赵敏"]
+    assert names(await office.get(f"/registry/guards?township={world.townships.guanzhuang.id}")) == ["赵敏"]
+    assert names(await office.get("/registry/guards?sector=security")) == ["张伟", "李强", "王磊"]
+    assert "张伟" not in names(await office.get("/registry/guards?gap=fingerprint"))
+    assert names(await office.get("/registry/guards?q=津保120200000004")) == ["赵敏"]
+    # Nonsense filter values are ignored, not errors.
+    assert len(rows(await office.get("/registry/guards?cert=bogus&gap=bogus"))) == 4
+
+
+async def test_unit_and_site_lists_filter(client_factory, world):
+    office = await client_factory("office")
+    r = await office.get("/registry/units?kind=property_company")
+    assert [t.split()[0] for t in rows(r)] == ["蓟州区绿园物业服务有限公司"]
+    r = await office.get(f"/registry/units?township={world.townships.yuyang.id}")
+    assert len(rows(r)) == 2
+    r = await office.get(f"/registry/units/{world.units.secco.id}")
+    text = visible_text(soup(r).select_one("main"))
+    assert "第一中学校门" in text and "张伟" in text and "李强" in text  # served site and its guards
+    r = await office.get("/registry/sites?sector=school")
+    assert [t.split()[0] for t in rows(r)] == ["第一中学校门"]
+    r = await office.get(f"/registry/sites/{world.sites.school.id}")
+    assert "蓟州区安泰保安服务有限公司" in visible_text(soup(r).select_one("main"))
+
+
+async def test_unit_form_checks_uscc_and_required_fields(client_factory, world):
+    office = await client_factory("office")
+    r = await office.post("/registry/units", data={"name": "", "kind": "security_company", "uscc": BAD_USCC})
+    assert r.status_code == 422
+    msgs = " ".join(errors(r))
+    assert "请填写单位名称" in msgs
+    assert "统一社会信用代码校验位不正确（GB 32100）" in msgs
+    assert "保安服务公司须填写保安服务许可证号" in msgs
+    # What the user typed is kept.
+    assert soup(r).select_one("input[name=uscc]")["value"] == BAD_USCC
+    r = await office.post("/registry/units", data={"name": "新安保安", "kind": "self_recruiting", "uscc": "1234",
+                                                   "filing_status": "filed", "filed_on": "2020-13-01"})
+    msgs = " ".join(errors(r))
+    assert "统一社会信用代码应为 18 位（现有 4 位）" in msgs and "备案日期不是有效日期" in msgs
+    # Full-width input with spaces is normalised and accepted.
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in USCC[:9]) + " " + USCC[9:].lower()
+    r = await office.post("/registry/units", data={
+        "name": "蓟州区新安物业服务有限公司", "kind": "property_company", "uscc": wide, "sector": "property",
+        "township": str(world.townships.yuyang.id), "filing_status": "filed", "filed_on": "2020/12/20"})
+    assert r.status_code == 303, errors(r)
+    unit = await Unit.objects().where(Unit.uscc == USCC).first()
+    assert unit.name == "蓟州区新安物业服务有限公司" and str(unit.filed_on) == "2020-12-20"
+    assert r.headers["location"] == f"/registry/units/{unit.id}"
+    assert await AuditEntry.count().where((AuditEntry.table_name == "unit") & (AuditEntry.action == "create")) == 1
+    # The same USCC cannot be registered twice.
+    r = await office.post("/registry/units", data={"name": "另一家", "kind": "using_unit", "uscc": USCC})
+    assert r.status_code == 422 and "该统一社会信用代码已登记为另一单位" in " ".join(errors(r))
+    # Editing.
+    r = await office.post(f"/registry/units/{unit.id}", data={
+        "name": "蓟州区新安物业", "kind": "property_company", "uscc": USCC, "filing_status": "unfiled"})
+    assert r.status_code == 303
+    assert (await Unit.objects().where(Unit.id == unit.id).first()).name == "蓟州区新安物业"
+
+
+async def test_guard_form_checks_id_number_dates_and_uniqueness(client_factory, world):
+    office = await client_factory("office")
+    base = {"name": "孙明", "employer": str(world.units.secco.id)}
+    r = await office.post("/registry/guards", data={**base, "id_number": BAD_ID, "certificate_status": "valid",
+                                                    "hired_on": "2020-05-01", "left_on": "2020-04-01",
+                                                    "employment_status": "left"})
+    assert r.status_code == 422
+    msgs = " ".join(errors(r))
+    assert "身份证号校验位不正确（GB 11643）" in msgs
+    assert "持证（或已注销）的保安员须填写保安员证号" in msgs
+    assert "离岗日期不能早于入职日期" in msgs
+    r = await office.post("/registry/guards", data={"name": "", "id_number": "", "employer": ""})
+    msgs = " ".join(errors(r))
+    assert "请填写姓名" in msgs and "请填写身份证号" in msgs and "请选择所属单位" in msgs
+    r = await office.post("/registry/guards", data={**base, "id_number": ID1.lower(), "certificate_no": "津保120200000001"})
+    assert "该保安员证号已登记为另一名保安员" in " ".join(errors(r))
+    r = await office.post("/registry/guards", data={
+        **base, "id_number": ID1, "certificate_no": "津保120200000009", "certificate_issued_on": "2019年3月5日",
+        "fingerprint_collected": "1", "hired_on": "2019-03-01"})
+    assert r.status_code == 303, errors(r)
+    g = await Guard.objects().where(Guard.id_number == ID1).first()
+    assert (g.gender, g.certificate_status, g.fingerprint_collected, g.photo_collected) == ("男", "valid", True, False)
+    r = await office.post("/registry/guards", data={**base, "id_number": ID1})
+    assert "该身份证号已登记为另一名保安员" in " ".join(errors(r))
+
+
+async def test_guard_file_reveal_is_logged_and_portrait_is_served_through_a_logged_route(client_factory, world):
+    await Guard.update({Guard.id_number: ID2}).where(Guard.id == world.guards.estate.id)
+    gid = world.guards.estate.id
+    office = await client_factory("office")
+    r = await office.get(f"/registry/guards/{gid}")
+    page = soup(r)
+    assert ID2 not in r.text
+    assert visible_text(page.select_one(f"#id-number-{gid}")).startswith(ID2[:4] + "**********" + ID2[-4:])
+    assert "未采集照片" in visible_text(page.select_one("#portrait"))
+    assert await AccessLog.count().where(AccessLog.action == "guard_view") == 1
+
+    # Reveal without JavaScript: the whole page again, with the number, logged.
+    r = await office.post(f"/registry/guards/{gid}/reveal")
+    assert ID2 in visible_text(soup(r).select_one(f"#id-number-{gid}"))
+    log = await AccessLog.objects().where(AccessLog.action == "pii_reveal").first()
+    assert (log.username, log.object_table, log.object_id) == ("office", "guard", str(gid))
+
+    # Portrait taken with the phone: stored, guard marked as photographed, served only when logged in.
+    buf = io.BytesIO()
+    Image.new("RGB", (1200, 1600), (180, 150, 120)).save(buf, format="JPEG")
+    r = await office.post(f"/registry/guards/{gid}/portrait", files={"file": ("me.jpg", buf.getvalue(), "image/jpeg")},
+                          headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    img = soup(r).select_one("#portrait img.portrait")
+    assert img is not None
+    g = await Guard.objects().where(Guard.id == gid).first()
+    assert g.photo_collected and g.portrait_key.startswith(f"portraits/{gid}/")
+    r = await office.get(img["src"])
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    assert max(Image.open(io.BytesIO(r.content)).size) == 800
+    assert await AccessLog.count().where(AccessLog.action == "portrait_view") == 1
+    # A file that is not a picture gets a Chinese message.
+    r = await office.post(f"/registry/guards/{gid}/portrait", files={"file": ("x.jpg", b"nope", "image/jpeg")},
+                          headers={"HX-Request": "true"})
+    assert r.status_code == 422 and "不是有效的图片" in " ".join(errors(r))
+    # The school's liaison is outside the estate's township: no portrait.
+    liaison = await client_factory("liaison_edu")
+    assert (await liaison.get(f"/registry/guards/{gid}/portrait")).status_code == 404
+    town = await client_factory("liaison_town")
+    assert (await town.get(f"/registry/guards/{gid}/portrait")).status_code == 200
+
+
+async def test_training_records(client_factory, world):
+    gid = world.guards.valid.id
+    office = await client_factory("office")
+    r = await office.post(f"/registry/guards/{gid}/training", data={"kind": "", "held_on": "昨天", "hours": "-1"},
+                          headers={"HX-Request": "true"})
+    assert r.status_code == 422
+    msgs = " ".join(errors(r))
+    assert "请选择培训类型" in msgs and "培训日期不是有效日期" in msgs and "学时须为 0–500 的整数" in msgs
+    r = await office.post(f"/registry/guards/{gid}/training", data={
+        "kind": "pre_job", "held_on": "2020-11-02", "hours": "24", "topic": "保安服务管理条例"},
+        headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    assert "岗前培训" in visible_text(soup(r).select_one("#training tbody"))
+    record = await TrainingRecord.objects().first()
+    r = await office.post(f"/registry/guards/{gid}/training/{record.id}/delete")
+    assert r.status_code == 303 and await TrainingRecord.count() == 0
+
+
+async def test_collection_rates_per_company_and_district_with_missing_guards(client_factory, world):
+    await Guard.update({Guard.photo_collected: True, Guard.fingerprint_collected: True}).where(
+        Guard.id.is_in([world.guards.valid.id, world.guards.estate.id]))
+    await Guard.update({Guard.photo_collected: True}).where(Guard.id == world.guards.none.id)
+    office = await client_factory("office")
+    r = await office.get("/registry/collection")
+    page = soup(r)
+    district = visible_text(page.select_one("#district-rate"))
+    assert "在岗保安员 4 人" in district and "照片 3 人 75.0%" in district and "指纹 2 人 50.0%" in district
+    assert "尚缺 2 人" in district
+    companies = {visible_text(tr.select_one("td")): visible_text(tr) for tr in page.select("#company-rates tbody tr")}
+    assert "100.0%" in companies["蓟州区绿园物业服务有限公司"]
+    assert "33.3%" in companies["蓟州区安泰保安服务有限公司"]
+    missing = [visible_text(tr.select_one("td")) for tr in page.select("#missing tbody tr")]
+    assert sorted(missing) == ["李强", "王磊"]
+    r = await office.get(f"/registry/collection?unit={world.units.estate_co.id}")
+    assert "全部在岗保安员均已采集" in visible_text(soup(r).select_one("#missing"))
+
+
+async def test_leader_reads_but_cannot_edit(client_factory, world):
+    leader = await client_factory("leader")
+    assert (await leader.get(f"/registry/guards/{world.guards.valid.id}")).status_code == 200
+    r = await leader.post(f"/registry/guards/{world.guards.valid.id}", data={"name": "x"})
+    assert r.status_code == 403
+    assert (await leader.post(f"/registry/guards/{world.guards.valid.id}/reveal")).status_code == 403
+    page = soup(await leader.get("/registry/guards"))
+    assert page.select("input[name=guard]") == [] and "新增保安员" not in visible_text(page)
