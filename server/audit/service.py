@@ -93,3 +93,78 @@ async def verify_chain() -> tuple[int, ChainProblem | None]:
             return count, ChainProblem(row["id"], "内容与哈希不符(记录被篡改)")
         prev = row["hash"]
     return count, None
+
+
+# ---------------------------------------------------------------- reading the history
+
+# Child records shown with an inspection's history: (table_name in the log, Piccolo table).
+def _children() -> list[tuple[str, Any]]:
+    from server.evidence.tables import Photo
+    from server.inspections.tables import ChecklistAnswer, Finding, GuardCheck
+
+    return [("checklist_answer", ChecklistAnswer), ("guard_check", GuardCheck),
+            ("finding", Finding), ("photo", Photo)]
+
+
+def _load(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def changes(before: Any, after: Any) -> list[tuple[str, Any, Any]]:
+    """Pure: the fields that differ between two snapshots, as (field, before, after)."""
+    b = before if isinstance(before, dict) else {}
+    a = after if isinstance(after, dict) else {}
+    out = []
+    for key in sorted(set(b) | set(a)):
+        if b.get(key) != a.get(key):
+            out.append((key, b.get(key), a.get(key)))
+    return out
+
+
+async def history(table_name: str, record_id: str, *, with_children: bool = True) -> list[dict]:
+    """Every entry about one record, oldest first. An inspection's history also holds the
+    entries of its checklist answers, guard checks, findings and photos."""
+    wanted = [(table_name, str(record_id))]
+    if table_name == "inspection" and with_children and str(record_id).isdigit():
+        for name, table in _children():
+            ids = await table.select(table.id).where(table.inspection == int(record_id))
+            wanted += [(name, str(r["id"])) for r in ids]
+    rows: list[dict] = []
+    by_table: dict[str, list[str]] = {}
+    for name, rid in wanted:
+        by_table.setdefault(name, []).append(rid)
+    for name, ids in by_table.items():
+        rows += await AuditEntry.select().where(
+            (AuditEntry.table_name == name) & AuditEntry.record_id.is_in(ids))
+    rows.sort(key=lambda r: r["id"])
+    for r in rows:
+        r["before"], r["after"] = _load(r["before"]), _load(r["after"])
+        r["changes"] = changes(r["before"], r["after"])
+    return rows
+
+
+async def recent(table_name: str = "", actor: str = "", limit: int = 100,
+                 before_id: int | None = None) -> list[dict]:
+    """The newest entries, optionally for one table or one actor (username)."""
+    query = AuditEntry.select(
+        AuditEntry.id, AuditEntry.at, AuditEntry.actor_name, AuditEntry.action,
+        AuditEntry.table_name, AuditEntry.record_id,
+    )
+    if table_name:
+        query = query.where(AuditEntry.table_name == table_name)
+    if actor:
+        query = query.where(AuditEntry.actor_name == actor)
+    if before_id:
+        query = query.where(AuditEntry.id < before_id)
+    return await query.order_by(AuditEntry.id, ascending=False).limit(limit)
+
+
+async def table_names() -> list[str]:
+    rows = await AuditEntry.select(AuditEntry.table_name).distinct()
+    return sorted(r["table_name"] for r in rows)
+
+
+async def head() -> dict | None:
+    """The newest entry's id and hash: note it down to detect a later truncation."""
+    return await AuditEntry.select(AuditEntry.id, AuditEntry.hash).order_by(
+        AuditEntry.id, ascending=False).first()

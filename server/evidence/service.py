@@ -12,7 +12,7 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.db import atomic
-from server.evidence import images
+from server.evidence import images, integrity
 from server.evidence.tables import AccessLog, Photo
 from server.inspections import service as inspections
 from server.inspections.tables import Inspection
@@ -74,17 +74,65 @@ async def _discard(store: ObjectStore, *keys: str) -> None:
             log.exception("could not remove object %s after a failed ingest", key)
 
 
-async def open_photo(store: ObjectStore, user: CurrentUser, uuid: str, *, thumb: bool,
-                     ip: str) -> tuple[bytes, str]:
-    """Read a photo the user may see, logging the view."""
+# What each access-log action means, for the photo's page.
+ACCESS_LABELS = {
+    "thumb_view": "查看缩略图",
+    "photo_view": "查看原图",
+    "photo_download": "下载原图",
+    "photo_verify": "校验原图",
+}
+
+
+async def load_photo(user: CurrentUser, uuid: str) -> tuple[Photo, Inspection]:
+    """A photo the user may see (through its inspection), else 'not found'."""
     photo = await Photo.objects().where(Photo.uuid == uuid).first()
     if photo is None:
         raise NotFoundException("照片不存在")
     insp = await Inspection.objects().where(Inspection.id == photo.inspection).first()
-    await inspections.get_for(user, insp.uuid)  # raises NotFound when out of reach
+    insp = await inspections.get_for(user, insp.uuid)  # raises NotFound when out of reach
+    return photo, insp
+
+
+async def log_access(user: CurrentUser, action: str, photo: Photo, ip: str) -> None:
     await AccessLog.insert(AccessLog(
-        user=user.id, username=user.username, action="thumb_view" if thumb else "photo_view",
-        object_table="photo", object_id=str(photo.id), ip=ip[:64]))
+        user=user.id, username=user.username, action=action, object_table="photo",
+        object_id=str(photo.id), ip=ip[:64]))
+
+
+async def open_photo(store: ObjectStore, user: CurrentUser, uuid: str, *, thumb: bool,
+                     ip: str, download: bool = False) -> tuple[bytes, str]:
+    """Read a photo the user may see, logging the view (or download)."""
+    photo, _ = await load_photo(user, uuid)
+    action = "thumb_view" if thumb else "photo_download" if download else "photo_view"
+    await log_access(user, action, photo, ip)
     if thumb and photo.thumb_key:
         return await store.get(photo.thumb_key), "image/jpeg"
     return await store.get(photo.object_key), photo.content_type
+
+
+async def photo_page(user: CurrentUser, uuid: str) -> dict:
+    """What the photo's page shows: the photo with its uploader, inspection and site."""
+    photo, insp = await load_photo(user, uuid)
+    row = await Photo.select(
+        Photo.all_columns(exclude=[Photo.object_key, Photo.thumb_key]),
+        Photo.uploader.display_name, Photo.uploader.username, Photo.inspection.uuid,
+        Photo.inspection.site.name, Photo.inspection.unit.name,
+    ).where(Photo.id == photo.id).first()
+    return {"photo": row, "insp": insp}
+
+
+async def access_log(photo_id: int, limit: int = 200) -> tuple[list[dict], int]:
+    """Who viewed or downloaded this photo, newest first."""
+    where = (AccessLog.object_table == "photo") & (AccessLog.object_id == str(photo_id))
+    rows = await AccessLog.select(
+        AccessLog.at, AccessLog.username, AccessLog.user.display_name, AccessLog.action, AccessLog.ip,
+    ).where(where).order_by(AccessLog.at, ascending=False).order_by(AccessLog.id, ascending=False).limit(limit)
+    return rows, await AccessLog.count().where(where)
+
+
+async def verify_photo(store: ObjectStore, user: CurrentUser, uuid: str, ip: str) -> integrity.PhotoProblem | None:
+    """Re-hash the stored original now; None when it matches the SHA-256 recorded at ingest."""
+    photo, _ = await load_photo(user, uuid)
+    await log_access(user, "photo_verify", photo, ip)
+    return await integrity.check_photo(store, {"id": photo.id, "object_key": photo.object_key,
+                                               "sha256": photo.sha256})

@@ -1,26 +1,126 @@
-"""The office's inspection list."""
+"""The office's review: the queue, an inspection's review page, decisions, the printable record.
+
+Only the office decides (opt roles); leaders read. Handlers read the form, call the service,
+and answer with a fragment for htmx or a redirect (post/redirect/get) for a plain form."""
 
 from __future__ import annotations
 
-from litestar import Request, get
-from litestar.params import FromQuery
+import datetime as dt
+from typing import Any, Awaitable, Callable
+
+from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Template
 
-from server.review import service
-from server.vocab import InspectionStatus, Role
-from server.web import render
+from server.forms import FormError
+from server.inspections import service as inspections
+from server.review import rules, service
+from server.vocab import Role
+from server.web import go, is_htmx, render
+
+READ = {"roles": (Role.office.value, Role.leader.value)}
+DECIDE = {"roles": (Role.office.value,)}
 
 
-@get("/office/inspections", opt={"roles": (Role.office.value, Role.leader.value)}, name="office_inspections")
-async def inspections(request: Request, status: FromQuery[str] = InspectionStatus.submitted.value,
-                      page: FromQuery[int] = 1) -> Template:
-    if status not in {s.value for s in InspectionStatus} - {InspectionStatus.draft.value}:
-        status = InspectionStatus.submitted.value
-    page = max(page, 1)
-    rows, total = await service.list_inspections(request.scope["user"], status, page)
-    counts = await service.status_counts(request.scope["user"])
-    return render("review/inspections.html", rows=rows, total=total, status=status, page=page,
-                  counts=counts, page_size=service.PAGE_SIZE)
+def _page_url(uuid: str, anchor: str = "") -> str:
+    return f"/office/inspections/{uuid}{anchor}"
 
 
-route_handlers = [inspections]
+@get("/office/inspections", opt=READ, name="office_inspections")
+async def queue(request: Request) -> Template:
+    user = request.scope["user"]
+    filters, errors = rules.parse_filters(request.query_params)
+    rows, total = await service.list_inspections(user, filters)
+    counts = await service.status_counts(user, filters)
+    return render("review/inspections.html", status_code=422 if errors else 200, rows=rows,
+                  total=total, f=filters, counts=counts, errors=errors,
+                  options=await service.filter_options(), page_size=service.PAGE_SIZE)
+
+
+async def _context(request: Request, insp: Any, **extra: Any) -> dict[str, Any]:
+    user = request.scope["user"]
+    r = await service.review_detail(insp)
+    return {"r": r, "d": r.d, "insp": r.insp, "can_review": service.may_review(user, insp),
+            "own": insp.officer == user.id, "errors": {}, **extra}
+
+
+@get("/office/inspections/{uuid:str}", opt=READ, name="review_inspection")
+async def review_page(request: Request, uuid: FromPath[str]) -> Template:
+    insp = await inspections.get_for(request.scope["user"], uuid)
+    return render("review/inspection.html", **await _context(request, insp))
+
+
+@get("/office/inspections/{uuid:str}/print", opt=READ, name="inspection_record")
+async def print_record(request: Request, uuid: FromPath[str]) -> Template:
+    insp = await inspections.get_for(request.scope["user"], uuid)
+    return render("review/print.html", now=dt.datetime.now(dt.timezone.utc),
+                  **await _context(request, insp))
+
+
+async def _decide(request: Request, uuid: str, fragment: str, anchor: str, prefix: str,
+                  action: Callable[[Any, Any, Any], Awaitable[Any]], **extra: Any) -> Any:
+    user = request.scope["user"]
+    insp = await inspections.get_for(user, uuid)
+    form = await request.form()
+    status, errors = 200, {}
+    try:
+        await action(user, insp, form)
+    except FormError as exc:
+        status, errors = 422, {f"{prefix}.{k}": v for k, v in exc.errors.items()}
+    except inspections.Conflict as exc:
+        status, errors = 409, {f"{prefix}._": str(exc)}
+    # What the user chose and typed is shown again beside the message, never overwritten.
+    posted = {"item": prefix, "decision": str(form.get("decision") or ""),
+              "note": str(form.get("note") or "")} if errors else None
+    if is_htmx(request):
+        return render(fragment, status_code=status, **await _context(
+            request, insp, errors=errors, oob=True, posted=posted, **extra))
+    if status >= 400:
+        return render("review/inspection.html", status_code=status,
+                      **await _context(request, insp, errors=errors, posted=posted))
+    return go(request, _page_url(insp.uuid, anchor))
+
+
+@post("/office/inspections/{uuid:str}/findings/{finding_id:int}", opt=DECIDE)
+async def decide_finding(request: Request, uuid: FromPath[str], finding_id: FromPath[int]) -> Any:
+    async def action(user, insp, form):
+        await service.decide_finding(user, insp, finding_id, str(form.get("decision") or ""),
+                                     str(form.get("note") or ""))
+
+    return await _decide(request, uuid, "review/_finding_swap.html", f"#finding-{finding_id}",
+                         f"finding{finding_id}", action, finding_id=finding_id)
+
+
+@post("/office/inspections/{uuid:str}/photos/{photo_id:int}", opt=DECIDE)
+async def decide_photo(request: Request, uuid: FromPath[str], photo_id: FromPath[int]) -> Any:
+    async def action(user, insp, form):
+        await service.decide_photo(user, insp, photo_id, str(form.get("decision") or ""),
+                                   str(form.get("note") or ""))
+
+    return await _decide(request, uuid, "review/_photo_swap.html", f"#photo-{photo_id}",
+                         f"photo{photo_id}", action, photo_id=photo_id)
+
+
+@post("/office/inspections/{uuid:str}/finish", opt=DECIDE)
+async def finish(request: Request, uuid: FromPath[str]) -> Any:
+    user = request.scope["user"]
+    insp = await inspections.get_for(user, uuid)
+    form = await request.form()
+    errors: dict[str, str] = {}
+    status = 200
+    try:
+        await service.finish(user, insp, str(form.get("note") or ""))
+    except FormError as exc:
+        status, errors = 422, exc.errors
+    except inspections.Conflict as exc:
+        status, errors = 409, {"finish": str(exc)}
+    if status >= 400:
+        if is_htmx(request):
+            return render("review/_finish.html", status_code=status,
+                          **await _context(request, insp, errors=errors))
+        return render("review/inspection.html", status_code=status,
+                      **await _context(request, insp, errors=errors))
+    return go(request, _page_url(insp.uuid))
+
+
+route_handlers = [queue, review_page, print_record, decide_finding, decide_photo, finish]

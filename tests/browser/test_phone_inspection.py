@@ -78,9 +78,9 @@ async def test_officer_completes_inspection_with_photos_and_office_sees_it(phone
     row = page.locator("tbody tr", has_text="第一中学校门")
     await expect(row).to_contain_text("王警官")
     await expect(row).to_contain_text("已提交")
-    await row.get_by_role("link", name="第一中学校门").click()
+    await row.get_by_role("link", name="第一中学校门").click()  # the review page (issue 4)
     await expect(page.locator("#findings article.finding")).to_have_count(2)
-    await expect(page.locator(".thumbs img")).to_have_count(2)
+    await expect(page.locator("#gallery figure.evidence img")).to_have_count(2)
 
 
 async def test_bad_photo_gets_a_chinese_message_on_the_phone(phone, world, tmp_path: Path):
