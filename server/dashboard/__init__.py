@@ -1,0 +1,1 @@
+"""The dashboard (看板): campaign progress, deadlines, findings, collection rates, rectification, trend."""

@@ -1,0 +1,208 @@
+"""Ledger exports (台账导出) that may be large: streamed into a write-only workbook batch by
+batch, with progress the page can poll.
+
+A job keeps no state in the process: its status (a small JSON object) and, when done, the
+file live in the object store under ``exports/<job>/``, so any app process can answer the
+progress poll and the download. The job itself runs as a task of the process that took the
+request; if that process dies, the status stops moving and the page says the export broke
+off (after STALE_AFTER). The command line builds the same file with a progress bar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import tempfile
+import uuid as uuidlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Sequence
+
+from anyio import to_thread
+
+from server.audit import service as audit
+from server.auth.scope import CurrentUser, Scope
+from server.campaign.tables import Campaign
+from server.inspections.checklist import BY_NUMBER as AREAS
+from server.ledger import service
+from server.ledger.columns import BY_NUMBER as COLUMNS
+from server.ledger.counting import local_date
+from server.ledger.xlsx import XLSX_TYPE, LedgerColumn, LedgerWriter
+from server.storage import ObjectNotFound, ObjectStore
+from server.vocab import (
+    CertStatus,
+    CountUnit,
+    EmploymentStatus,
+    FilingStatus,
+    FindingStatus,
+    OrderStatus,
+    Sector,
+    UnitKind,
+)
+
+log = logging.getLogger(__name__)
+
+PREFIX = "exports"
+STALE_AFTER = dt.timedelta(minutes=10)
+_running: set[asyncio.Task] = set()  # keeps the tasks referenced until they finish
+
+
+def _yn(value: Any) -> str:
+    return "是" if value else "否"
+
+
+def _unit_row(r: dict) -> list:
+    return [r["name"], r["uscc"] or "", UnitKind.label_of(r["kind"]), Sector.label_of(r["sector"]),
+            r["township.name"] or "", r["address"], FilingStatus.label_of(r["filing_status"]), r["filing_no"],
+            r["sites"], r["guards"], r["confirmed"], r["pending"], r["rectification"],
+            r["contact_name"], r["contact_phone"]]
+
+
+def _guard_row(r: dict) -> list:
+    return [r["name"], r["id_number"] or "", r["gender"], r["certificate_no"] or "",
+            CertStatus.label_of(r["certificate_status"]), _yn(r["vetted"]), _yn(r["exam_passed"]),
+            _yn(r["photo_collected"]), _yn(r["fingerprint_collected"]),
+            EmploymentStatus.label_of(r["employment_status"]), r["employer.name"] or "",
+            r["site.unit.name"] or "", r["site.name"] or "", r["hired_on"], r["left_on"]]
+
+
+def _finding_row(r: dict) -> list:
+    column = COLUMNS.get(r["stat_column"]) if r["stat_column"] else None
+    area = AREAS.get(r["area"])
+    return [r["id"], local_date(r["inspection.submitted_at"]), r["unit.name"], r["unit.township.name"] or "",
+            f"{r['area']}. {area.title}" if area else r["area"],
+            f"{column.number}. {column.label}" if column else "备注",
+            r["quantity"], CountUnit.label_of(r["count_unit"]), r["text"], FindingStatus.label_of(r["status"]),
+            local_date(r["reviewed_at"]), r["inspection.officer.display_name"] or "",
+            r["order.number"] or "", OrderStatus.label_of(r["order.status"]) if r["order.status"] else "",
+            r["order.deadline"]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    label: str
+    columns: tuple[LedgerColumn, ...]
+    row: Callable[[dict], Sequence[Any]]
+
+
+SPECS: dict[str, Spec] = {
+    "units": Spec("单位台账", tuple(LedgerColumn(h, w) for h, w in [
+        ("单位名称", 36), ("统一社会信用代码", 22), ("单位类别", 16), ("行业", 12), ("乡镇街", 12),
+        ("地址", 36), ("备案状态", 10), ("备案编号", 16), ("服务目标数", 10), ("本单位在岗保安员", 12),
+        ("已确认问题", 10), ("待审核问题", 10), ("整改情况", 22), ("联系人", 10), ("联系电话", 14)]), _unit_row),
+    "guards": Spec("保安员台账", tuple(LedgerColumn(h, w) for h, w in [
+        ("姓名", 10), ("身份证号", 22), ("性别", 6), ("保安员证号", 20), ("持证状态", 10), ("已审查", 8),
+        ("已考试", 8), ("已采集照片", 10), ("已采集指纹", 10), ("在岗状态", 10), ("所属单位", 34),
+        ("服务单位", 34), ("服务目标", 20), ("入职日期", 12), ("离职日期", 12)]), _guard_row),
+    "findings": Spec("问题台账", tuple(LedgerColumn(h, w) for h, w in [
+        ("编号", 8), ("检查日期", 12), ("单位", 34), ("乡镇街", 12), ("检查项", 18), ("统计栏目", 30),
+        ("数量", 6), ("单位(量词)", 8), ("问题描述", 48), ("状态", 8), ("确认日期", 12), ("检查人", 10),
+        ("整改通知书", 16), ("整改状态", 12), ("整改期限", 12)]), _finding_row),
+}
+
+
+def file_name(kind: str, today: dt.date) -> str:
+    return f"{SPECS[kind].label}_{today.isoformat()}.xlsx"
+
+
+async def build_file(path: Path, kind: str, scope: Scope, filters: service.LedgerFilters, campaign: Campaign,
+                     today: dt.date, on_batch: Callable[[int], Awaitable[None] | None] | None = None) -> int:
+    """Write the ledger of `kind` to `path`, calling on_batch(rows so far) after each batch."""
+    spec = SPECS[kind]
+    writer = LedgerWriter(spec.label, f"{campaign.name} · {spec.label}（导出日期 {today.isoformat()}）", spec.columns)
+    async for rows in service.ledger_batches(kind, scope, filters, campaign.id, today):
+        writer.append(spec.row(r) for r in rows)
+        if on_batch is not None:
+            maybe = on_batch(writer.rows)
+            if maybe is not None:
+                await maybe
+    await to_thread.run_sync(writer.save, path)
+    return writer.rows
+
+
+# ---------------------------------------------------------------- jobs in the object store
+
+def status_key(job: str) -> str:
+    return f"{PREFIX}/{job}/status.json"
+
+
+def file_key(job: str) -> str:
+    return f"{PREFIX}/{job}/export.xlsx"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat()
+
+
+async def _put_status(store: ObjectStore, job: str, status: dict) -> None:
+    status["updated_at"] = _now()
+    await store.put(status_key(job), json.dumps(status, ensure_ascii=False).encode(), "application/json")
+
+
+def valid_job(job: str) -> str | None:
+    try:
+        return str(uuidlib.UUID(job))
+    except ValueError:
+        return None
+
+
+async def start(store: ObjectStore, user: CurrentUser, kind: str, filters: service.LedgerFilters,
+                campaign: Campaign, today: dt.date) -> str:
+    job = str(uuidlib.uuid4())
+    total = await service.ledger_total(kind, user.scope, filters, campaign.id)
+    status = {"job": job, "kind": kind, "label": SPECS[kind].label, "user_id": user.id, "state": "running",
+              "done": 0, "total": total, "filename": file_name(kind, today), "message": "",
+              "filters": filters.as_query(), "started_at": _now()}
+    await _put_status(store, job, status)
+    await audit.record("export", "ledger", job, actor=user,
+                       after={"kind": kind, "filters": filters.as_query(), "rows": total})
+    task = asyncio.get_running_loop().create_task(_run(store, job, status, user.scope, filters, campaign, today))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return job
+
+
+async def _run(store: ObjectStore, job: str, status: dict, scope: Scope, filters: service.LedgerFilters,
+               campaign: Campaign, today: dt.date) -> None:
+    with tempfile.TemporaryDirectory(prefix="ledger-export-") as tmp:
+        path = Path(tmp) / "export.xlsx"
+        try:
+            async def progress(done: int) -> None:
+                status["done"] = done
+                await _put_status(store, job, status)
+
+            rows = await build_file(path, status["kind"], scope, filters, campaign, today, progress)
+            await store.put(file_key(job), path.read_bytes(), XLSX_TYPE)
+            status.update(state="done", done=rows, total=max(rows, status["total"]))
+        except Exception as exc:  # noqa: BLE001 - reported to the user on the progress page
+            log.exception("ledger export %s failed", job)
+            status.update(state="failed", message=f"导出失败（{type(exc).__name__}），请重新导出")
+        await _put_status(store, job, status)
+
+
+async def wait_all() -> None:
+    """Let running export tasks finish (tests, shutdown)."""
+    while _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)
+
+
+async def status_for(store: ObjectStore, user: CurrentUser, job: str) -> dict:
+    """The job's status if it is this user's; a job left running too long is reported broken."""
+    from litestar.exceptions import NotFoundException
+
+    key = valid_job(job)
+    try:
+        status = json.loads(await store.get(status_key(key))) if key else None
+    except ObjectNotFound:
+        status = None
+    if status is None or status.get("user_id") != user.id:
+        raise NotFoundException("导出任务不存在")
+    if status["state"] == "running":
+        updated = dt.datetime.fromisoformat(status["updated_at"])
+        if dt.datetime.now(dt.timezone.utc) - updated > STALE_AFTER:
+            status.update(state="failed", message="导出已中断，请重新导出")
+    total = status.get("total") or 0
+    status["percent"] = 100 if status["state"] == "done" else (int(status["done"] * 100 / total) if total else 0)
+    return status

@@ -1,0 +1,520 @@
+"""The statistics table, weekly reports and the ledger: loading records, access by role and
+scope, freezing weeks. The counting itself is in counting.py (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, AsyncIterator
+
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+
+from server.audit import service as audit
+from server.auth.scope import CurrentUser, Scope
+from server.campaign.service import active_campaign
+from server.campaign.tables import Body, Campaign
+from server.db import atomic
+from server.inspections.tables import Finding
+from server.ledger import counting, weekly
+from server.ledger.counting import (
+    SOURCE_FINDING,
+    SOURCE_GUARD,
+    SOURCE_OUTCOME,
+    SOURCE_UNIT,
+    Dataset,
+    StatRow,
+    local_date,
+)
+from server.ledger.tables import WeeklyReport
+from server.rectification.tables import RectificationOrder, RectificationOutcome
+from server.registry.service import contains
+from server.registry.tables import Guard, Site, Unit
+from server.vocab import BodyScope, EmploymentStatus, FindingStatus, OrderStatus, Role
+
+DISTRICT = "district"
+TOTAL_LABEL = "全区合计"
+STATS_ROLES = (Role.office.value, Role.leader.value, Role.liaison.value)
+LEDGER_ROLES = (Role.office.value, Role.leader.value)
+PAGE_SIZE = 50
+OPEN_ORDER = (OrderStatus.ordered.value, OrderStatus.reported.value, OrderStatus.not_rectified.value)
+
+
+class Conflict(Exception):
+    """The request cannot be carried out as asked (shown to the user)."""
+
+
+def today_local() -> dt.date:
+    return dt.datetime.now(counting.LOCAL_TZ).date()
+
+
+def title_of(campaign: Campaign) -> str:
+    return f"{campaign.name}统计表"
+
+
+def date_line(day: dt.date) -> str:
+    return f"统计截至：{day.year}年{day.month}月{day.day}日"
+
+
+def body_scope(body: dict | Body) -> Scope:
+    get = body.get if isinstance(body, dict) else lambda k: getattr(body, k)
+    return Scope(get("scope"), get("sector"), get("township"))
+
+
+# ---------------------------------------------------------------- loading
+
+async def load_dataset(campaign_id: int) -> Dataset:
+    """Everything the counting rules read, in one pass: the registry, the campaign's
+    confirmed findings and its rectification outcomes."""
+    units = {
+        r["id"]: counting.UnitRec(r["id"], r["kind"], r["sector"], r["township"], local_date(r["created_at"]))
+        for r in await Unit.select(Unit.id, Unit.kind, Unit.sector, Unit.township, Unit.created_at)
+    }
+    sites = [counting.SiteRec(r["id"], r["unit"], r["provider_kind"], local_date(r["created_at"]))
+             for r in await Site.select(Site.id, Site.unit, Site.provider_kind, Site.created_at)]
+    guards = [
+        counting.GuardRec(
+            r["id"], r["employer"], r["site_unit"], r["certificate_status"], r["certificate_issued_on"],
+            r["employment_status"], r["hired_on"], r["left_on"], local_date(r["created_at"]),
+            local_date(r["updated_at"]))
+        for r in await Guard.select(
+            Guard.id, Guard.employer, Guard.site.unit.as_alias("site_unit"), Guard.certificate_status,
+            Guard.certificate_issued_on, Guard.employment_status, Guard.hired_on, Guard.left_on,
+            Guard.created_at, Guard.updated_at)
+    ]
+    findings = [
+        counting.FindingRec(r["id"], r["unit"], r["area"], r["stat_column"], r["quantity"], r["status"],
+                            local_date(r["reviewed_at"] or r["updated_at"]))
+        for r in await Finding.select(
+            Finding.id, Finding.unit, Finding.area, Finding.stat_column, Finding.quantity, Finding.status,
+            Finding.reviewed_at, Finding.updated_at,
+        ).where((Finding.status == FindingStatus.confirmed) & (Finding.inspection.campaign == campaign_id))
+    ]
+    outcomes = [
+        counting.OutcomeRec(r["id"], r["order.unit"], r["stat_column"], r["quantity"], r["recorded_on"])
+        for r in await RectificationOutcome.select(
+            RectificationOutcome.id, RectificationOutcome.order.unit, RectificationOutcome.stat_column,
+            RectificationOutcome.quantity, RectificationOutcome.recorded_on,
+        ).where(RectificationOutcome.order.campaign == campaign_id)
+    ]
+    return Dataset(units, sites, guards, findings, outcomes)
+
+
+async def all_bodies() -> list[dict]:
+    return await Body.select().order_by(Body.ordinal, Body.id)
+
+
+async def require_campaign() -> Campaign:
+    campaign = await active_campaign()
+    if campaign is None:
+        raise NotFoundException("当前没有进行中的专项行动")
+    return campaign
+
+
+# ---------------------------------------------------------------- the statistics table
+
+@dataclass
+class Table:
+    """What the page and the xlsx show: title, 填报单位 line, rows (label, body id or
+    'district', StatRow)."""
+
+    title: str
+    body_line: str
+    as_of: dt.date
+    rows: list[tuple[str, str, StatRow]]
+    district: bool
+
+    @property
+    def labelled_rows(self) -> list[tuple[str, StatRow]]:
+        return [(label, row) for label, _, row in self.rows]
+
+
+def target_for(user: CurrentUser, requested: str | None, bodies: list[dict]) -> str:
+    """Which table the user sees: 'district' (all bodies and the total) or a body id.
+    Liaisons see only their own body's; asking for another is refused."""
+    by_id = {str(b["id"]): b for b in bodies}
+    if user.role == Role.liaison:
+        own = str(user.body_id)
+        if requested not in (None, "", own):
+            raise PermissionDeniedException("您只能查看本单位的统计表")
+        return own
+    if user.role not in (Role.office, Role.leader):
+        raise PermissionDeniedException("您的角色无权查看统计表")
+    if requested in (None, "", DISTRICT):
+        return DISTRICT
+    if requested not in by_id:
+        raise NotFoundException("填报单位不存在")
+    return requested
+
+
+def _district_line(bodies: list[dict], campaign: Campaign) -> str:
+    police = next((b for b in bodies if b["is_police"] and b["scope"] == BodyScope.district), None)
+    return f"填报单位：{police['name']}（全区汇总）" if police else f"填报单位：{campaign.district}（全区汇总）"
+
+
+def build_table(campaign: Campaign, data: Dataset, bodies: list[dict], target: str, day: dt.date) -> Table:
+    title = title_of(campaign)
+    if target == DISTRICT:
+        rows = [(b["name"], str(b["id"]), counting.count(data, body_scope(b), day))
+                for b in bodies if b["scope"] != BodyScope.district]
+        rows.append((TOTAL_LABEL, DISTRICT, counting.count(data, Scope(BodyScope.district, None, None), day)))
+        return Table(title, _district_line(bodies, campaign), day, rows, True)
+    body = next(b for b in bodies if str(b["id"]) == target)
+    row = counting.count(data, body_scope(body), day)
+    return Table(title, f"填报单位：{body['name']}", day, [(body["name"], target, row)], False)
+
+
+async def statistics(user: CurrentUser, requested: str | None, day: dt.date) -> Table:
+    campaign = await require_campaign()
+    bodies = await all_bodies()
+    target = target_for(user, requested, bodies)
+    return build_table(campaign, await load_dataset(campaign.id), bodies, target, day)
+
+
+async def cell(user: CurrentUser, requested: str | None, column: int, day: dt.date) -> tuple[Table, counting.Cell]:
+    """One number of a table and the records behind it: `requested` is a body id or
+    'district' (the total row); column 23 gives the findings behind the remarks."""
+    table = await statistics(user, requested, day)
+    row = table.rows[-1][2]  # a body's only row, or the district's total
+    if column == counting.REMARKS:
+        return table, counting.Cell(len(row.remark_ids), row.remark_ids, SOURCE_FINDING)
+    if column not in row.cells:
+        raise NotFoundException("统计栏目不存在")
+    return table, row.cells[column]
+
+
+# ---------------------------------------------------------------- the records behind a number
+
+async def records(source: str, ids: tuple[int, ...] | list[int]) -> list[dict]:
+    """The rows named by a cell's ids, for the list behind a number."""
+    ids = list(ids)
+    if not ids:
+        return []
+    if source == SOURCE_UNIT:
+        return await Unit.select(Unit.id, Unit.name, Unit.uscc, Unit.kind, Unit.sector, Unit.township.name,
+                                 Unit.filing_status).where(Unit.id.is_in(ids)).order_by(Unit.name)
+    if source == SOURCE_GUARD:
+        return await Guard.select(
+            Guard.id, Guard.name, Guard.id_number, Guard.certificate_no, Guard.certificate_status,
+            Guard.employment_status, Guard.employer.name, Guard.site.name, Guard.site.unit.name,
+        ).where(Guard.id.is_in(ids)).order_by(Guard.name)
+    if source == SOURCE_FINDING:
+        return await Finding.select(
+            Finding.id, Finding.area, Finding.stat_column, Finding.count_unit, Finding.quantity, Finding.text,
+            Finding.status, Finding.reviewed_at, Finding.unit.name, Finding.unit.kind, Finding.inspection.uuid,
+            Finding.inspection.body, Finding.inspection.submitted_at,
+        ).where(Finding.id.is_in(ids)).order_by(Finding.id)
+    if source == SOURCE_OUTCOME:
+        return await RectificationOutcome.select(
+            RectificationOutcome.id, RectificationOutcome.stat_column, RectificationOutcome.quantity,
+            RectificationOutcome.recorded_on, RectificationOutcome.note, RectificationOutcome.order.number,
+            RectificationOutcome.order.unit.name,
+        ).where(RectificationOutcome.id.is_in(ids)).order_by(RectificationOutcome.recorded_on)
+    raise NotFoundException("统计栏目不存在")
+
+
+# ---------------------------------------------------------------- weekly cumulative reports
+
+def week_key(campaign_id: int, body: str, day: dt.date) -> str:
+    return f"{campaign_id}:{body}:{day.isoformat()}"
+
+
+def _loads(value: Any) -> dict:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def weeks_overview(campaign: Campaign) -> list[dict]:
+    """Every report week of the campaign with its district report, if submitted."""
+    submitted = {r["week_ending"]: r for r in await WeeklyReport.select(
+        WeeklyReport.week_ending, WeeklyReport.submitted_at, WeeklyReport.submitted_by.display_name,
+    ).where((WeeklyReport.campaign == campaign.id) & WeeklyReport.body.is_null())}
+    return [{"week": w, "report": submitted.get(w.ending)}
+            for w in weekly.report_weeks(campaign.weekly_from, campaign.weekly_until, campaign.weekly_weekday)]
+
+
+def find_week(campaign: Campaign, day: dt.date | None) -> weekly.Week:
+    for w in weekly.report_weeks(campaign.weekly_from, campaign.weekly_until, campaign.weekly_weekday):
+        if w.ending == day:
+            return w
+    raise NotFoundException("该日期不是本次专项行动的周报日")
+
+
+async def submit_week(user: CurrentUser, campaign: Campaign, day: dt.date, today: dt.date) -> None:
+    """Freeze the week: one report per body and one for the district, each holding its
+    numbers and the ids behind them, all in one transaction with its audit entry."""
+    if user.role != Role.office:
+        raise PermissionDeniedException("只有办公室可以报送周报")
+    week = find_week(campaign, day)
+    if week.ending > today:
+        raise Conflict(f"第{week.number}期周报的截止日为 {week.ending.isoformat()}，尚未到报送日")
+    data = await load_dataset(campaign.id)
+    bodies = await all_bodies()
+    table = build_table(campaign, data, bodies, DISTRICT, day)
+    ordinal = {str(b["id"]): i for i, b in enumerate(bodies)}
+    done = Conflict(f"第{week.number}期周报已报送，报送后不能修改")
+    try:
+        await _freeze(user, campaign, week, day, table, ordinal, done)
+    except Conflict:
+        raise
+    except Exception:
+        # Two submissions at once: the unique key lets one win; the other is told so.
+        if await WeeklyReport.exists().where(WeeklyReport.key == week_key(campaign.id, DISTRICT, day)):
+            raise done from None
+        raise
+
+
+async def _freeze(user: CurrentUser, campaign: Campaign, week: weekly.Week, day: dt.date, table: "Table",
+                  ordinal: dict[str, int], done: Conflict) -> None:
+    async with atomic():
+        if await WeeklyReport.exists().where(WeeklyReport.key == week_key(campaign.id, DISTRICT, day)):
+            raise done
+        district_id = None
+        for label, key, row in table.rows:
+            frozen = {"as_of": day.isoformat(), "week": week.number, "title": table.title,
+                      "label": label, "ordinal": ordinal.get(key, len(ordinal)),
+                      "body_line": table.body_line if key == DISTRICT else f"填报单位：{label}",
+                      **row.to_data()}
+            report = WeeklyReport(campaign=campaign.id, body=None if key == DISTRICT else int(key),
+                                  week_ending=day, key=week_key(campaign.id, key, day),
+                                  data=json.dumps(frozen, ensure_ascii=False), submitted_by=user.id)
+            await report.save()
+            if key == DISTRICT:
+                district_id = report.id
+        total = table.rows[-1][2]
+        await audit.record("submit", "weekly_report", district_id, actor=user,
+                           after={"week_ending": day.isoformat(), "week": week.number,
+                                  "values": {str(c): v for c, v in total.values().items()}})
+
+
+@dataclass
+class FrozenRow:
+    label: str
+    key: str
+    row: StatRow
+    submitted_at: dt.datetime
+    submitted_by: str
+    body_line: str
+
+
+async def frozen_week(campaign: Campaign, day: dt.date, user: CurrentUser) -> list[FrozenRow]:
+    """The submitted reports of a week the user may see (liaisons: their own body's), body
+    rows first in their order, the district total last. Empty: not submitted."""
+    query = WeeklyReport.select(
+        WeeklyReport.body, WeeklyReport.data, WeeklyReport.submitted_at, WeeklyReport.submitted_by.display_name,
+    ).where((WeeklyReport.campaign == campaign.id) & (WeeklyReport.week_ending == day))
+    if user.role == Role.liaison:
+        query = query.where(WeeklyReport.body == user.body_id)
+    out = []
+    for r in await query:
+        data = _loads(r["data"])
+        key = DISTRICT if r["body"] is None else str(r["body"])
+        out.append((data.get("ordinal", 0) if key != DISTRICT else 10**9, FrozenRow(
+            data["label"], key, StatRow.from_data(data), r["submitted_at"], r["submitted_by.display_name"],
+            data.get("body_line", ""))))
+    return [row for _, row in sorted(out, key=lambda x: x[0])]
+
+
+async def previous_week(campaign: Campaign, day: dt.date, user: CurrentUser) -> tuple[dt.date | None, list[FrozenRow]]:
+    """The latest submitted week before `day` and its rows (for the comparison)."""
+    earlier = await WeeklyReport.select(WeeklyReport.week_ending).where(
+        (WeeklyReport.campaign == campaign.id) & WeeklyReport.body.is_null()
+        & (WeeklyReport.week_ending < day)).order_by(WeeklyReport.week_ending, ascending=False).first()
+    if earlier is None:
+        return None, []
+    return earlier["week_ending"], await frozen_week(campaign, earlier["week_ending"], user)
+
+
+async def week_trend(campaign: Campaign, today: dt.date) -> list[dict]:
+    """Per report week up to today: the district totals, frozen if submitted, else live."""
+    weeks = [w for w in weekly.report_weeks(campaign.weekly_from, campaign.weekly_until, campaign.weekly_weekday)
+             if w.ending <= today]
+    if not weeks:
+        return []
+    frozen = {r["week_ending"]: StatRow.from_data(_loads(r["data"])) for r in await WeeklyReport.select(
+        WeeklyReport.week_ending, WeeklyReport.data,
+    ).where((WeeklyReport.campaign == campaign.id) & WeeklyReport.body.is_null())}
+    data = None
+    out = []
+    for w in weeks:
+        row = frozen.get(w.ending)
+        if row is None:
+            data = data or await load_dataset(campaign.id)
+            row = counting.count(data, Scope(BodyScope.district, None, None), w.ending)
+        out.append({"week": w, "row": row, "frozen": w.ending in frozen})
+    return out
+
+
+# ---------------------------------------------------------------- the ledger (台账)
+
+@dataclass(frozen=True)
+class LedgerFilters:
+    q: str = ""
+    kind: str = ""
+    township: int | None = None
+    cert: str = ""
+    collection: str = ""
+    status: str = ""
+    column: int | None = None
+
+    def as_query(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.__dict__.items() if v not in ("", None)}
+
+
+def _scoped(query: Any, scope: Scope, sector_col: Any, township_col: Any) -> Any:
+    clause = scope.where(sector_col, township_col)
+    return query.where(clause) if clause is not None else query
+
+
+def _unit_query(query: Any, scope: Scope, f: LedgerFilters) -> Any:
+    query = _scoped(query, scope, Unit.sector, Unit.township)
+    if f.q:
+        query = query.where(contains(Unit.name, f.q) | contains(Unit.uscc, f.q))
+    if f.kind:
+        query = query.where(Unit.kind == f.kind)
+    if f.township:
+        query = query.where(Unit.township == f.township)
+    return query
+
+
+def _guard_query(query: Any, scope: Scope, f: LedgerFilters) -> Any:
+    query = _scoped(query, scope, Guard.employer.sector, Guard.employer.township)
+    if f.q:
+        query = query.where(contains(Guard.name, f.q) | contains(Guard.certificate_no, f.q)
+                            | contains(Guard.employer.name, f.q))
+    if f.cert:
+        query = query.where(Guard.certificate_status == f.cert)
+    if f.collection == "incomplete":
+        query = query.where((Guard.photo_collected == False) | (Guard.fingerprint_collected == False))  # noqa: E712
+    elif f.collection == "complete":
+        query = query.where((Guard.photo_collected == True) & (Guard.fingerprint_collected == True))  # noqa: E712
+    if f.status:
+        query = query.where(Guard.employment_status == f.status)
+    if f.township:
+        query = query.where(Guard.employer.township == f.township)
+    return query
+
+
+def _finding_query(query: Any, scope: Scope, f: LedgerFilters, campaign_id: int) -> Any:
+    query = _scoped(query, scope, Finding.unit.sector, Finding.unit.township).where(
+        Finding.inspection.campaign == campaign_id)
+    if f.status:
+        query = query.where(Finding.status == f.status)
+    else:  # drafts are the officer's, not yet part of any record
+        query = query.where(Finding.status != FindingStatus.draft)
+    if f.column:
+        query = query.where(Finding.stat_column == f.column)
+    if f.q:
+        query = query.where(contains(Finding.unit.name, f.q) | contains(Finding.text, f.q))
+    if f.township:
+        query = query.where(Finding.unit.township == f.township)
+    return query
+
+
+UNIT_FIELDS = (Unit.id, Unit.name, Unit.uscc, Unit.kind, Unit.sector, Unit.township.name, Unit.filing_status,
+               Unit.filing_no, Unit.address, Unit.contact_name, Unit.contact_phone)
+GUARD_FIELDS = (Guard.id, Guard.name, Guard.id_number, Guard.gender, Guard.certificate_no, Guard.certificate_status,
+                Guard.vetted, Guard.exam_passed, Guard.photo_collected, Guard.fingerprint_collected,
+                Guard.employment_status, Guard.hired_on, Guard.left_on, Guard.employer.name, Guard.site.name,
+                Guard.site.unit.name)
+FINDING_FIELDS = (Finding.id, Finding.area, Finding.stat_column, Finding.count_unit, Finding.quantity, Finding.text,
+                  Finding.status, Finding.reviewed_at, Finding.created_at, Finding.unit.name, Finding.unit.township.name,
+                  Finding.inspection.uuid, Finding.inspection.submitted_at, Finding.inspection.officer.display_name,
+                  Finding.order.number, Finding.order.status, Finding.order.deadline)
+
+
+async def _unit_extras(rows: list[dict], today: dt.date) -> None:
+    """Sites, guards, findings and rectification per unit, for the rows of one page/batch."""
+    ids = [r["id"] for r in rows]
+    if not ids:
+        return
+    sites: dict[int, int] = {}
+    for s in await Site.select(Site.unit).where(Site.unit.is_in(ids)):
+        sites[s["unit"]] = sites.get(s["unit"], 0) + 1
+    guards: dict[int, int] = {}
+    for g in await Guard.select(Guard.employer).where(
+            Guard.employer.is_in(ids) & (Guard.employment_status == EmploymentStatus.active)):
+        guards[g["employer"]] = guards.get(g["employer"], 0) + 1
+    findings: dict[int, list[int]] = {}
+    for f in await Finding.select(Finding.unit, Finding.status).where(
+            Finding.unit.is_in(ids) & Finding.status.is_in([FindingStatus.confirmed, FindingStatus.submitted])):
+        per = findings.setdefault(f["unit"], [0, 0])
+        per[0 if f["status"] == FindingStatus.confirmed else 1] += 1
+    orders: dict[int, list[int]] = {}
+    for o in await RectificationOrder.select(RectificationOrder.unit, RectificationOrder.status,
+                                             RectificationOrder.deadline).where(RectificationOrder.unit.is_in(ids)):
+        per = orders.setdefault(o["unit"], [0, 0, 0])  # open, overdue, done
+        if o["status"] in OPEN_ORDER:
+            per[0] += 1
+            if o["status"] != OrderStatus.reported and o["deadline"] < today:
+                per[1] += 1
+        else:
+            per[2] += 1
+    for r in rows:
+        r["sites"] = sites.get(r["id"], 0)
+        r["guards"] = guards.get(r["id"], 0)
+        r["confirmed"], r["pending"] = findings.get(r["id"], [0, 0])
+        r["orders_open"], r["orders_overdue"], r["orders_done"] = orders.get(r["id"], [0, 0, 0])
+        r["rectification"] = rectification_text(r["orders_open"], r["orders_overdue"], r["orders_done"])
+
+
+def rectification_text(open_: int, overdue: int, done: int) -> str:
+    parts = []
+    if open_:
+        parts.append(f"整改中 {open_}")
+    if overdue:
+        parts.append(f"逾期 {overdue}")
+    if done:
+        parts.append(f"已办结 {done}")
+    return "，".join(parts) or "无"
+
+
+LEDGER_KINDS = ("units", "guards", "findings")
+
+
+async def ledger_page(kind: str, scope: Scope, f: LedgerFilters, page: int, campaign_id: int,
+                      today: dt.date) -> tuple[list[dict], int]:
+    offset = (max(page, 1) - 1) * PAGE_SIZE
+    if kind == "units":
+        total = await _unit_query(Unit.count(), scope, f)
+        rows = await _unit_query(Unit.select(*UNIT_FIELDS), scope, f).order_by(Unit.name).limit(PAGE_SIZE).offset(offset)
+        await _unit_extras(rows, today)
+    elif kind == "guards":
+        total = await _guard_query(Guard.count(), scope, f)
+        rows = await _guard_query(Guard.select(*GUARD_FIELDS), scope, f).order_by(Guard.name).limit(PAGE_SIZE).offset(offset)
+    elif kind == "findings":
+        total = await _finding_query(Finding.count(), scope, f, campaign_id)
+        rows = await _finding_query(Finding.select(*FINDING_FIELDS), scope, f, campaign_id).order_by(
+            Finding.id, ascending=False).limit(PAGE_SIZE).offset(offset)
+    else:
+        raise NotFoundException("台账类型不存在")
+    return rows, total
+
+
+async def ledger_total(kind: str, scope: Scope, f: LedgerFilters, campaign_id: int) -> int:
+    if kind == "units":
+        return await _unit_query(Unit.count(), scope, f)
+    if kind == "guards":
+        return await _guard_query(Guard.count(), scope, f)
+    return await _finding_query(Finding.count(), scope, f, campaign_id)
+
+
+async def ledger_batches(kind: str, scope: Scope, f: LedgerFilters, campaign_id: int, today: dt.date,
+                         batch: int = 500) -> AsyncIterator[list[dict]]:
+    """All rows of a ledger in id order, `batch` at a time (keyset paging: each batch is one
+    short query however far the export has got)."""
+    table, fields, build = {
+        "units": (Unit, UNIT_FIELDS, lambda q: _unit_query(q, scope, f)),
+        "guards": (Guard, GUARD_FIELDS, lambda q: _guard_query(q, scope, f)),
+        "findings": (Finding, FINDING_FIELDS, lambda q: _finding_query(q, scope, f, campaign_id)),
+    }[kind]
+    last = 0
+    while True:
+        rows = await build(table.select(*fields)).where(table.id > last).order_by(table.id).limit(batch)
+        if not rows:
+            return
+        if kind == "units":
+            await _unit_extras(rows, today)
+        yield rows
+        last = rows[-1]["id"]
+        if len(rows) < batch:
+            return
