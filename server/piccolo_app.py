@@ -12,6 +12,7 @@ from server.inspections.tables import ChecklistAnswer, Finding, GuardCheck, Insp
 from server.ledger.tables import WeeklyReport
 from server.rectification.tables import (
     ClueReferral,
+    CluePhoto,
     GuardAction,
     RectificationOrder,
     RectificationOutcome,
@@ -26,7 +27,7 @@ TABLES = [
     Unit, Site, Guard, TrainingRecord, GuardCard,
     Inspection, ChecklistAnswer, GuardCheck, Finding,
     Photo, AccessLog,
-    RectificationOrder, RectificationOutcome, GuardAction, ClueReferral,
+    RectificationOrder, RectificationOutcome, GuardAction, ClueReferral, CluePhoto,
     SpotCheckDraw, SpotCheckTarget,
     WeeklyReport,
     AuditEntry,

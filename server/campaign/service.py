@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from server.templating import LOCAL_TZ
 from server.campaign.tables import Campaign, Phase
+
+
+def today() -> dt.date:
+    """Today in the campaign's time zone (Beijing): phases and deadlines are local dates."""
+    return dt.datetime.now(LOCAL_TZ).date()
 
 
 async def active_campaign() -> Campaign | None:
@@ -22,3 +28,201 @@ async def phase_on(campaign_id: int, day: dt.date) -> Phase | None:
         if p.starts_on <= day <= p.ends_on:
             return p
     return phases[0] if day < phases[0].starts_on else phases[-1]
+
+
+# ================================================================ the office's settings
+# Phases, reporting deadlines and the campaign's options are data the office edits here;
+# nothing about a campaign's dates is written in code.
+
+import json  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+from litestar.exceptions import NotFoundException  # noqa: E402
+
+from server.audit import service as audit  # noqa: E402
+from server.audit.service import snapshot  # noqa: E402
+from server.campaign.tables import Body, ReportingDeadline  # noqa: E402
+from server.db import atomic  # noqa: E402
+from server.forms import FormError  # noqa: E402
+from server.inspections.checklist import AREA_NUMBERS  # noqa: E402
+
+DUE_HORIZON_DAYS = 14
+"""A reporting deadline is shown as a reminder this many days ahead (and the next one always)."""
+
+
+def options_of(campaign: Campaign) -> dict[str, Any]:
+    """Campaign.options as a dict, whatever the driver returned (JSON text or a dict)."""
+    raw = campaign.options if not isinstance(campaign, dict) else campaign.get("options")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw or "{}")
+        except ValueError:
+            raw = {}
+    return dict(raw or {})
+
+
+async def require_active() -> Campaign:
+    campaign = await active_campaign()
+    if campaign is None:
+        raise NotFoundException("当前没有进行中的专项行动")
+    return campaign
+
+
+async def settings(campaign: Campaign) -> dict[str, Any]:
+    from server.rectification import rules
+
+    options = options_of(campaign)
+    return {
+        "campaign": campaign,
+        "phases": await Phase.select().where(Phase.campaign == campaign.id).order_by(Phase.starts_on).order_by(Phase.id),
+        "deadlines": await ReportingDeadline.select(ReportingDeadline.all_columns(), ReportingDeadline.body.name).where(
+            ReportingDeadline.campaign == campaign.id).order_by(ReportingDeadline.due_on).order_by(ReportingDeadline.id),
+        "bodies": await Body.select(Body.id, Body.name).order_by(Body.ordinal).order_by(Body.id),
+        "options": options,
+        "rectify_days": {a: rules.rectify_days(options, a) for a in AREA_NUMBERS},
+        "notice_prefix": options.get("notice_prefix") or rules.default_notice_prefix(campaign.district),
+        "clue_days": rules.clue_response_days(options),
+    }
+
+
+async def save_options(user: Any, campaign: Campaign, values: dict[str, Any]) -> None:
+    """values: rectify_days {area: days}, legal_basis, notice_prefix, clue_response_days."""
+    before = options_of(campaign)
+    after = {**before, "rectify_days": {str(a): d for a, d in values["rectify_days"].items()},
+             "legal_basis": values["legal_basis"], "notice_prefix": values["notice_prefix"],
+             "clue_response_days": values["clue_response_days"]}
+    async with atomic():
+        await Campaign.update({Campaign.options: json.dumps(after, ensure_ascii=False)}).where(
+            Campaign.id == campaign.id)
+        await audit.record("update_options", "campaign", campaign.id, actor=user,
+                           before={"options": before}, after={"options": after})
+
+
+async def _phase(campaign: Campaign, phase_id: int) -> Phase:
+    row = await Phase.objects().where((Phase.id == phase_id) & (Phase.campaign == campaign.id)).first()
+    if row is None:
+        raise NotFoundException("阶段不存在")
+    return row
+
+
+async def save_phase(user: Any, campaign: Campaign, phase_id: int | None, values: dict[str, Any]) -> Phase:
+    """values: name, starts_on, ends_on, description (validated by the route)."""
+    if values["starts_on"] > values["ends_on"]:
+        raise FormError({"ends_on": "结束日期不能早于开始日期"})
+    async with atomic():
+        if phase_id is None:
+            count = await Phase.count().where(Phase.campaign == campaign.id)
+            row = Phase(campaign=campaign.id, code=f"phase{count + 1}", ordinal=count + 1, **values)
+            before = None
+        else:
+            row = await _phase(campaign, phase_id)
+            before = snapshot(row)
+            for k, v in values.items():
+                setattr(row, k, v)
+        await row.save()
+        await audit.record("create" if before is None else "update", "phase", row.id, actor=user,
+                           before=before, after=snapshot(row))
+        await _fit_campaign_dates(campaign)
+    return row
+
+
+async def _fit_campaign_dates(campaign: Campaign) -> None:
+    """The campaign runs from its first phase's start to its last phase's end."""
+    phases = await Phase.select(Phase.starts_on, Phase.ends_on).where(Phase.campaign == campaign.id)
+    if phases:
+        start, end = min(p["starts_on"] for p in phases), max(p["ends_on"] for p in phases)
+        if (start, end) != (campaign.starts_on, campaign.ends_on):
+            await Campaign.update({Campaign.starts_on: start, Campaign.ends_on: end}).where(Campaign.id == campaign.id)
+            campaign.starts_on, campaign.ends_on = start, end
+
+
+async def _deadline(campaign: Campaign, deadline_id: int) -> ReportingDeadline:
+    row = await ReportingDeadline.objects().where(
+        (ReportingDeadline.id == deadline_id) & (ReportingDeadline.campaign == campaign.id)).first()
+    if row is None:
+        raise NotFoundException("报送时限不存在")
+    return row
+
+
+async def save_deadline(user: Any, campaign: Campaign, deadline_id: int | None, values: dict[str, Any]) -> ReportingDeadline:
+    """values: title, due_on, kind, body (None: due from every body)."""
+    if values.get("body") is not None and not await Body.exists().where(Body.id == values["body"]):
+        raise FormError({"body": "所选填报单位不存在"})
+    async with atomic():
+        if deadline_id is None:
+            row = ReportingDeadline(campaign=campaign.id, **values)
+            before = None
+        else:
+            row = await _deadline(campaign, deadline_id)
+            before = snapshot(row)
+            for k, v in values.items():
+                setattr(row, k, v)
+        await row.save()
+        await audit.record("create" if before is None else "update", "reporting_deadline", row.id,
+                           actor=user, before=before, after=snapshot(row))
+    return row
+
+
+async def delete_deadline(user: Any, campaign: Campaign, deadline_id: int) -> None:
+    row = await _deadline(campaign, deadline_id)
+    async with atomic():
+        await ReportingDeadline.delete().where(ReportingDeadline.id == row.id)
+        await audit.record("delete", "reporting_deadline", row.id, actor=user, before=snapshot(row))
+
+
+# ---------------------------------------------------------------- what is due, per body
+
+@dataclass(frozen=True)
+class DueItem:
+    title: str
+    due_on: dt.date | None
+    days: int | None
+    overdue: bool
+    link: str = ""
+
+    @property
+    def when(self) -> str:
+        if self.days is None:
+            return ""
+        if self.days < 0:
+            return f"已过 {-self.days} 天"
+        return "今天" if self.days == 0 else f"还有 {self.days} 天"
+
+
+def deadline_reminders(rows: list[dict], today: dt.date, horizon: int = DUE_HORIZON_DAYS) -> list[DueItem]:
+    """Pure: the reporting deadlines to remind of — those due within the horizon, and at
+    least the next one however far; earlier ones are past and not repeated."""
+    ahead = sorted((r for r in rows if r["due_on"] >= today), key=lambda r: r["due_on"])
+    near = [r for r in ahead if (r["due_on"] - today).days <= horizon] or ahead[:1]
+    return [DueItem(r["title"], r["due_on"], (r["due_on"] - today).days, False) for r in near]
+
+
+async def due_for_body(campaign: Campaign, body: dict, today: dt.date) -> list[DueItem]:
+    """What a reporting body has to do: its reporting deadlines, and for the police the clues
+    awaiting an answer and the overdue rectifications; for a department or township, its
+    clues the police have not answered yet."""
+    from server.rectification.tables import ClueReferral, RectificationOrder
+    from server.vocab import ClueStatus, OrderStatus
+
+    rows = await ReportingDeadline.select(ReportingDeadline.title, ReportingDeadline.due_on).where(
+        (ReportingDeadline.campaign == campaign.id)
+        & (ReportingDeadline.body.is_null() | (ReportingDeadline.body == body["id"])))
+    items = deadline_reminders(rows, today)
+    waiting = await ClueReferral.select(ClueReferral.response_due).where(
+        (ClueReferral.status == ClueStatus.referred)
+        & ((ClueReferral.to_body == body["id"]) if body.get("is_police") else (ClueReferral.from_body == body["id"])))
+    if waiting:
+        first = min(r["response_due"] for r in waiting)
+        late = sum(1 for r in waiting if r["response_due"] < today)
+        title = (f"待答复的线索 {len(waiting)} 条" if body.get("is_police") else f"已移交、公安机关尚未答复的线索 {len(waiting)} 条")
+        if late:
+            title += f"（其中逾期 {late} 条）"
+        items.append(DueItem(title, first, (first - today).days, late > 0, "/clues"))
+    if body.get("is_police"):
+        overdue = await RectificationOrder.count().where(
+            (RectificationOrder.campaign == campaign.id) & (RectificationOrder.status == OrderStatus.ordered)
+            & (RectificationOrder.deadline < today))
+        if overdue:
+            items.append(DueItem(f"逾期未整改的整改单 {overdue} 份", None, None, True, "/rectification/due"))
+    return items

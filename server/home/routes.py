@@ -5,8 +5,11 @@ from __future__ import annotations
 from litestar import Request, get
 from litestar.response import Template
 
+from server.campaign import service as campaigns
+from server.campaign.tables import Body
 from server.forms import new_uuid
 from server.inspections import service as inspections
+from server.rectification import service as rectification
 from server.registry import service as registry
 from server.review import service as review
 from server.vocab import InspectionStatus, Role
@@ -25,7 +28,19 @@ async def home(request: Request) -> Template:
             user, (InspectionStatus.submitted, InspectionStatus.reviewed), limit=10)
     else:
         ctx["counts"] = await review.status_counts(user)
+    ctx["due_items"] = await _due_items(user)
     return render("home/index.html", **ctx)
+
+
+async def _due_items(user) -> list:
+    """Reporting deadlines and waiting work for the user's body (officers see theirs on 回头看)."""
+    if user.role == Role.officer or not user.body_id:
+        return []
+    campaign = await campaigns.active_campaign()
+    if campaign is None:
+        return []
+    body = await Body.select(Body.id, Body.is_police).where(Body.id == user.body_id).first()
+    return await campaigns.due_for_body(campaign, body, rectification.today()) if body else []
 
 
 route_handlers = [home]

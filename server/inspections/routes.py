@@ -11,11 +11,13 @@ from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Template
 
+from server.cards import service as cards
 from server.evidence import service as evidence
 from server.evidence.images import ImageRejected
 from server.forms import FormError, choice, client_uuid, integer, new_uuid, number, text, tristate
 from server.inspections import service
 from server.inspections.checklist import BY_NUMBER as AREAS
+from server.rectification import service as rectification
 from server.vocab import Answer, Role
 from server.web import go, is_htmx, render
 
@@ -26,7 +28,9 @@ async def _context(request: Request, insp: Any, **extra: Any) -> dict[str, Any]:
     user = request.scope["user"]
     d = await service.detail(insp, with_roster=insp.officer == user.id)
     return {"d": d, "insp": d.insp, "can_edit": d.editable and insp.officer == user.id,
-            "new_uuid": new_uuid, "errors": {}, **extra}
+            "new_uuid": new_uuid, "errors": {},
+            "before_after": await rectification.before_after(insp),  # 回头看: earlier findings beside these
+            **extra}
 
 
 async def _respond(request: Request, insp: Any, fragment: str, *, status: int = 200,
@@ -74,6 +78,8 @@ async def start_inspection(request: Request) -> Any:
 async def inspection_page(request: Request, uuid: FromPath[str]) -> Template:
     insp = await service.get_for(request.scope["user"], uuid)
     ctx = await _context(request, insp)
+    if ctx["can_edit"]:  # so a card scanned in a basement is still checked (issue 7)
+        ctx["offline_cards"] = await cards.offline_roster(request.app.state.settings, ctx["d"].site)
     return render("inspections/page.html", **ctx)
 
 

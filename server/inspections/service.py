@@ -15,6 +15,7 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.campaign.service import active_campaign, phase_on
+from server.campaign.service import today as campaign_today
 from server.db import atomic
 from server.evidence.tables import Photo
 from server.forms import FormError, new_uuid
@@ -32,6 +33,8 @@ from server.vocab import (
 )
 
 EDITABLE = (InspectionStatus.draft, InspectionStatus.returned)
+DECIDED = (FindingStatus.confirmed, FindingStatus.rejected)
+"""Findings the office has decided on: the officer can no longer change them (review)."""
 
 
 class Conflict(Exception):
@@ -89,8 +92,7 @@ async def start(user: CurrentUser, site_id: int, uuid: str, kind: str = Inspecti
         raise Conflict("当前没有进行中的专项行动")
     if user.role == Role.liaison:
         kind = InspectionKind.self_inspection
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    phase = await phase_on(campaign.id, today)
+    phase = await phase_on(campaign.id, campaign_today())
     insp = Inspection(
         uuid=uuid, campaign=campaign.id, phase=phase.id if phase else None, kind=kind,
         officer=user.id, body=user.body_id, site=site["id"], unit=site["unit.id"], lat=lat, lng=lng,
@@ -142,6 +144,7 @@ async def detail(insp: Inspection, with_roster: bool = False) -> Detail:
     photos = await Photo.select(
         Photo.id, Photo.uuid, Photo.guard_check, Photo.finding, Photo.sha256, Photo.bytes,
         Photo.width, Photo.height, Photo.captured_at, Photo.uploaded_at, Photo.review_status,
+        Photo.review_note,
     ).where(Photo.inspection == insp.id).order_by(Photo.id)
     roster = await registry.roster(site) if with_roster else []
     return Detail(insp, site, answers, guards, findings, photos, roster)
@@ -238,6 +241,8 @@ async def update_guard(user: CurrentUser, insp: Inspection, check_id: int, value
 async def remove_guard(user: CurrentUser, insp: Inspection, check_id: int) -> None:
     ensure_editable(user, insp)
     check = await get_guard_check(insp, check_id)
+    if await Finding.exists().where((Finding.guard_check == check.id) & Finding.status.is_in(list(DECIDED))):
+        raise Conflict("此人的问题已经办公室审核，不能从本次检查中移除")
     async with atomic():
         await Photo.update({Photo.guard_check: None}).where(Photo.guard_check == check.id)
         await GuardCheck.delete().where(GuardCheck.id == check.id)
@@ -265,7 +270,7 @@ async def sync_derived_findings(insp: Inspection) -> None:
         (Finding.inspection == insp.id) & (Finding.source == FindingSource.derived))
     have = {f.derived_key: f for f in existing}
     for key, f in have.items():
-        if key not in wanted:
+        if key not in wanted and f.status not in DECIDED:
             await Photo.update({Photo.finding: None}).where(Photo.finding == f.id)
             await Finding.delete().where(Finding.id == f.id)
     for key, d in wanted.items():
@@ -277,7 +282,7 @@ async def sync_derived_findings(insp: Inspection) -> None:
                 count_unit=d.count_unit, quantity=d.quantity, text=d.text,
                 source=FindingSource.derived, derived_key=key,
             ))
-        elif not f.edited and (f.text, f.stat_column) != (d.text, d.stat_column):
+        elif f.status not in DECIDED and not f.edited and (f.text, f.stat_column) != (d.text, d.stat_column):
             await Finding.update({Finding.text: d.text, Finding.stat_column: d.stat_column,
                                   Finding.updated_at: _now()}).where(Finding.id == f.id)
 
@@ -287,6 +292,11 @@ async def get_finding(insp: Inspection, finding_id: int) -> Finding:
     if f is None:
         raise NotFoundException("问题记录不存在")
     return f
+
+
+def ensure_undecided(f: Finding) -> None:
+    if f.status in DECIDED:
+        raise Conflict("该问题已经办公室审核（已确认或已驳回），不能再修改")
 
 
 async def add_finding(user: CurrentUser, insp: Inspection, uuid: str, area: int, stat_column: int | None,
@@ -311,6 +321,7 @@ async def update_finding(user: CurrentUser, insp: Inspection, finding_id: int, s
                          quantity: int, text: str) -> None:
     ensure_editable(user, insp)
     f = await get_finding(insp, finding_id)
+    ensure_undecided(f)
     before = snapshot(f)
     f.stat_column, f.quantity, f.text, f.edited, f.updated_at = stat_column, quantity, text, True, _now()
     async with atomic():
@@ -321,6 +332,7 @@ async def update_finding(user: CurrentUser, insp: Inspection, finding_id: int, s
 async def delete_finding(user: CurrentUser, insp: Inspection, finding_id: int) -> None:
     ensure_editable(user, insp)
     f = await get_finding(insp, finding_id)
+    ensure_undecided(f)
     if f.source == FindingSource.derived:
         raise Conflict("由检查项生成的问题不能删除，请修改对应的检查结果")
     async with atomic():

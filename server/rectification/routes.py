@@ -1,3 +1,457 @@
-"""Routes of this capability (filled in by its issue)."""
+"""Rectification, 回头看, 双随机 and 线索. Thin handlers: read the form, validate into Chinese
+messages, call the service, then redirect (post/redirect/get) or re-render the page with the
+message beside the field (422). Boosted by htmx; every form works without JavaScript."""
 
-route_handlers: list = []
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from server.auth.guards import roles
+from server.campaign import service as campaigns
+from server.forms import FormError, choice, client_uuid, integer, new_uuid, text
+from server.inspections import service as inspections
+from server.rectification import clues, rules, service, spotcheck
+from server.rectification.forms import date_field
+from server.registry import service as registry
+from server.vocab import ClueStatus, GuardActionKind, OrderStatus, Role, Sector, UnitKind
+from server.web import client_ip, go, render
+
+READ = roles(Role.office, Role.officer, Role.leader)
+WRITE = roles(Role.office, Role.officer)
+OFFICE = roles(Role.office)
+OFFICER = roles(Role.officer)
+DRAW_READ = roles(Role.office, Role.leader)
+CLUE_READ = roles(Role.office, Role.officer, Role.leader, Role.liaison)
+LIAISON = roles(Role.liaison)
+_PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+# ================================================================ rectification orders
+
+@get("/rectification", opt=READ, name="rectification")
+async def index(request: Request, status: FromQuery[str] = "open", township: FromQuery[str] = "") -> Template:
+    campaign = await campaigns.require_active()
+    day = service.today()
+    user = request.scope["user"]
+    status = status if status in ("open", "") or status in {s.value for s in OrderStatus} else "open"
+    body = {"id": user.body_id, "is_police": True}
+    return render(
+        "rectification/index.html", pending=await service.pending_units(campaign),
+        alerts=await service.filing_alerts(campaign, day),
+        orders=await service.list_orders(campaign, day, status, _int(township)),
+        f={"status": status, "township": township}, townships=await registry.townships(),
+        due_items=await campaigns.due_for_body(campaign, body, day) if user.body_id else [], today=day)
+
+
+async def _order_form(request: Request, unit_id: int | None, status: int = 200, **extra: Any) -> Template:
+    campaign = await campaigns.require_active()
+    if unit_id is None:
+        return render("rectification/order_new.html", status_code=404, form=None, errors={"unit": "请选择单位"})
+    form = await service.order_form(campaign, unit_id, service.today())
+    ctx = {"form": form, "errors": {}, "values": {}, **extra}
+    return render("rectification/order_new.html", status_code=status, **ctx)
+
+
+@get("/rectification/new", opt=WRITE)
+async def new_order(request: Request, unit: FromQuery[str] = "") -> Template:
+    return await _order_form(request, _int(unit))
+
+
+@post("/rectification/orders", opt=WRITE)
+async def create_order(request: Request) -> Any:
+    form = await request.form()
+    errors: dict[str, str] = {}
+    unit_id = integer(form, "unit_id", label="单位", minimum=1, maximum=2**31, required=True, errors=errors)
+    deadline = date_field(form, "deadline", label="整改期限", errors=errors, required=False)
+    note = text(form, "note", label="备注", errors=errors)
+    ids = [int(v) for v in form.getall("finding_ids", []) if str(v).isdigit() and len(str(v)) < 10]
+    filing = str(form.get("filing") or "") == "1"
+    if unit_id is None:
+        return render("rectification/order_new.html", status_code=422, form=None, errors=errors)
+    if not errors:
+        try:
+            order = await service.create_order(request.scope["user"], await campaigns.require_active(), unit_id,
+                                               ids, deadline, note, filing=filing)
+        except FormError as exc:
+            errors = exc.errors
+        else:
+            return go(request, f"/rectification/orders/{order.id}")
+    return await _order_form(request, unit_id, 422, errors=errors,
+                             values={"deadline": form.get("deadline") or "", "note": note, "ids": ids})
+
+
+async def _order_page(request: Request, order_id: int, status: int = 200, **extra: Any) -> Template:
+    d = await service.order_detail(order_id)
+    ctx = {"d": d, "errors": {}, "today": service.today(), "new_uuid": new_uuid, **extra}
+    return render("rectification/order.html", status_code=status, **ctx)
+
+
+@get("/rectification/orders/{order_id:int}", opt=READ, name="rectification_order")
+async def order_page(request: Request, order_id: FromPath[int]) -> Template:
+    return await _order_page(request, order_id)
+
+
+@get("/rectification/orders/{order_id:int}/notice", opt=READ)
+async def order_notice(request: Request, order_id: FromPath[int]) -> Template:
+    return render("rectification/notice.html", d=await service.notice(order_id))
+
+
+async def _order_action(request: Request, order_id: int, action, prefix: str = "") -> Any:
+    """Run a change on an order; on bad input re-render the order page with the message
+    beside the field (field names carry the form's prefix: one page, several forms)."""
+    await service.get_order(order_id)  # 404 before anything else
+    try:
+        await action(request.scope["user"])
+    except FormError as exc:
+        return await _order_page(request, order_id, 422, errors={prefix + k: v for k, v in exc.errors.items()})
+    except service.Conflict as exc:
+        return await _order_page(request, order_id, 409, errors={"_": str(exc)})
+    return go(request, f"/rectification/orders/{order_id}")
+
+
+@post("/rectification/orders/{order_id:int}/status", opt=WRITE)
+async def order_status(request: Request, order_id: FromPath[int]) -> Any:
+    form = await request.form()
+
+    async def action(user):
+        errors: dict[str, str] = {}
+        act = choice(form, "action", set(rules.TRANSITIONS), label="结论", errors=errors)
+        punishment = text(form, "punishment", label="处罚情况", errors=errors)
+        note = text(form, "note", label="说明", errors=errors)
+        if errors:
+            raise FormError(errors)
+        await service.change_status(user, order_id, act, punishment, note)
+
+    return await _order_action(request, order_id, action)
+
+
+@post("/rectification/orders/{order_id:int}/outcomes", opt=WRITE)
+async def order_outcome(request: Request, order_id: FromPath[int]) -> Any:
+    form = await request.form()
+
+    async def action(user):
+        errors: dict[str, str] = {}
+        column = integer(form, "stat_column", label="统计栏目", minimum=17, maximum=22, errors=errors)
+        quantity = integer(form, "quantity", label="数量", minimum=1, maximum=999, errors=errors)
+        day = date_field(form, "recorded_on", label="日期", errors=errors, default=service.today())
+        note = text(form, "note", label="说明", errors=errors)
+        if errors:
+            raise FormError(errors)
+        await service.add_outcome(user, order_id, column, quantity, day, note)
+
+    return await _order_action(request, order_id, action, "outcome.")
+
+
+@post("/rectification/orders/{order_id:int}/filing", opt=WRITE)
+async def order_filing(request: Request, order_id: FromPath[int]) -> Any:
+    form = await request.form()
+
+    async def action(user):
+        errors: dict[str, str] = {}
+        number = text(form, "filing_no", label="备案编号", max_len=64, errors=errors)
+        day = date_field(form, "filed_on", label="备案日期", errors=errors, default=service.today())
+        if errors:
+            raise FormError(errors)
+        await service.record_filing(user, order_id, number, day)
+
+    return await _order_action(request, order_id, action, "filing.")
+
+
+@post("/rectification/orders/{order_id:int}/guards", opt=WRITE)
+async def order_guard(request: Request, order_id: FromPath[int]) -> Any:
+    form = await request.form()
+
+    async def action(user):
+        errors: dict[str, str] = {}
+        guard_id = integer(form, "guard_id", label="保安员", minimum=1, maximum=2**31, errors=errors)
+        act = choice(form, "action", {a.value for a in GuardActionKind}, label="处理方式", errors=errors)
+        day = date_field(form, "done_on", label="日期", errors=errors, default=service.today())
+        cert = text(form, "certificate_no", label="保安员证号", max_len=32, errors=errors)
+        if errors:
+            raise FormError(errors)
+        await service.guard_action(user, order_id, guard_id, act, day, cert)
+
+    return await _order_action(request, order_id, action, "guard.")
+
+
+@post("/rectification/orders/{order_id:int}/reinspect", opt=OFFICER)
+async def order_reinspect(request: Request, order_id: FromPath[int]) -> Any:
+    form = await request.form()
+    site_id = _int(str(form.get("site_id") or ""))
+    try:
+        insp = await service.start_reinspection(request.scope["user"], order_id, site_id, client_uuid(form))
+    except FormError as exc:
+        return await _order_page(request, order_id, 422, errors=exc.errors)
+    except service.Conflict as exc:
+        return await _order_page(request, order_id, 409, errors={"_": str(exc)})
+    return go(request, f"/inspections/{insp.uuid}")
+
+
+@post("/rectification/units/{unit_id:int}/revoke-filing", opt=WRITE)
+async def revoke_filing(request: Request, unit_id: FromPath[int]) -> Any:
+    form = await request.form()
+    errors: dict[str, str] = {}
+    day = date_field(form, "revoked_on", label="撤销日期", errors=errors, default=service.today())
+    if not errors:
+        try:
+            await service.record_revocation(request.scope["user"], unit_id, day)
+        except service.Conflict as exc:
+            errors = {"_": str(exc)}
+    if errors:
+        errors = {"_": next(iter(errors.values()))}  # one form per row: the message goes on top
+        campaign = await campaigns.require_active()
+        today = service.today()
+        return render("rectification/index.html", status_code=422, errors=errors,
+                      pending=await service.pending_units(campaign), alerts=await service.filing_alerts(campaign, today),
+                      orders=await service.list_orders(campaign, today, "open"), f={"status": "open", "township": ""},
+                      townships=await registry.townships(), due_items=[], today=today)
+    return go(request, "/rectification#filing")
+
+
+# ---------------------------------------------------------------- 回头看
+
+@get("/rectification/due", opt=READ, name="reinspection_list")
+async def due(request: Request, township: FromQuery[str] = "", officer: FromQuery[str] = "") -> Template:
+    user = request.scope["user"]
+    campaign = await campaigns.require_active()
+    day = service.today()
+    officer_id = user.id if officer == "me" else _int(officer)
+    rows = await service.due_list(campaign, day, _int(township), officer_id)
+    return render("rectification/due.html", rows=rows, today=day, townships=await registry.townships(),
+                  officers=await service.users_by_role(Role.officer), f={"township": township, "officer": officer},
+                  targets=await spotcheck.my_targets(user) if user.role == Role.officer else [],
+                  new_uuid=new_uuid, horizon=rules.DUE_HORIZON_DAYS)
+
+
+@get("/rectification/reinspections/{uuid:str}/compare", opt=READ)
+async def compare(request: Request, uuid: FromPath[str]) -> Template:
+    insp = await inspections.get_for(request.scope["user"], uuid)
+    return render("rectification/_compare.html", before_after=await service.before_after(insp))
+
+
+# ================================================================ 双随机
+
+def _pool_filter(form: Mapping[str, Any], errors: dict[str, str]) -> spotcheck.PoolFilter:
+    township = _int(str(form.get("township") or ""))
+    kind = choice(form, "kind", {k.value for k in UnitKind}, label="单位类型", required=False, errors=errors)
+    sector = choice(form, "sector", {s.value for s in Sector}, label="行业", required=False, errors=errors)
+    return spotcheck.PoolFilter(township, kind, sector, str(form.get("rectified") or "") == "1")
+
+
+async def _draws_page(request: Request, status: int = 200, **extra: Any) -> Template:
+    campaign = await campaigns.require_active()
+    ctx = {"draws": await spotcheck.list_draws(campaign), "townships": await registry.townships(),
+           "rules_text": spotcheck.EXCLUSION_RULES, "errors": {}, "values": {}, "plan": None,
+           "officer_names": {}, "unit_names": {}, **extra}
+    return render("rectification/spotchecks.html", status_code=status, **ctx)
+
+
+@get("/spotchecks", opt=DRAW_READ, name="spotchecks")
+async def spotchecks(request: Request) -> Template:
+    return await _draws_page(request)
+
+
+@post("/spotchecks", opt=OFFICE)
+async def draw(request: Request) -> Any:
+    form = await request.form()
+    errors: dict[str, str] = {}
+    n = integer(form, "n", label="抽取数量", minimum=1, maximum=500, required=True, errors=errors)
+    seed = text(form, "seed", label="随机种子", max_len=64, errors=errors) or spotcheck.new_seed()
+    rule = choice(form, "rule", set(spotcheck.EXCLUSION_RULES), label="回避规则", errors=errors)
+    f = _pool_filter(form, errors)
+    values = {"n": form.get("n") or "", "seed": seed, "rule": rule, **f.as_dict()}
+    if errors:
+        return await _draws_page(request, 422, errors=errors, values=values)
+    campaign = await campaigns.require_active()
+    user = request.scope["user"]
+    try:
+        if str(form.get("save") or "") != "1":
+            p = await spotcheck.plan(campaign, n, seed, f, rule)
+            units, officers = await spotcheck.names(p)
+            return await _draws_page(request, values=values, plan=p, unit_names=units, officer_names=officers,
+                                     filter_text=await spotcheck.describe_filter(f))
+        row = await spotcheck.make_draw(user, campaign, n, seed, f, rule)
+    except rules.DrawError as exc:
+        return await _draws_page(request, 422, errors={"n": str(exc)}, values=values)
+    return go(request, f"/spotchecks/{row.id}")
+
+
+@get("/spotchecks/{draw_id:int}", opt=DRAW_READ)
+async def draw_page(request: Request, draw_id: FromPath[int]) -> Template:
+    d = await spotcheck.get_draw(draw_id)
+    same, again, recorded = await spotcheck.verify(draw_id)
+    units, officers, pairs, rule = spotcheck.recorded_inputs(d)
+    return render("rectification/spotcheck.html", d=d, rows=await spotcheck.targets(draw_id), same=same,
+                  pool=units, officers=officers, pairs=pairs, rule_text=spotcheck.EXCLUSION_RULES.get(rule, rule),
+                  filter_text=await spotcheck.describe_filter(spotcheck.PoolFilter.from_dict(spotcheck.load_json(d["pool_filter"]) or {})))
+
+
+@post("/spotchecks/targets/{target_id:int}/start", opt=OFFICER)
+async def start_target(request: Request, target_id: FromPath[int]) -> Any:
+    form = await request.form()
+    try:
+        insp = await spotcheck.start_target(request.scope["user"], target_id, client_uuid(form))
+    except service.Conflict as exc:
+        return render("error.html", status_code=409, message=str(exc), detail="", status=409)
+    return go(request, f"/inspections/{insp.uuid}")
+
+
+@get("/public/spotchecks/{draw_id:int}", opt={"public": True}, name="public_spotcheck")
+async def public_spotcheck(draw_id: FromPath[int]) -> Template:
+    return render("rectification/public_spotcheck.html", **await spotcheck.public_results(draw_id))
+
+
+# ================================================================ 线索
+
+@get("/clues", opt=CLUE_READ, name="clues")
+async def clue_list(request: Request, status: FromQuery[str] = "") -> Template:
+    user = request.scope["user"]
+    status = status if status in {s.value for s in ClueStatus} else ""
+    campaign = await campaigns.active_campaign()
+    due_items = []
+    if campaign is not None and user.body_id:
+        from server.campaign.tables import Body
+
+        body = await Body.select(Body.id, Body.is_police).where(Body.id == user.body_id).first()
+        due_items = await campaigns.due_for_body(campaign, body, clues.today()) if body else []
+    return render("rectification/clues.html", rows=await clues.list_for(user, status),
+                  counts=await clues.counts_for(user), status=status, due_items=due_items)
+
+
+async def _new_clue_page(request: Request, status: int = 200, **extra: Any) -> Template:
+    user = request.scope["user"]
+    ctx = {"units": await clues.units_in_scope(user), "errors": {}, "values": {}, "new_uuid": new_uuid,
+           "max_photos": clues.MAX_PHOTOS, **extra}
+    return render("rectification/clue_new.html", status_code=status, **ctx)
+
+
+@get("/clues/new", opt=LIAISON)
+async def new_clue(request: Request) -> Template:
+    return await _new_clue_page(request)
+
+
+@post("/clues", opt=LIAISON)
+async def create_clue(request: Request) -> Any:
+    form = await request.form()
+    errors: dict[str, str] = {}
+    unit_id = integer(form, "unit_id", label="单位", minimum=1, maximum=2**31, errors=errors)
+    unit_name = text(form, "unit_name", label="单位名称", max_len=128, errors=errors)
+    address = text(form, "address", label="地址", max_len=255, errors=errors)
+    description = text(form, "description", label="问题描述", max_len=2000, required=True, errors=errors)
+    uploads = [u for u in form.getall("photos", []) if isinstance(u, UploadFile) and u.filename]
+    values = {"unit_id": unit_id, "unit_name": unit_name, "address": address, "description": description}
+    try:
+        if errors:
+            raise FormError(errors)
+        clue = await clues.create(
+            request.scope["user"], request.app.state.store, request.app.state.settings, uuid=client_uuid(form),
+            unit_id=unit_id, unit_name=unit_name, address=address, description=description,
+            photos=[await u.read() for u in uploads])
+    except FormError as exc:
+        return await _new_clue_page(request, 422, errors=exc.errors, values=values)
+    return go(request, f"/clues/{clue.uuid}")
+
+
+async def _clue_page(request: Request, uuid: str, status: int = 200, **extra: Any) -> Template:
+    user = request.scope["user"]
+    clue = await clues.get_for(user, uuid)
+    ctx: dict[str, Any] = {"c": clue, "errors": {}}
+    if user.role == Role.office:
+        ctx["accept"] = await clues.accept_options(clue)
+        ctx["suggested"] = await clues.suggested_outcome(clue)
+    ctx.update(extra)
+    return render("rectification/clue.html", status_code=status, **ctx)
+
+
+@get("/clues/{uuid:str}", opt=CLUE_READ)
+async def clue_page(request: Request, uuid: FromPath[str]) -> Template:
+    return await _clue_page(request, uuid)
+
+
+async def _clue_action(request: Request, uuid: str, action) -> Any:
+    await clues.get_for(request.scope["user"], uuid)
+    try:
+        await action(request.scope["user"])
+    except FormError as exc:
+        return await _clue_page(request, uuid, 422, errors=exc.errors)
+    except service.Conflict as exc:
+        return await _clue_page(request, uuid, 409, errors={"_": str(exc)})
+    return go(request, f"/clues/{uuid}")
+
+
+@post("/clues/{uuid:str}/accept", opt=OFFICE)
+async def accept_clue(request: Request, uuid: FromPath[str]) -> Any:
+    form = await request.form()
+
+    async def action(user):
+        errors: dict[str, str] = {}
+        officer = integer(form, "officer_id", label="承办民警", minimum=1, maximum=2**31, errors=errors)
+        site = integer(form, "site_id", label="服务目标", minimum=1, maximum=2**31, errors=errors)
+        if errors:
+            raise FormError(errors)
+        clue = await clues.get_for(user, uuid)
+        await clues.accept(user, uuid, officer, clue["unit.id"], site)
+
+    return await _clue_action(request, uuid, action)
+
+
+@post("/clues/{uuid:str}/decline", opt=OFFICE)
+async def decline_clue(request: Request, uuid: FromPath[str]) -> Any:
+    form = await request.form()
+
+    async def action(user):
+        errors: dict[str, str] = {}
+        reason = text(form, "reason", label="理由", errors=errors)
+        if errors:
+            raise FormError(errors)
+        await clues.decline(user, uuid, reason)
+
+    return await _clue_action(request, uuid, action)
+
+
+@post("/clues/{uuid:str}/close", opt=OFFICE)
+async def close_clue(request: Request, uuid: FromPath[str]) -> Any:
+    form = await request.form()
+
+    async def action(user):
+        errors: dict[str, str] = {}
+        outcome = text(form, "outcome", label="核查结果", max_len=1000, errors=errors)
+        if errors:
+            raise FormError(errors)
+        await clues.close(user, uuid, outcome)
+
+    return await _clue_action(request, uuid, action)
+
+
+async def _clue_photo(request: Request, uuid: str, photo: str, thumb: bool) -> Response:
+    data, content_type = await clues.open_photo(request.app.state.store, request.scope["user"], uuid, photo,
+                                                thumb=thumb, ip=client_ip(request))
+    return Response(content=data, media_type=content_type, headers=_PRIVATE)
+
+
+@get("/clues/{uuid:str}/photos/{photo:str}", opt=CLUE_READ)
+async def clue_photo(request: Request, uuid: FromPath[str], photo: FromPath[str]) -> Response:
+    return await _clue_photo(request, uuid, photo, thumb=False)
+
+
+@get("/clues/{uuid:str}/photos/{photo:str}/thumb", opt=CLUE_READ)
+async def clue_photo_thumb(request: Request, uuid: FromPath[str], photo: FromPath[str]) -> Response:
+    return await _clue_photo(request, uuid, photo, thumb=True)
+
+
+route_handlers: list = [
+    index, new_order, create_order, order_page, order_notice, order_status, order_outcome, order_filing,
+    order_guard, order_reinspect, revoke_filing, due, compare,
+    spotchecks, draw, draw_page, start_target, public_spotcheck,
+    clue_list, new_clue, create_clue, clue_page, accept_clue, decline_clue, close_clue, clue_photo,
+    clue_photo_thumb,
+]

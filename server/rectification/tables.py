@@ -72,6 +72,23 @@ class ClueReferral(Table):
     closed_at = Timestamptz(null=True, default=None)
 
 
+class CluePhoto(Table):
+    """A photo sent with a clue (the Photo table belongs to inspections). Stored like evidence:
+    original and server-made thumbnail in the object store, checked by content, hashed."""
+
+    uuid = Varchar(length=36, unique=True)
+    clue = ForeignKey(references=ClueReferral, on_delete=OnDelete.cascade, index=True)
+    object_key = Varchar(length=255, unique=True)
+    thumb_key = Varchar(length=255, default="")
+    sha256 = Varchar(length=64)
+    bytes = Integer()
+    width = Integer()
+    height = Integer()
+    content_type = Varchar(length=32)
+    uploader = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
 class SpotCheckDraw(Table):
     """双随机: the seed, the filters and the exact pool are kept so anyone can redo the draw."""
 

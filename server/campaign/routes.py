@@ -1,0 +1,152 @@
+"""专项设置: the office edits the campaign's phases, reporting deadlines and options (default
+rectification days per focus area, the legal-basis text of the notice, the notice number's
+prefix, the clue response period); and what is due, per reporting body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath
+from litestar.response import Template
+
+from server.auth.guards import roles
+from server.campaign import service
+from server.campaign.tables import Body
+from server.forms import FormError, integer, text
+from server.inspections.checklist import AREA_NUMBERS
+from server.rectification.forms import date_field
+from server.rectification.rules import MAX_RECTIFY_DAYS
+from server.rectification.service import today
+from server.vocab import Role
+from server.web import go, render
+
+OFFICE = roles(Role.office)
+
+
+async def _page(request: Request, status: int = 200, **extra: Any) -> Template:
+    campaign = await service.require_active()
+    ctx = {**await service.settings(campaign), "errors": {}, "values": {}, "AREA_NUMBERS": AREA_NUMBERS, **extra}
+    return render("campaign/settings.html", status_code=status, **ctx)
+
+
+@get("/campaign", opt=OFFICE, name="campaign_settings")
+async def settings_page(request: Request) -> Template:
+    return await _page(request)
+
+
+async def _save(request: Request, action, anchor: str, form_key: str) -> Any:
+    form = await request.form()
+    campaign = await service.require_active()
+    try:
+        await action(request.scope["user"], campaign, form)
+    except FormError as exc:
+        return await _page(request, 422, errors={f"{form_key}.{k}": v for k, v in exc.errors.items()},
+                           values={form_key: dict(form)})
+    return go(request, f"/campaign{anchor}")
+
+
+@post("/campaign/options", opt=OFFICE)
+async def save_options(request: Request) -> Any:
+    async def action(user, campaign, form):
+        errors: dict[str, str] = {}
+        days = {}
+        for a in AREA_NUMBERS:
+            days[a] = integer(form, f"days{a}", label=f"第{a}项整改天数", minimum=1, maximum=MAX_RECTIFY_DAYS,
+                              required=True, errors=errors)
+        values = {
+            "rectify_days": days,
+            "legal_basis": text(form, "legal_basis", label="法律依据", max_len=1000, required=True, errors=errors),
+            "notice_prefix": text(form, "notice_prefix", label="通知书文号前缀", max_len=16, required=True, errors=errors),
+            "clue_response_days": integer(form, "clue_response_days", label="线索答复期限", minimum=1, maximum=60,
+                                          required=True, errors=errors),
+        }
+        if errors:
+            raise FormError(errors)
+        await service.save_options(user, campaign, values)
+
+    return await _save(request, action, "#options", "options")
+
+
+def _phase_values(form: Any) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    values = {
+        "name": text(form, "name", label="阶段名称", max_len=64, required=True, errors=errors),
+        "starts_on": date_field(form, "starts_on", label="开始日期", errors=errors),
+        "ends_on": date_field(form, "ends_on", label="结束日期", errors=errors),
+        "description": text(form, "description", label="工作内容", errors=errors),
+    }
+    if errors:
+        raise FormError(errors)
+    return values
+
+
+@post("/campaign/phases", opt=OFFICE)
+async def add_phase(request: Request) -> Any:
+    async def action(user, campaign, form):
+        await service.save_phase(user, campaign, None, _phase_values(form))
+
+    return await _save(request, action, "#phases", "phase_new")
+
+
+@post("/campaign/phases/{phase_id:int}", opt=OFFICE)
+async def edit_phase(request: Request, phase_id: FromPath[int]) -> Any:
+    async def action(user, campaign, form):
+        await service.save_phase(user, campaign, phase_id, _phase_values(form))
+
+    return await _save(request, action, "#phases", f"phase{phase_id}")
+
+
+def _deadline_values(form: Any) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    body = integer(form, "body", label="填报单位", minimum=1, maximum=2**31, errors=errors)
+    values = {
+        "title": text(form, "title", label="报送事项", max_len=128, required=True, errors=errors),
+        "due_on": date_field(form, "due_on", label="截止日期", errors=errors),
+        "kind": text(form, "kind", label="类别", max_len=32, errors=errors) or "other",
+        "body": body,
+    }
+    if errors:
+        raise FormError(errors)
+    return values
+
+
+@post("/campaign/deadlines", opt=OFFICE)
+async def add_deadline(request: Request) -> Any:
+    async def action(user, campaign, form):
+        await service.save_deadline(user, campaign, None, _deadline_values(form))
+
+    return await _save(request, action, "#deadlines", "deadline_new")
+
+
+@post("/campaign/deadlines/{deadline_id:int}", opt=OFFICE)
+async def edit_deadline(request: Request, deadline_id: FromPath[int]) -> Any:
+    async def action(user, campaign, form):
+        await service.save_deadline(user, campaign, deadline_id, _deadline_values(form))
+
+    return await _save(request, action, "#deadlines", f"deadline{deadline_id}")
+
+
+@post("/campaign/deadlines/{deadline_id:int}/delete", opt=OFFICE)
+async def delete_deadline(request: Request, deadline_id: FromPath[int]) -> Any:
+    async def action(user, campaign, form):
+        await service.delete_deadline(user, campaign, deadline_id)
+
+    return await _save(request, action, "#deadlines", f"deadline{deadline_id}")
+
+
+@get("/campaign/due", name="campaign_due")
+async def due(request: Request) -> Template:
+    """What each body has to do. The office and leaders see every body; everyone else their own."""
+    user = request.scope["user"]
+    campaign = await service.require_active()
+    query = Body.select(Body.id, Body.name, Body.is_police).order_by(Body.ordinal).order_by(Body.id)
+    if user.role not in (Role.office, Role.leader):
+        query = query.where(Body.id == (user.body_id or 0))
+    day = today()
+    bodies = [{**b, "items": await service.due_for_body(campaign, b, day)} for b in await query]
+    return render("campaign/due.html", bodies=bodies, today=day, campaign=campaign)
+
+
+route_handlers = [settings_page, save_options, add_phase, edit_phase, add_deadline, edit_deadline,
+                  delete_deadline, due]

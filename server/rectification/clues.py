@@ -1,0 +1,323 @@
+"""线索: a department or township refers a suspected violation to the police, with photos;
+the police accept it (it becomes an inspection task for an officer) or decline it, and the
+outcome goes back to the referring body. Both sides see the response deadline.
+
+Who sees what: a liaison sees only the clues of their own body; the police (office, officers,
+leaders) see all. Only the office answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from anyio import to_thread
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+
+from server.audit import service as audit
+from server.audit.service import snapshot
+from server.auth.scope import CurrentUser
+from server.auth.tables import User
+from server.campaign import service as campaigns
+from server.campaign.service import active_campaign, phase_on
+from server.campaign.tables import Body
+from server.db import atomic
+from server.evidence import images
+from server.evidence.tables import AccessLog
+from server.forms import FormError, new_uuid
+from server.inspections.service import Conflict
+from server.inspections.tables import Finding, Inspection
+from server.rectification import rules
+from server.rectification.tables import ClueReferral, CluePhoto, RectificationOrder
+from server.registry.tables import Site, Unit
+from server.settings import Settings
+from server.storage import ObjectStore
+from server.vocab import ClueStatus, FindingStatus, InspectionKind, Role
+
+log = logging.getLogger(__name__)
+MAX_PHOTOS = 6
+POLICE_ROLES = (Role.office.value, Role.officer.value, Role.leader.value)
+
+
+today = campaigns.today
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+async def police_body() -> dict | None:
+    return await Body.select(Body.id, Body.name).where(Body.is_police == True).order_by(Body.id).first()  # noqa: E712
+
+
+def _visible(user: CurrentUser) -> Any:
+    """The clues a user may see, as a where-clause (None: all)."""
+    if user.role == Role.liaison:
+        return ClueReferral.from_body == (user.body_id or 0)
+    if user.role in POLICE_ROLES:
+        return None
+    return ClueReferral.id == 0
+
+
+COLUMNS = (
+    ClueReferral.id, ClueReferral.uuid, ClueReferral.unit_name, ClueReferral.address, ClueReferral.description,
+    ClueReferral.status, ClueReferral.response_due, ClueReferral.created_at, ClueReferral.accepted_at,
+    ClueReferral.closed_at, ClueReferral.outcome, ClueReferral.from_body.name, ClueReferral.to_body.name,
+    ClueReferral.unit.id, ClueReferral.unit.name, ClueReferral.created_by.display_name,
+    ClueReferral.accepted_by.display_name, ClueReferral.inspection.id, ClueReferral.inspection.uuid,
+    ClueReferral.inspection.status, ClueReferral.inspection.officer.id, ClueReferral.inspection.officer.display_name,
+)
+
+
+def _decorate(r: dict, day: dt.date) -> dict:
+    r["due_label"], r["overdue"] = rules.clue_due_label(r["status"], r["response_due"], day)
+    r["name"] = r["unit.name"] or r["unit_name"]
+    return r
+
+
+async def list_for(user: CurrentUser, status: str = "", day: dt.date | None = None) -> list[dict]:
+    day = day or today()
+    query = ClueReferral.select(*COLUMNS)
+    clause = _visible(user)
+    if clause is not None:
+        query = query.where(clause)
+    if status:
+        query = query.where(ClueReferral.status == status)
+    rows = await query.order_by(ClueReferral.created_at, ascending=False).order_by(ClueReferral.id, ascending=False).limit(200)
+    return [_decorate(r, day) for r in rows]
+
+
+async def counts_for(user: CurrentUser) -> dict[str, int]:
+    out = {}
+    for s in ClueStatus:
+        query = ClueReferral.count().where(ClueReferral.status == s.value)
+        clause = _visible(user)
+        if clause is not None:
+            query = query.where(clause)
+        out[s.value] = await query
+    return out
+
+
+async def get_for(user: CurrentUser, uuid: str) -> dict:
+    query = ClueReferral.select(*COLUMNS).where(ClueReferral.uuid == uuid)
+    clause = _visible(user)
+    if clause is not None:
+        query = query.where(clause)
+    row = await query.first()
+    if row is None:
+        raise NotFoundException("线索不存在")
+    row = _decorate(row, today())
+    row["photos"] = await CluePhoto.select(CluePhoto.uuid, CluePhoto.width, CluePhoto.height, CluePhoto.sha256).where(
+        CluePhoto.clue == row["id"]).order_by(CluePhoto.id)
+    return row
+
+
+async def units_in_scope(user: CurrentUser) -> list[dict]:
+    query = Unit.select(Unit.id, Unit.name).order_by(Unit.name)
+    clause = user.scope.where(Unit.sector, Unit.township)
+    return await (query.where(clause) if clause is not None else query)
+
+
+# ---------------------------------------------------------------- referring
+
+async def create(user: CurrentUser, store: ObjectStore, settings: Settings, *, uuid: str, unit_id: int | None,
+                 unit_name: str, address: str, description: str, photos: list[bytes]) -> ClueReferral:
+    """Refer a clue with up to MAX_PHOTOS photos. Idempotent by uuid (a double tap)."""
+    existing = await ClueReferral.objects().where(ClueReferral.uuid == uuid).first()
+    if existing is not None:
+        if existing.created_by != user.id:
+            raise Conflict("编号冲突，请刷新页面后重试")
+        return existing
+    if user.role != Role.liaison or user.body_id is None:
+        raise PermissionDeniedException("线索由各部门、乡镇街联络员移交")
+    errors: dict[str, str] = {}
+    if unit_id is not None:
+        unit = await Unit.select(Unit.id, Unit.name, Unit.address, Unit.sector, Unit.township).where(
+            Unit.id == unit_id).first()
+        if unit is None or not user.scope.admits(unit["sector"], unit["township"]):
+            errors["unit_id"] = "所选单位不存在或不在您的辖区范围内"
+        else:
+            unit_name, address = unit_name or unit["name"], address or unit["address"]
+    elif not unit_name:
+        errors["unit_name"] = "请选择单位，或填写单位名称"
+    if len(photos) > MAX_PHOTOS:
+        errors["photos"] = f"最多上传 {MAX_PHOTOS} 张照片"
+    checked = []
+    if not errors:
+        for n, data in enumerate(photos, start=1):
+            try:
+                checked.append(await to_thread.run_sync(
+                    images.check_image, data, settings.max_upload_mb * 1024 * 1024, settings.max_image_pixels))
+            except images.ImageRejected as exc:
+                errors["photos"] = f"第 {n} 张照片：{exc}"
+                break
+    if errors:
+        raise FormError(errors)
+    police = await police_body()
+    if police is None:
+        raise Conflict("系统中没有登记公安机关，无法移交线索")
+    campaign = await active_campaign()
+    options = campaigns.options_of(campaign) if campaign else {}
+    clue = ClueReferral(uuid=uuid, from_body=user.body_id, to_body=police["id"], unit=unit_id,
+                        unit_name=unit_name, address=address, description=description,
+                        response_due=rules.clue_response_due(today(), options), created_by=user.id)
+    now = _now()
+    stored: list[str] = []
+    rows = []
+    try:
+        for data, c in zip(photos, checked):
+            photo_uuid = new_uuid()
+            key = f"clues/{now:%Y/%m}/{photo_uuid}.{c.extension}"
+            thumb_key = f"clues/{now:%Y/%m}/{photo_uuid}.thumb.jpg"
+            await store.put(key, data, c.content_type)
+            stored.append(key)
+            await store.put(thumb_key, await to_thread.run_sync(images.thumbnail, data), "image/jpeg")
+            stored.append(thumb_key)
+            rows.append(CluePhoto(uuid=photo_uuid, object_key=key, thumb_key=thumb_key, sha256=c.sha256,
+                                  bytes=c.size, width=c.width, height=c.height, content_type=c.content_type,
+                                  uploader=user.id))
+        async with atomic():
+            await clue.save()
+            await audit.record("create", "clue_referral", clue.id, actor=user, after=snapshot(clue))
+            for row in rows:
+                row.clue = clue.id
+                await row.save()
+                await audit.record("upload", "clue_photo", row.id, actor=user, after=snapshot(row))
+    except Exception:
+        for key in stored:
+            try:
+                await store.delete(key)
+            except Exception:  # noqa: BLE001 - best effort; `storage check` lists leftovers
+                log.exception("could not remove object %s after a failed clue", key)
+        raise
+    return clue
+
+
+# ---------------------------------------------------------------- answering
+
+def ensure_office(user: CurrentUser) -> None:
+    if user.role != Role.office:
+        raise PermissionDeniedException("只有办公室可以答复线索")
+
+
+async def _clue(uuid: str) -> ClueReferral:
+    clue = await ClueReferral.objects().where(ClueReferral.uuid == uuid).first()
+    if clue is None:
+        raise NotFoundException("线索不存在")
+    return clue
+
+
+async def accept(user: CurrentUser, uuid: str, officer_id: int | None, unit_id: int | None,
+                 site_id: int | None) -> Inspection:
+    """Accept: an inspection task (a draft inspection) for the chosen officer at a site of
+    the unit. It appears on the officer's phone under 填写中的检查."""
+    ensure_office(user)
+    errors: dict[str, str] = {}
+    officer = await User.select(User.id, User.body, User.role, User.active).where(User.id == (officer_id or 0)).first()
+    if officer is None or officer["role"] != Role.officer or not officer["active"] or officer["body"] is None:
+        errors["officer_id"] = "请选择承办民警"
+    site = await Site.select(Site.id, Site.unit).where(Site.id == (site_id or 0)).first()
+    if site is None:
+        errors["site_id"] = "请选择要检查的服务目标"
+    elif unit_id is not None and site["unit"] != unit_id:
+        errors["site_id"] = "所选服务目标不属于该单位"
+    if errors:
+        raise FormError(errors)
+    campaign = await active_campaign()
+    if campaign is None:
+        raise Conflict("当前没有进行中的专项行动")
+    phase = await phase_on(campaign.id, today())
+    async with atomic():
+        clue = await _clue(uuid)
+        if clue.status != ClueStatus.referred:
+            raise Conflict(f"该线索当前为“{ClueStatus.label_of(clue.status)}”，不能再受理")
+        before = snapshot(clue)
+        insp = Inspection(uuid=new_uuid(), campaign=campaign.id, phase=phase.id if phase else None,
+                          kind=InspectionKind.routine, officer=officer["id"], body=officer["body"],
+                          site=site["id"], unit=site["unit"], note=f"线索核查：{clue.description[:200]}")
+        await insp.save()
+        await audit.record("create", "inspection", insp.id, actor=user, after=snapshot(insp))
+        clue.status, clue.accepted_by, clue.accepted_at = ClueStatus.accepted, user.id, _now()
+        clue.inspection, clue.unit = insp.id, site["unit"]
+        await clue.save()
+        await audit.record("accept", "clue_referral", clue.id, actor=user, before=before, after=snapshot(clue))
+    return insp
+
+
+async def decline(user: CurrentUser, uuid: str, reason: str) -> None:
+    ensure_office(user)
+    if not reason:
+        raise FormError({"reason": "请填写不予受理的理由，移交单位会看到这段话"})
+    async with atomic():
+        clue = await _clue(uuid)
+        if clue.status != ClueStatus.referred:
+            raise Conflict(f"该线索当前为“{ClueStatus.label_of(clue.status)}”，不能再答复")
+        before = snapshot(clue)
+        clue.status, clue.outcome, clue.closed_at = ClueStatus.declined, reason, _now()
+        clue.accepted_by = user.id
+        await clue.save()
+        await audit.record("decline", "clue_referral", clue.id, actor=user, before=before, after=snapshot(clue))
+
+
+async def close(user: CurrentUser, uuid: str, outcome: str) -> None:
+    """The outcome goes back to the referring body."""
+    ensure_office(user)
+    if not outcome:
+        raise FormError({"outcome": "请填写核查结果，移交单位会看到这段话"})
+    async with atomic():
+        clue = await _clue(uuid)
+        if clue.status != ClueStatus.accepted:
+            raise Conflict("只有已受理的线索才能反馈结果")
+        before = snapshot(clue)
+        clue.status, clue.outcome, clue.closed_at = ClueStatus.closed, outcome, _now()
+        await clue.save()
+        await audit.record("close", "clue_referral", clue.id, actor=user, before=before, after=snapshot(clue))
+
+
+async def suggested_outcome(clue: dict) -> str:
+    """A starting text for the feedback, from the inspection the clue became."""
+    if not clue.get("inspection.id"):
+        return ""
+    status = clue["inspection.status"]
+    if status in ("draft", "returned"):
+        return ""
+    confirmed = await Finding.count().where((Finding.inspection == clue["inspection.id"])
+                                            & (Finding.status == FindingStatus.confirmed))
+    orders = await RectificationOrder.select(RectificationOrder.number).where(
+        RectificationOrder.id.is_in([r["order"] for r in await Finding.select(Finding.order).where(
+            (Finding.inspection == clue["inspection.id"]) & Finding.order.is_not_null())] or [0]))
+    if status == "submitted":
+        return "已现场检查，检查结果正在审核。"
+    if not confirmed:
+        return "经现场检查，未发现违法违规问题。"
+    text = f"经现场检查，发现违法违规问题 {confirmed} 项"
+    if orders:
+        text += "，已责令限期整改（" + "、".join(o["number"] for o in orders) + "）"
+    return text + "。"
+
+
+async def accept_options(clue: dict) -> dict:
+    """Sites to inspect: the referred unit's; all sites when the clue names no registered unit."""
+    query = Site.select(Site.id, Site.name, Site.unit.name).order_by(Site.name)
+    if clue.get("unit.id"):
+        query = query.where(Site.unit == clue["unit.id"])
+    officers = await User.select(User.id, User.display_name, User.username).where(
+        (User.role == Role.officer) & (User.active == True)).order_by(User.display_name)  # noqa: E712
+    return {"sites": await query, "officers": officers}
+
+
+# ---------------------------------------------------------------- photos
+
+async def open_photo(store: ObjectStore, user: CurrentUser, clue_uuid: str, photo_uuid: str, *, thumb: bool,
+                     ip: str) -> tuple[bytes, str]:
+    clue = await get_for(user, clue_uuid)  # raises NotFound when out of reach
+    photo = await CluePhoto.objects().where((CluePhoto.uuid == photo_uuid) & (CluePhoto.clue == clue["id"])).first()
+    if photo is None:
+        raise NotFoundException("照片不存在")
+    await AccessLog.insert(AccessLog(user=user.id, username=user.username,
+                                     action="thumb_view" if thumb else "photo_view", object_table="clue_photo",
+                                     object_id=str(photo.id), ip=ip[:64]))
+    if thumb and photo.thumb_key:
+        return await store.get(photo.thumb_key), "image/jpeg"
+    return await store.get(photo.object_key), photo.content_type

@@ -1,0 +1,177 @@
+"""线索: a township liaison refers a clue with photos; the police inbox; acceptance becomes an
+officer's inspection task; the outcome goes back to the referring body; the response deadline
+is shown to both sides; other bodies see nothing of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+from server.evidence.tables import AccessLog
+from server.inspections.tables import Finding, Inspection
+from server.rectification import clues as clue_service
+from server.rectification.tables import ClueReferral, CluePhoto
+from tests.support.flow import answer_all, new_id
+from tests.support.html import errors, jpeg, soup, visible_text
+from tests.test_review import decide
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def photo_files(*colors):
+    return [("photos", (f"p{i}.jpg", jpeg(color=c), "image/jpeg")) for i, c in enumerate(colors)]
+
+
+async def refer(c, **data) -> str:
+    key = new_id()
+    files = data.pop("files", None)
+    r = await c.post("/clues", data={"uuid": key, **data}, files=files)
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"/clues/{key}"
+    return key
+
+
+async def test_referral_round_trip(client_factory, world, app, service_env):
+    for key in await app.state.store.list_keys():  # leftovers of earlier tests: their rows are gone
+        await app.state.store.delete(key)
+    town = await client_factory("liaison_town")
+    today = clue_service.today()
+
+    # The liaison picks from the units of their own township only.
+    form = soup(await town.get("/clues/new"))
+    assert [visible_text(o) for o in form.select("select[name=unit_id] option")][1:] == ["蓟州区绿园物业服务有限公司"]
+    assert [visible_text(a) for a in soup(await town.get("/clues")).select("nav.mainnav a")][-1] == "线索"
+
+    key = await refer(town, unit_id=str(world.units.estate_co.id), description="小区门岗保安员服装印有“特勤”字样",
+                      files=photo_files((200, 0, 0), (0, 0, 200)))
+    clue = await ClueReferral.objects().where(ClueReferral.uuid == key).first()
+    assert (clue.from_body, clue.to_body, clue.status) == (world.bodies.town.id, world.bodies.police.id, "referred")
+    assert clue.response_due == today + dt.timedelta(days=5) and clue.unit_name == "蓟州区绿园物业服务有限公司"
+    photos = await CluePhoto.objects().where(CluePhoto.clue == clue.id).order_by(CluePhoto.id)
+    assert len(photos) == 2 and all(len(p.sha256) == 64 for p in photos)
+    # The objects are stored through the object store and accounted for by `storage check`.
+    check = subprocess.run([sys.executable, "-m", "server", "storage", "check"], cwd=ROOT, env=service_env,
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "4 keys referenced, 4 objects stored, 0 rows without objects, 0 objects without rows" in check.stdout
+
+    page = soup(await town.get(f"/clues/{key}"))
+    head = visible_text(page.select_one("#clue"))
+    assert "已移交" in head and f"答复期限：{clue.response_due} · 须在 5 天内答复" in head
+    assert len(page.select("#clue .thumbs img")) == 2
+
+    # The police inbox: from whom, and by when to answer.
+    office = await client_factory("office")
+    inbox = soup(await office.get("/clues"))
+    row = visible_text(inbox.select_one("tbody tr"))
+    assert "蓟州区绿园物业服务有限公司" in row and "官庄镇" in row and "须在 5 天内答复" in row
+    assert "待答复的线索 1 条" in visible_text(inbox.select_one(".due-box"))
+    r = await office.get(f"/clues/{key}/photos/{photos[0].uuid}/thumb")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.content[:2] == b"\xff\xd8"
+    assert await AccessLog.count().where((AccessLog.object_table == "clue_photo") & (AccessLog.username == "office")) == 1
+
+    # Accepting makes an inspection task for the officer.
+    r = await office.post(f"/clues/{key}/accept", data={"site_id": str(world.sites.estate.id)})
+    assert r.status_code == 422 and errors(r) == ["请选择承办民警"]
+    r = await office.post(f"/clues/{key}/accept", data={"site_id": str(world.sites.school.id),
+                                                         "officer_id": str(world.users.officer.id)})
+    assert r.status_code == 422 and errors(r) == ["所选服务目标不属于该单位"]
+    r = await office.post(f"/clues/{key}/accept", data={"site_id": str(world.sites.estate.id),
+                                                         "officer_id": str(world.users.officer.id)})
+    assert r.status_code == 303
+    clue = await ClueReferral.objects().where(ClueReferral.uuid == key).first()
+    insp = await Inspection.objects().where(Inspection.id == clue.inspection).first()
+    assert clue.status == "accepted" and (insp.officer, insp.site, insp.status) == (world.users.officer.id, world.sites.estate.id, "draft")
+    r = await office.post(f"/clues/{key}/accept", data={"site_id": str(world.sites.estate.id),
+                                                         "officer_id": str(world.users.officer.id)})
+    assert r.status_code == 409 and errors(r) == ["该线索当前为“已受理”，不能再受理"]
+
+    officer = await client_factory("officer")
+    home = soup(await officer.get("/"))
+    assert any("绿园小区" in visible_text(li) for li in home.select("li"))
+    await answer_all(officer, insp.uuid, violations={2: "两名保安员服装有“特勤”字样"})
+    assert (await officer.post(f"/inspections/{insp.uuid}/submit")).status_code == 303
+    found = await Finding.objects().where(Finding.inspection == insp.id).first()
+    await decide(office, insp.uuid, "findings", found.id, "confirm")
+    page = soup(await office.get(f"/clues/{key}"))
+    assert visible_text(page.select_one("#close textarea")) == "已现场检查，检查结果正在审核。"
+    assert (await office.post(f"/office/inspections/{insp.uuid}/finish", data={"note": ""})).status_code == 303
+
+    # The outcome goes back to the referring body.
+    page = soup(await office.get(f"/clues/{key}"))
+    assert visible_text(page.select_one("#close textarea")) == "经现场检查，发现违法违规问题 1 项。"
+    r = await office.post(f"/clues/{key}/close", data={"outcome": ""})
+    assert r.status_code == 422 and errors(r) == ["请填写核查结果，移交单位会看到这段话"]
+    r = await office.post(f"/clues/{key}/close", data={"outcome": "经现场检查，发现违法违规问题 1 项，已责令限期整改。"})
+    assert r.status_code == 303
+    page = soup(await town.get(f"/clues/{key}"))
+    assert "已反馈结果" in visible_text(page.select_one("#clue .badge"))
+    assert "经现场检查，发现违法违规问题 1 项，已责令限期整改。" in visible_text(page.select_one("#answer"))
+    assert page.select_one("#answer a[href^='/inspections/']") is None  # the police record stays with the police
+
+
+async def test_referral_refuses_bad_input_and_stores_nothing(client_factory, world, app):
+    town = await client_factory("liaison_town")
+    stored = set(await app.state.store.list_keys("clues/"))  # the store outlives each test's database
+    r = await town.post("/clues", data={"uuid": new_id(), "unit_name": "某公司"})
+    assert r.status_code == 422 and errors(r) == ["请填写问题描述"]
+    r = await town.post("/clues", data={"uuid": new_id(), "description": "无证保安"})
+    assert r.status_code == 422 and errors(r) == ["请选择单位，或填写单位名称"]
+    r = await town.post("/clues", data={"uuid": new_id(), "description": "无证保安", "unit_id": str(world.units.school.id)})
+    assert r.status_code == 422 and errors(r) == ["所选单位不存在或不在您的辖区范围内"]
+    r = await town.post("/clues", data={"uuid": new_id(), "description": "无证保安", "unit_name": "某劳务公司"},
+                        files=[("photos", ("x.jpg", b"not an image", "image/jpeg"))])
+    assert r.status_code == 422 and errors(r) == ["第 1 张照片：文件不是有效的图片，或图片已损坏"]
+    # What the liaison typed is kept.
+    assert soup(r).select_one("input[name=unit_name]")["value"] == "某劳务公司"
+    assert await ClueReferral.count() == 0 and await CluePhoto.count() == 0
+    assert set(await app.state.store.list_keys("clues/")) == stored
+    # Only liaisons refer clues.
+    office = await client_factory("office")
+    assert (await office.post("/clues", data={"uuid": new_id(), "description": "x", "unit_name": "y"})).status_code == 403
+    # A free-text unit outside the registry is fine; a double tap makes one clue.
+    key = new_id()
+    for _ in range(2):
+        r = await town.post("/clues", data={"uuid": key, "description": "无证保安", "unit_name": "某劳务公司",
+                                            "address": "官庄镇东街"})
+        assert r.status_code == 303
+    assert await ClueReferral.count() == 1
+
+
+async def test_decline_overdue_reminders_and_other_bodies_see_nothing(client_factory, world):
+    town = await client_factory("liaison_town")
+    key = await refer(town, unit_name="官庄镇某保洁公司", description="保洁公司派人在超市做保安", files=photo_files((9, 9, 9)))
+    clue = await ClueReferral.objects().where(ClueReferral.uuid == key).first()
+    photo = await CluePhoto.objects().first()
+    await ClueReferral.update({ClueReferral.response_due: clue_service.today() - dt.timedelta(days=2)}).where(
+        ClueReferral.id == clue.id)
+
+    # Overdue, for both sides.
+    office = await client_factory("office")
+    assert "答复已逾期 2 天" in visible_text(soup(await office.get("/clues")).select_one("tbody tr"))
+    assert "待答复的线索 1 条（其中逾期 1 条）" in visible_text(soup(await office.get("/clues")).select_one(".due-box"))
+    mine = soup(await town.get("/clues"))
+    assert "答复已逾期 2 天" in visible_text(mine.select_one("tbody tr"))
+    assert "已移交、公安机关尚未答复的线索 1 条（其中逾期 1 条）" in visible_text(mine.select_one(".due-box"))
+
+    # Another body's liaison sees none of it: not in the list, not the page, not the photo.
+    edu = await client_factory("liaison_edu")
+    assert soup(await edu.get("/clues")).select("tbody tr") == []
+    assert "保洁公司" not in (await edu.get("/clues")).text
+    assert (await edu.get(f"/clues/{key}")).status_code == 404
+    assert (await edu.get(f"/clues/{key}/photos/{photo.uuid}/thumb")).status_code == 404
+    assert (await edu.post(f"/clues/{key}/decline", data={"reason": "x"})).status_code == 403
+    # Nor can the referring liaison answer their own clue.
+    assert (await town.post(f"/clues/{key}/decline", data={"reason": "x"})).status_code == 403
+
+    r = await office.post(f"/clues/{key}/decline", data={"reason": ""})
+    assert r.status_code == 422 and errors(r) == ["请填写不予受理的理由，移交单位会看到这段话"]
+    r = await office.post(f"/clues/{key}/decline", data={"reason": "经核实该超市保安由持证保安公司派驻，不属违规"})
+    assert r.status_code == 303
+    page = soup(await town.get(f"/clues/{key}"))
+    assert "不予受理" in visible_text(page.select_one("#clue .badge"))
+    assert "经核实该超市保安由持证保安公司派驻" in visible_text(page.select_one("#answer"))
+    assert "逾期" not in visible_text(page.select_one("#clue"))
+    assert soup(await town.get("/clues")).select_one(".due-box") is None
