@@ -114,6 +114,37 @@
     form.querySelectorAll("input[name=uuid], input[name=photo_uuid]").forEach(function (el) { el.value = newUuid(); });
   }
 
+  // A card scanned with no signal: check it against the cards this page brought along.
+  function offlineVerdict(form) {
+    var data = document.getElementById("offline-cards");
+    var code = (form.querySelector("input[name=code]") || {}).value || "";
+    var box = document.createElement("div");
+    box.className = "offline-scan";
+    var roster = null;
+    try { roster = data && JSON.parse(data.textContent); } catch (err) { roster = null; }
+    var token = code.split("/c/").pop().split(/[?#]/)[0];
+    var card = roster && token && roster.cards[token];
+    var asOf = roster ? new Date(roster.as_of).toLocaleString("zh-CN") : "";
+    if (card) {
+      var banner = document.createElement("div");
+      banner.className = "verdict verdict-" + card.verdict;
+      banner.textContent = card.label;
+      var who = document.createElement("p");
+      who.textContent = card.name + (card.certificate_no ? "（" + card.certificate_no + "）" : "") + " · " + card.employer + " · " + card.reason;
+      box.append(banner, who);
+    } else {
+      var none = document.createElement("p");
+      none.className = "error";
+      none.textContent = code ? "此证不在本服务目标的名册缓存中，离线无法核验" : "证卡照片需联网识别";
+      box.append(none);
+    }
+    var when = document.createElement("p");
+    when.className = "muted";
+    when.textContent = "离线核验" + (asOf ? "，数据截至 " + asOf : "") + "。恢复网络后自动提交并由服务器复核。";
+    box.append(when);
+    form.parentNode.insertBefore(box, form.nextSibling);
+  }
+
   document.addEventListener("htmx:sendError", function (e) {
     var cfg = e.detail.requestConfig || {};
     var verb = (cfg.verb || "get").toUpperCase();
@@ -128,6 +159,7 @@
     var body = cfg.formData || new FormData(form);
     var label = form.getAttribute("data-outbox-label") || "";
     outbox.enqueue({ url: path, method: verb, body: body, csrf: csrfToken(), label: label }).then(function () {
+      if (form.hasAttribute("data-scanner")) offlineVerdict(form);
       showPending(form, body);
       toast("网络不可用，已保存到待发送，恢复网络后自动提交");
       refreshBadge();

@@ -155,3 +155,30 @@ async def test_photos_leave_the_phone_downscaled(phone, world, tmp_path: Path):
     assert (photo.width, photo.height) == (2048, 1536)
     assert photo.content_type == "image/jpeg" and photo.bytes < len(original)
     assert photo.captured_at is not None
+
+
+async def test_a_card_scanned_offline_is_checked_from_the_cached_roster(phone, world, app):
+    from server.cards.service import card_url
+    from server.inspections.tables import GuardCheck
+    from server.registry.tables import GuardCard
+
+    await GuardCard.insert(GuardCard(guard=world.guards.valid.id, serial=1),
+                           GuardCard(guard=world.guards.revoked.id, serial=1))
+    page = phone
+    await log_in(page, "officer")
+    await open_inspection(page, "第一中学校门", "第一中学")
+    await page.context.set_offline(True)
+    code = card_url(app.state.settings, world.guards.valid.id, 1)
+    form = page.locator("#guards form[data-scanner]")
+    await form.locator("input[name=code]").evaluate("(el, v) => { el.value = v; el.form.requestSubmit(); }", code)
+    scan = page.locator(".offline-scan")
+    await expect(scan.locator(".verdict")).to_have_text("有效")
+    await expect(scan).to_contain_text("张伟")
+    await expect(scan).to_contain_text("离线核验，数据截至")
+    await expect(page.locator("[data-outbox-badge]")).to_contain_text("1")
+
+    await page.context.set_offline(False)
+    await page.evaluate("window.dispatchEvent(new Event('online'))")
+    await expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=15000)
+    check = await GuardCheck.objects().where(GuardCheck.guard == world.guards.valid.id).first()
+    assert check is not None and check.verdict == "valid"
