@@ -51,6 +51,8 @@ static/vendor/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/@panzoom/panzoom/dist/panzoom.min.js static/vendor/panzoom.min.js
+	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
 	touch $@
 
 vendor: static/vendor/.stamp

@@ -15,8 +15,6 @@ from litestar.logging.config import LoggingConfig
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
-    NotFoundException,
-    PermissionDeniedException,
 )
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -24,10 +22,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from server import db
+from server.audit import routes as audit_routes
 from server.auth import routes as auth_routes
 from server.auth.guards import SessionMiddleware, access_guard
 from server.cards import routes as card_routes
+from server.campaign import routes as campaign_routes
 from server.cli import CLIPlugin
+from server.dashboard import routes as dashboard_routes
 from server.evidence import routes as evidence_routes
 from server.home import routes as home_routes
 from server.inspections import routes as inspection_routes
@@ -104,9 +105,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *inspection_routes.route_handlers,
             *evidence_routes.route_handlers,
             *review_routes.route_handlers,
+            *audit_routes.route_handlers,
             *card_routes.route_handlers,
             *ledger_routes.route_handlers,
+            *dashboard_routes.route_handlers,
             *rectification_routes.route_handlers,
+            *campaign_routes.route_handlers,
             *pwa_routes.route_handlers,
             create_static_files_router(path="/static", directories=[ROOT / "static"],
                                        opt={"public": True}, name="static", include_in_schema=False),

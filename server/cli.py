@@ -5,6 +5,7 @@
     python -m server users list
     python -m server demo seed
     python -m server db migrate
+    python -m server evidence verify | storage check | audit verify   (server/evidence, server/audit)
 """
 
 from __future__ import annotations
@@ -29,9 +30,18 @@ def _fail(message: str, code: int = 1) -> None:
 
 class CLIPlugin(CLIPluginProtocol):
     def on_cli_init(self, cli: click.Group) -> None:
-        cli.add_command(users)
-        cli.add_command(demo)
-        cli.add_command(db_group)
+        # Each capability owns its commands; imported here, when the CLI starts, so that
+        # loading the app for a web worker does not import them.
+        from server.audit.commands import audit_group
+        from server.cards.commands import cards_group
+        from server.evidence.commands import evidence_group, storage_group
+        from server.ledger.cli import ledger
+        from server.rectification.commands import spotcheck_group
+        from server.registry.commands import registry_group
+
+        for group in (users, demo, db_group, registry_group, cards_group, ledger, evidence_group,
+                      storage_group, audit_group, spotcheck_group):
+            cli.add_command(group)
 
 
 @click.group(help="Accounts: create users, reset passwords.")
