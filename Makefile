@@ -63,6 +63,10 @@ migrate: install
 seed: install
 	$(PY) -m server demo seed
 
+## Benchmarks (issue 8): card page throughput and phone page weight; writes bench/RESULTS.md.
+bench: install-test vendor
+	$(PY) bench/run.py
+
 ## PostgreSQL server binaries and Chromium, from Debian, when the machine lacks them.
 system-deps:
 	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \

@@ -46,6 +46,15 @@ GUARD_COLUMNS = (
 )
 
 
+# GUARD_COLUMNS, reached from a card (same result keys once "guard." is removed).
+_CARD_GUARD_COLUMNS = (
+    GuardCard.guard.id, GuardCard.guard.name, GuardCard.guard.certificate_no,
+    GuardCard.guard.certificate_status, GuardCard.guard.certificate_issued_on,
+    GuardCard.guard.employment_status, GuardCard.guard.employer.id, GuardCard.guard.employer.name,
+    GuardCard.guard.portrait_key, GuardCard.guard.site.name,
+)
+
+
 async def current_card(guard_id: int) -> dict | None:
     return await GuardCard.select().where(
         (GuardCard.guard == guard_id) & GuardCard.revoked_at.is_null()
@@ -119,13 +128,14 @@ async def check(settings: Settings, scanned_text: str,
     if not decoded.ok:
         verdict, reason = card_verdict(CardFacts(decoded.status))
         return ScanResult(verdict, reason)
-    guard = await Guard.select(*GUARD_COLUMNS).where(Guard.id == decoded.guard_id).first()
-    card = await GuardCard.select().where(
+    # One query for the card and its guard: this page answers every scan, so it stays cheap.
+    row = await GuardCard.select(GuardCard.revoked_at, *_CARD_GUARD_COLUMNS).where(
         (GuardCard.guard == decoded.guard_id) & (GuardCard.serial == decoded.serial)).first()
-    if guard is None or card is None:
+    guard = {k.removeprefix("guard."): v for k, v in row.items() if k.startswith("guard.")} if row else None
+    if row is None:
         state = CardState.unknown
     else:
-        state = CardState.superseded if card["revoked_at"] is not None else CardState.current
+        state = CardState.superseded if row["revoked_at"] is not None else CardState.current
     facts = CardFacts(
         decoded.status, state,
         guard["certificate_status"] if guard else None,
