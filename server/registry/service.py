@@ -187,22 +187,29 @@ async def _unique(table: Any, column: Any, value: Any, own_id: int | None, field
         raise FormError({field: message})
 
 
+async def _create_or_update(user: CurrentUser, table: type, name: str, row_id: int | None, values: dict,
+                            load) -> Any:
+    """Create a registry row, or update the one loaded by `load(row_id)`; either way with its
+    audit entry in the same transaction."""
+    async with atomic():
+        if row_id is None:
+            row = table(**values)
+            await row.save()
+            await audit.record("create", name, row.id, actor=user, after=snapshot(row))
+            return row
+        row = await load(row_id)
+        before = snapshot(row)
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.updated_at = _now()
+        await row.save()
+        await audit.record("update", name, row.id, actor=user, before=before, after=snapshot(row))
+        return row
+
+
 async def save_unit(user: CurrentUser, unit_id: int | None, values: dict) -> Unit:
     await _unique(Unit, Unit.uscc, values.get("uscc"), unit_id, "uscc", "该统一社会信用代码已登记为另一单位")
-    async with atomic():
-        if unit_id is None:
-            unit = Unit(**values)
-            await unit.save()
-            await audit.record("create", "unit", unit.id, actor=user, after=snapshot(unit))
-            return unit
-        unit = await get_unit(unit_id)
-        before = snapshot(unit)
-        for k, v in values.items():
-            setattr(unit, k, v)
-        unit.updated_at = _now()
-        await unit.save()
-        await audit.record("update", "unit", unit.id, actor=user, before=before, after=snapshot(unit))
-        return unit
+    return await _create_or_update(user, Unit, "unit", unit_id, values, get_unit)
 
 
 # ---------------------------------------------------------------- sites
@@ -245,20 +252,7 @@ async def site_detail(site_id: int) -> dict:
 
 
 async def save_site(user: CurrentUser, site_id: int | None, values: dict) -> Site:
-    async with atomic():
-        if site_id is None:
-            site = Site(**values)
-            await site.save()
-            await audit.record("create", "site", site.id, actor=user, after=snapshot(site))
-            return site
-        site = await get_site_row(site_id)
-        before = snapshot(site)
-        for k, v in values.items():
-            setattr(site, k, v)
-        site.updated_at = _now()
-        await site.save()
-        await audit.record("update", "site", site.id, actor=user, before=before, after=snapshot(site))
-        return site
+    return await _create_or_update(user, Site, "site", site_id, values, get_site_row)
 
 
 # ---------------------------------------------------------------- guards
@@ -336,20 +330,7 @@ async def save_guard(user: CurrentUser, guard_id: int | None, values: dict) -> G
                   "该身份证号已登记为另一名保安员")
     await _unique(Guard, Guard.certificate_no, values.get("certificate_no"), guard_id, "certificate_no",
                   "该保安员证号已登记为另一名保安员")
-    async with atomic():
-        if guard_id is None:
-            guard = Guard(**values)
-            await guard.save()
-            await audit.record("create", "guard", guard.id, actor=user, after=snapshot(guard))
-            return guard
-        guard = await get_guard_row(guard_id)
-        before = snapshot(guard)
-        for k, v in values.items():
-            setattr(guard, k, v)
-        guard.updated_at = _now()
-        await guard.save()
-        await audit.record("update", "guard", guard.id, actor=user, before=before, after=snapshot(guard))
-        return guard
+    return await _create_or_update(user, Guard, "guard", guard_id, values, get_guard_row)
 
 
 async def reveal_id_number(user: CurrentUser, guard_id: int, ip: str) -> str:
