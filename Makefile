@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test test-sqlite test-postgres install install-test vendor migrate seed system-deps bench clean
+.PHONY: run test test-sqlite test-postgres install install-test vendor migrate seed system-deps bench bench-deps clean
 
 ## Serve the demo on http://$(HOST):$(PORT) with SQLite and local-disk photos under var/.
 run: install vendor migrate seed
@@ -63,9 +63,16 @@ migrate: install
 seed: install
 	$(PY) -m server demo seed
 
-## Benchmarks (issue 8): card page throughput and phone page weight; writes bench/RESULTS.md.
-bench: install-test vendor
-	$(PY) bench/run.py
+## Benchmarks (issue 8): every section of bench/ (see bench/README.md); writes bench/RESULTS.md.
+## One section: make bench SECTIONS="card photos".
+bench: install-test vendor system-deps bench-deps
+	$(PY) bench/run.py $(SECTIONS)
+
+## wrk (the load generator) from Debian when the machine lacks it.
+bench-deps:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  echo "installing wrk (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi
 
 ## PostgreSQL server binaries and Chromium, from Debian, when the machine lacks them.
 system-deps:

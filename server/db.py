@@ -2,22 +2,88 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Callable, Optional
 
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.query.base import Query
+from piccolo.querystring import QueryString
 
 from server.settings import Settings
+
+
+SQLITE_POOL_SIZE = 4
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLiteEngine, reusing open connections for statements run outside a
+    transaction while the app serves.
+
+    The stock engine opens a new connection for every such statement: a thread, the file and a
+    PRAGMA each time, which made a page's queries cost milliseconds each. The server opens the
+    pool in its lifespan (db.start) and closes it on shutdown; everything else (CLI commands,
+    migrations, tests' run_sync) keeps the stock behaviour. Reads share a few connections; all
+    writes go through one connection, which runs them one after another: SQLite has a single
+    writer anyway, and writers on several connections would wait in its busy handler's sleeps.
+    Connections are autocommit (isolation_level=None), so a borrowed one carries nothing from
+    one statement to the next; transactions still get a connection of their own.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._readers: Optional[asyncio.LifoQueue] = None
+        self._writer: Any = None
+        self._pool_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._pool_connections: list[Any] = []
+
+    async def open_pool(self, readers: int = SQLITE_POOL_SIZE) -> None:
+        await self.close_pool()
+        queue: asyncio.LifoQueue = asyncio.LifoQueue()
+        for _ in range(readers + 1):
+            self._pool_connections.append(await self.get_connection())
+        self._writer = self._pool_connections[0]
+        for connection in self._pool_connections[1:]:
+            queue.put_nowait(connection)
+        self._readers, self._pool_loop = queue, asyncio.get_running_loop()
+
+    async def close_pool(self) -> None:
+        self._readers, self._writer, self._pool_loop = None, None, None
+        connections, self._pool_connections = self._pool_connections, []
+        for connection in connections:
+            await connection.close()
+
+    async def _run_in_new_connection(self, query: str, args: Optional[list[Any]] = None,
+                                     query_type: str = "generic", table: Any = None) -> Any:
+        readers = self._readers
+        if readers is None or asyncio.get_running_loop() is not self._pool_loop:
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        if query_type != "select":
+            return await self._execute(self._writer, query, args, query_type, table)
+        connection = await readers.get()
+        try:
+            return await self._execute(connection, query, args, query_type, table)
+        finally:
+            readers.put_nowait(connection)
+
+    async def _execute(self, connection: Any, query: str, args: Optional[list[Any]],
+                       query_type: str, table: Any) -> Any:
+        async with connection.execute(query, args or []) as cursor:
+            if query_type == "insert" and self.get_version_sync() < 3.35:
+                return [{table._meta.primary_key._meta.db_column_name:
+                         (await self._get_inserted_pk(cursor, table))}]
+            return await cursor.fetchall()
 
 
 def make_engine(settings: Settings) -> Engine:
     if settings.uses_postgres:
         return PostgresEngine(config={"dsn": settings.database_url})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SQLiteEngine(path=str(settings.sqlite_path), timeout=60)
+    return PooledSQLiteEngine(path=str(settings.sqlite_path), timeout=60)
 
 
 def engine() -> Engine:
@@ -53,13 +119,64 @@ async def start(settings: Settings) -> None:
     else:
         # WAL lets readers run beside the single writer.
         await db.run_ddl("PRAGMA journal_mode=WAL")
+        if isinstance(db, PooledSQLiteEngine):
+            await db.open_pool()
 
 
 async def stop() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.close_pool()
 
 
 async def ping() -> None:
     await engine().run_ddl("SELECT 1")
+
+
+class _Slot:
+    """Stands for the i-th parameter while a Prepared query is built."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+class Prepared:
+    """A Piccolo select built and compiled once per engine, then run with new values.
+
+    For the queries behind every request (the session) and every scan (the card): building a
+    joined select costs Piccolo more than the database spends answering it. `build` takes one
+    argument per parameter and returns the query; the parameters may only be compared against
+    (`Session.token_hash == token`), not transformed. Rows come back as from the query itself.
+    It uses the mechanism of Piccolo's own frozen queries (QueryString's frozen compiled
+    strings); tests/test_db_prepared.py checks it against the plain query on both engines.
+    """
+
+    def __init__(self, build: Callable[..., Query]) -> None:
+        self._build = build
+        self._arity = len(inspect.signature(build).parameters)
+        self._compiled: dict[str, tuple[Query, QueryString, str, list[Any]]] = {}
+
+    def _for(self, db: Engine) -> tuple[Query, QueryString, str, list[Any]]:
+        found = self._compiled.get(db.engine_type)
+        if found is None:
+            query = self._build(*(_Slot(i) for i in range(self._arity)))
+            (querystring,) = query.querystrings
+            sql, args = querystring.compile_string(engine_type=db.engine_type)
+            found = self._compiled[db.engine_type] = (query, querystring, sql, args)
+        return found
+
+    async def rows(self, *values: Any) -> list[dict]:
+        db = engine()
+        query, template, sql, args = self._for(db)
+        bound = QueryString(sql, query_type=template.query_type, table=template.table)
+        bound._frozen_compiled_strings = (
+            sql, [values[a.index] if isinstance(a, _Slot) else a for a in args])
+        return await query._process_results(await db.run_querystring(bound, in_pool=True))
+
+    async def first(self, *values: Any) -> Optional[dict]:
+        found = await self.rows(*values)
+        return found[0] if found else None

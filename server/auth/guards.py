@@ -28,7 +28,9 @@ class SessionMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
-def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    # async although it awaits nothing: Litestar runs a sync guard in a worker thread, a thread
+    # hop on every request.
     if handler.opt.get("public"):
         return
     user = connection.scope.get("user")

@@ -11,7 +11,7 @@ from server.auth.passwords import hash_password, verify_password
 from server.auth.scope import CurrentUser
 from server.auth.tables import LoginAttempt, Session, User
 from server.campaign.tables import Body
-from server.db import atomic
+from server.db import Prepared, atomic
 from server.settings import Settings
 from server.vocab import Role
 
@@ -113,15 +113,19 @@ async def open_session(settings: Settings, user: User, ip: str, user_agent: str)
     return token
 
 
+# Every request reads its session: the query is built and compiled once (db.Prepared).
+_SESSION = Prepared(lambda token_hash: Session.select(
+    Session.id, Session.expires_at, Session.revoked_at, Session.last_seen_at,
+    Session.user.id, Session.user.username, Session.user.display_name, Session.user.role,
+    Session.user.active, Session.user.body.id, Session.user.body.name,
+    Session.user.body.scope, Session.user.body.sector, Session.user.body.township,
+).where(Session.token_hash == token_hash).limit(1))
+
+
 async def load_session(token: str | None) -> CurrentUser | None:
     if not token:
         return None
-    row = await Session.select(
-        Session.id, Session.expires_at, Session.revoked_at, Session.last_seen_at,
-        Session.user.id, Session.user.username, Session.user.display_name, Session.user.role,
-        Session.user.active, Session.user.body.id, Session.user.body.name,
-        Session.user.body.scope, Session.user.body.sector, Session.user.body.township,
-    ).where(Session.token_hash == token_hash(token)).first()
+    row = await _SESSION.first(token_hash(token))
     now = _now()
     if row is None or row["revoked_at"] is not None or _aware(row["expires_at"]) <= now:
         return None

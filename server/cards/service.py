@@ -13,7 +13,7 @@ from server.auth.scope import CurrentUser
 from server.cards import tokens
 from server.cards.qr import qr_svg
 from server.cards.verdict import CardFacts, CardState, card_verdict
-from server.db import atomic
+from server.db import Prepared, atomic
 from server.registry.tables import Guard, GuardCard
 from server.settings import Settings
 from server.vocab import CardVerdict, CertStatus
@@ -46,13 +46,15 @@ GUARD_COLUMNS = (
 )
 
 
-# GUARD_COLUMNS, reached from a card (same result keys once "guard." is removed).
-_CARD_GUARD_COLUMNS = (
+# The card and its guard (GUARD_COLUMNS, same result keys once "guard." is removed) in one
+# query, built and compiled once: this page answers every scan, so it stays cheap.
+_CARD_WITH_GUARD = Prepared(lambda guard_id, serial: GuardCard.select(
+    GuardCard.revoked_at,
     GuardCard.guard.id, GuardCard.guard.name, GuardCard.guard.certificate_no,
     GuardCard.guard.certificate_status, GuardCard.guard.certificate_issued_on,
     GuardCard.guard.employment_status, GuardCard.guard.employer.id, GuardCard.guard.employer.name,
     GuardCard.guard.portrait_key, GuardCard.guard.site.name,
-)
+).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
 
 
 async def current_card(guard_id: int) -> dict | None:
@@ -128,9 +130,7 @@ async def check(settings: Settings, scanned_text: str,
     if not decoded.ok:
         verdict, reason = card_verdict(CardFacts(decoded.status))
         return ScanResult(verdict, reason)
-    # One query for the card and its guard: this page answers every scan, so it stays cheap.
-    row = await GuardCard.select(GuardCard.revoked_at, *_CARD_GUARD_COLUMNS).where(
-        (GuardCard.guard == decoded.guard_id) & (GuardCard.serial == decoded.serial)).first()
+    row = await _CARD_WITH_GUARD.first(decoded.guard_id, decoded.serial)
     guard = {k.removeprefix("guard."): v for k, v in row.items() if k.startswith("guard.")} if row else None
     if row is None:
         state = CardState.unknown

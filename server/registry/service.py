@@ -13,10 +13,10 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser, Scope
 from server.campaign.tables import Township
-from server.db import atomic, is_postgres
+from server.db import Prepared, atomic, is_postgres
 from server.evidence.tables import AccessLog
 from server.forms import FormError
-from server.inspections.tables import Inspection
+from server.inspections.tables import GuardCheck, Inspection
 from server.registry.tables import Guard, Site, TrainingRecord, Unit
 from server.vocab import EmploymentStatus
 
@@ -307,22 +307,29 @@ async def get_guard_row(guard_id: int) -> Guard:
     return guard
 
 
+# The guard's file is shown after every scan by an officer: its queries are built and compiled
+# once (db.Prepared).
+_GUARD = Prepared(lambda guard_id: Guard.select(
+    Guard.all_columns(), Guard.employer.name, Guard.employer.kind, Guard.site.name,
+    Guard.employer.township.name,
+).where(Guard.id == guard_id).limit(1))
+_TRAINING = Prepared(lambda guard_id: TrainingRecord.select().where(
+    TrainingRecord.guard == guard_id).order_by(TrainingRecord.held_on, ascending=False))
+_RECENT_CHECKS = Prepared(lambda guard_id: GuardCheck.select(
+    GuardCheck.verdict, GuardCheck.inspection.uuid, GuardCheck.inspection.site.name,
+    GuardCheck.inspection.started_at,
+).where(GuardCheck.guard == guard_id).order_by(GuardCheck.id, ascending=False).limit(10))
+
+
 async def guard_file(guard_id: int) -> dict:
     """The guard's electronic practice file (执业电子档案)."""
-    await get_guard_row(guard_id)
-    guard = await Guard.select(
-        Guard.all_columns(), Guard.employer.name, Guard.employer.kind, Guard.site.name,
-        Guard.employer.township.name,
-    ).where(Guard.id == guard_id).first()
-    training = await TrainingRecord.select().where(TrainingRecord.guard == guard_id).order_by(
-        TrainingRecord.held_on, ascending=False)
-    from server.inspections.tables import GuardCheck
+    from litestar.exceptions import NotFoundException
 
-    checks = await GuardCheck.select(
-        GuardCheck.verdict, GuardCheck.inspection.uuid, GuardCheck.inspection.site.name,
-        GuardCheck.inspection.started_at,
-    ).where(GuardCheck.guard == guard_id).order_by(GuardCheck.id, ascending=False).limit(10)
-    return {"guard": guard, "training": training, "checks": checks}
+    guard = await _GUARD.first(guard_id)
+    if guard is None:
+        raise NotFoundException("保安员不存在")
+    return {"guard": guard, "training": await _TRAINING.rows(guard_id),
+            "checks": await _RECENT_CHECKS.rows(guard_id)}
 
 
 async def save_guard(user: CurrentUser, guard_id: int | None, values: dict) -> Guard:

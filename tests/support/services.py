@@ -35,10 +35,11 @@ class Postgres:
     """initdb + pg_ctl in a temporary folder. PostgreSQL refuses to run as root, so as root
     the cluster belongs to the postgres user."""
 
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, settings: str = ""):
         self.dir = base / "pg"
         self.port = free_port()
         self.as_root = os.geteuid() == 0
+        self.settings = settings  # extra server options, e.g. "-c shared_buffers=1GB" (benchmarks)
 
     def _run(self, *args: str) -> None:
         cmd = list(args)
@@ -56,7 +57,7 @@ class Postgres:
         data = self.dir / "data"
         self._run(_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync",
                   "-E", "UTF8", "--locale=C")
-        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -k {self.dir}"
+        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -k {self.dir} {self.settings}"
         self._run(_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
         url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         return url
