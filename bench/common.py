@@ -8,6 +8,7 @@ bench/RESULTS.md. Sections start and stop their own servers, so each one can run
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import socket
@@ -116,6 +117,7 @@ def backend(name: str = "sqlite", pg_settings: str = "") -> Iterator[Backend]:
             env.pop(key, None)
         env.update(DATA_DIR=data_dir, PYTHONUNBUFFERED="1", SECRET_KEY="bench-secret-" + "x" * 32)
         if name == "postgres":
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
             pg = Postgres(Path(data_dir), settings=pg_settings)
             stack.callback(pg.stop)
             env["DATABASE_URL"] = pg.start()

@@ -112,10 +112,17 @@ async def atomic() -> AsyncIterator[None]:
             yield
 
 
+async def _keep_session(connection: Any) -> None:
+    """asyncpg's pool resets a connection's session (RESET ALL, UNLISTEN *, advisory unlocks…)
+    on every release: a second round trip for each query outside a transaction. The app sets
+    no session state (no SET, LISTEN or session-level locks; only transaction-level advisory
+    locks), so there is nothing to reset; asyncpg still rolls back an unfinished transaction."""
+
+
 async def start(settings: Settings) -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=10)
+        await db.start_connection_pool(min_size=1, max_size=10, reset=_keep_session)
     else:
         # WAL lets readers run beside the single writer.
         await db.run_ddl("PRAGMA journal_mode=WAL")
