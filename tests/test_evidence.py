@@ -9,12 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from server.evidence import images
 from server.evidence.tables import AccessLog, Photo
-from tests.support.flow import start
-from tests.support.html import soup, visible_text
+from tests.support.flow import new_id, start
+from tests.support.html import errors, soup, visible_text
 from tests.test_review import HX, submitted_inspection
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,43 @@ def test_thumbnail_is_turned_upright_by_exif():
     thumb = images.thumbnail(rotated_jpeg())
     with Image.open(io.BytesIO(thumb)) as t:
         assert t.format == "JPEG" and t.size == (120, 300)
+
+
+def camera_like_jpeg(width: int = 1600, height: int = 1200) -> bytes:
+    """A JPEG with detail everywhere, so that cutting it cuts the compressed picture data."""
+    img = Image.merge("RGB", [Image.effect_noise((width, height), 60) for _ in range(3)])
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_a_large_photo_gets_an_upright_thumbnail_of_the_full_picture():
+    checked, thumb = images.check_and_thumbnail(camera_like_jpeg(), 15 * 2**20, 50_000_000)
+    assert (checked.width, checked.height) == (1600, 1200)  # as stored
+    with Image.open(io.BytesIO(thumb)) as t:
+        assert t.size == (300, 400)  # upright, 400 px on the long side
+
+
+def test_a_truncated_photo_is_refused_by_every_check():
+    data = camera_like_jpeg()
+    for cut in (0.2, 0.6, 0.95):
+        part = data[: int(len(data) * cut)]
+        for check in (images.check_image, images.check_and_thumbnail):
+            with pytest.raises(images.ImageRejected, match="文件不是有效的图片，或图片已损坏"):
+                check(part, 15 * 2**20, 50_000_000)
+
+
+async def test_a_truncated_upload_gets_a_chinese_message_and_stores_nothing(client_factory, world, app):
+    c = await client_factory("officer")
+    key = await start(c, world.sites.school.id)
+    data = camera_like_jpeg()
+    r = await c.post(f"/inspections/{key}/photos", headers=HX, data={"photo_uuid": new_id(), "target": "general"},
+                     files={"file": ("cut.jpg", data[: len(data) // 2], "image/jpeg")})
+    assert r.status_code == 422 and "文件不是有效的图片，或图片已损坏" in errors(r)
+    assert await Photo.count() == 0
+    assert await app.state.store.list_keys("photos/") == [] and await app.state.store.list_keys("thumbs/") == []
 
 
 async def test_original_is_stored_byte_for_byte_with_an_upright_thumbnail(client_factory, world, app):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -26,7 +27,21 @@ class CheckedImage:
     size: int
 
 
-def check_image(data: bytes, max_bytes: int, max_pixels: int) -> CheckedImage:
+def _draft(img: Image.Image, edge: int) -> None:
+    """Have a JPEG decode at 1/2, 1/4 or 1/8 size (libjpeg's DCT scaling) as far as the result
+    still covers a thumbnail of `edge` px on the long side; other formats are unaffected.
+    Every byte of the compressed data is still read and entropy-decoded, so a truncated or
+    corrupt file fails just as in a full-size decode; only the inverse DCT and the colour
+    conversion work on fewer pixels, and the thumbnail needs less resampling."""
+    w, h = img.size
+    k = edge / max(w, h, 1)
+    if k < 1:
+        img.draft(None, (max(1, math.ceil(w * k)), max(1, math.ceil(h * k))))
+
+
+def _checked(data: bytes, max_bytes: int, max_pixels: int, edge: int) -> tuple[CheckedImage, Image.Image]:
+    """Check the upload by its content and decode it once, completely (see _draft); return
+    the facts and the decoded image."""
     if not data:
         raise ImageRejected("文件为空，请重新拍照")
     if len(data) > max_bytes:
@@ -39,24 +54,46 @@ def check_image(data: bytes, max_bytes: int, max_pixels: int) -> CheckedImage:
                 raise ImageRejected("只接受 JPEG、PNG 或 WebP 格式的照片")
             if width * height > max_pixels:
                 raise ImageRejected(f"照片像素过多（{width}×{height}），请降低分辨率后重试")
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as full:
-            full.load()  # verify() does not decode pixel data; a truncated file fails here
+            probe.verify()  # PNG chunk checksums; JPEG and WebP are checked by the decode below
+        img = Image.open(io.BytesIO(data))
+        _draft(img, edge)
+        img.load()  # decodes all the data: a truncated or corrupt file fails here
     except ImageRejected:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ImageRejected("文件不是有效的图片，或图片已损坏") from None
     content_type, ext = ALLOWED[fmt]
-    return CheckedImage(hashlib.sha256(data).hexdigest(), content_type, ext, width, height, len(data))
+    checked = CheckedImage(hashlib.sha256(data).hexdigest(), content_type, ext, width, height, len(data))
+    return checked, img
+
+
+def check_image(data: bytes, max_bytes: int, max_pixels: int) -> CheckedImage:
+    """Size, format, pixel count and a complete decode; the user's message if any fails."""
+    checked, img = _checked(data, max_bytes, max_pixels, 1)
+    img.close()
+    return checked
+
+
+def _thumbnail(img: Image.Image, edge: int) -> bytes:
+    img.thumbnail((edge, edge))
+    img = ImageOps.exif_transpose(img)  # upright as seen; turning the small image is cheap
+    if img.mode not in ("RGB", "L"):
+        img = img.convert("RGB")
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=80, optimize=True)
+    return out.getvalue()
 
 
 def thumbnail(data: bytes, edge: int = THUMB_EDGE) -> bytes:
     """A JPEG thumbnail, turned upright by the EXIF orientation. The original is untouched."""
     with Image.open(io.BytesIO(data)) as img:
-        img = ImageOps.exif_transpose(img)
-        img.thumbnail((edge, edge))
-        if img.mode not in ("RGB", "L"):
-            img = img.convert("RGB")
-        out = io.BytesIO()
-        img.save(out, format="JPEG", quality=80, optimize=True)
-        return out.getvalue()
+        _draft(img, edge)
+        return _thumbnail(img, edge)
+
+
+def check_and_thumbnail(data: bytes, max_bytes: int, max_pixels: int,
+                        edge: int = THUMB_EDGE) -> tuple[CheckedImage, bytes]:
+    """check_image and thumbnail with one decode: what an upload of a photo needs."""
+    checked, img = _checked(data, max_bytes, max_pixels, edge)
+    with img:
+        return checked, _thumbnail(img, edge)

@@ -39,9 +39,8 @@ async def ingest(store: ObjectStore, settings: Settings, user: CurrentUser, insp
         await inspections.get_guard_check(insp, guard_check)
     if finding is not None:
         await inspections.get_finding(insp, finding)
-    checked = await to_thread.run_sync(
-        images.check_image, data, settings.max_upload_mb * 1024 * 1024, settings.max_image_pixels)
-    thumb = await to_thread.run_sync(images.thumbnail, data)
+    checked, thumb = await to_thread.run_sync(
+        images.check_and_thumbnail, data, settings.max_upload_mb * 1024 * 1024, settings.max_image_pixels)
     now = dt.datetime.now(dt.timezone.utc)
     key = f"photos/{now:%Y/%m}/{uuid}.{checked.extension}"
     thumb_key = f"thumbs/{now:%Y/%m}/{uuid}.jpg"
