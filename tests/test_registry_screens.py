@@ -45,6 +45,26 @@ async def test_guard_list_filters_and_masks_id_numbers(client_factory, world):
     assert len(rows(await office.get("/registry/guards?cert=bogus&gap=bogus"))) == 4
 
 
+async def test_guard_list_pages_and_searches_employer_names(client_factory, world, monkeypatch):
+    from server.registry import service
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 3)
+    office = await client_factory("office")
+    names = lambda page: [visible_text(tr).split()[0] for tr in page.select("tbody tr")]  # noqa: E731
+    first = soup(await office.get("/registry/guards?status=active"))
+    assert len(names(first)) == 3
+    assert "第 1 页" in visible_text(first) and first.find("a", string="上一页") is None
+    following = first.find("a", string="下一页")["href"]
+    assert "status=active" in following and "page=2" in following
+    second = soup(await office.get(following))
+    assert len(names(second)) == 1 and second.find("a", string="下一页") is None
+    assert "page=1" in second.find("a", string="上一页")["href"]
+    assert sorted(names(first) + names(second)) == ["张伟", "李强", "王磊", "赵敏"]
+    # The search finds a guard by any part of the employer's name too; a page past the end is empty.
+    assert names(soup(await office.get("/registry/guards", params={"q": "绿园物业"}))) == ["赵敏"]
+    assert "第 9 页没有保安员" in visible_text(soup(await office.get("/registry/guards?page=9")))
+
+
 async def test_unit_and_site_lists_filter(client_factory, world):
     office = await client_factory("office")
     r = await office.get("/registry/units?kind=property_company")

@@ -43,6 +43,15 @@ async def _choices() -> dict[str, Any]:
     return {"townships": await service.townships(), "units": await service.unit_choices()}
 
 
+async def _filter_choices(unit: str = "") -> dict[str, Any]:
+    """For the lists' filters: townships, and units (only the chosen one in a big registry)."""
+    return {"townships": await service.townships(), "units": await service.unit_filter_choices(_int(unit))}
+
+
+def _page(value: str) -> int:
+    return min(int(value), 100_000) if value.isdigit() and int(value) > 0 else 1
+
+
 # ---------------------------------------------------------------- units
 
 @get("/registry", opt=READ)
@@ -55,7 +64,7 @@ async def units(q: FromQuery[str] = "", kind: FromQuery[str] = "", township: Fro
                 sector: FromQuery[str] = "") -> Template:
     rows = await service.list_units(q, kind, _int(township), sector)
     return render("registry/units.html", rows=rows, f={"q": q, "kind": kind, "township": township,
-                                                       "sector": sector}, tab="units", **await _choices())
+                                                       "sector": sector}, tab="units", **await _filter_choices())
 
 
 @get("/registry/units/new", opt=WRITE)
@@ -107,7 +116,7 @@ async def site_list(q: FromQuery[str] = "", township: FromQuery[str] = "", secto
                     unit: FromQuery[str] = "") -> Template:
     rows = await service.list_sites(q, _int(township), sector, _int(unit))
     return render("registry/site_list.html", rows=rows, tab="sites",
-                  f={"q": q, "township": township, "sector": sector, "unit": unit}, **await _choices())
+                  f={"q": q, "township": township, "sector": sector, "unit": unit}, **await _filter_choices(unit))
 
 
 @get("/registry/sites/new", opt=WRITE)
@@ -156,15 +165,17 @@ async def site_update(request: Request, site_id: FromPath[int]) -> Any:
 @get("/registry/guards", opt=READ)
 async def guards(q: FromQuery[str] = "", unit: FromQuery[str] = "", township: FromQuery[str] = "",
                  sector: FromQuery[str] = "", cert: FromQuery[str] = "", gap: FromQuery[str] = "",
-                 status: FromQuery[str] = "") -> Template:
+                 status: FromQuery[str] = "", page: FromQuery[str] = "") -> Template:
     cert = cert if cert in {c.value for c in CertStatus} else ""
     status = status if status in {c.value for c in EmploymentStatus} else ""
     gap = gap if gap in service.GAPS else ""
-    rows = await service.list_guards(q, _int(unit), _int(township), sector, cert, gap, status)
-    return render("registry/guards.html", rows=rows, tab="guards", gaps=service.GAPS,
-                  limit=service.LIST_LIMIT,
-                  f={"q": q, "unit": unit, "township": township, "sector": sector, "cert": cert,
-                     "gap": gap, "status": status}, **await _choices())
+    number = _page(page)
+    rows, more = await service.guard_page(q, _int(unit), _int(township), sector, cert, gap, status, number)
+    f = {"q": q, "unit": unit, "township": township, "sector": sector, "cert": cert, "gap": gap,
+         "status": status}
+    return render("registry/guards.html", rows=rows, tab="guards", gaps=service.GAPS, page=number, more=more,
+                  page_size=service.PAGE_SIZE, f=f, query={k: v for k, v in f.items() if v},
+                  **await _filter_choices(unit))
 
 
 async def _guard_choices() -> dict[str, Any]:

@@ -30,8 +30,8 @@ def _page_url(uuid: str, anchor: str = "") -> str:
 async def queue(request: Request) -> Template:
     user = request.scope["user"]
     filters, errors = rules.parse_filters(request.query_params)
-    rows, total = await service.list_inspections(user, filters)
     counts = await service.status_counts(user, filters)
+    rows, total = await service.list_inspections(user, filters, counts)
     return render("review/inspections.html", status_code=422 if errors else 200, rows=rows,
                   total=total, f=filters, counts=counts, errors=errors,
                   options=await service.filter_options(), page_size=service.PAGE_SIZE)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from piccolo.query.functions.aggregate import Count
 
 from server.audit import service as audit
 from server.audit.service import snapshot
@@ -72,42 +73,58 @@ def _apply(query: Any, where: list[Any]) -> Any:
 
 
 async def status_counts(user: CurrentUser, f: Filters | None = None) -> dict[str, int]:
-    """How many inspections are in each status, under every filter but the status."""
-    counts = {}
-    for status in rules.QUEUE_STATUSES:
-        where = _conditions(user, f, with_status=False) + [Inspection.status == status]
-        counts[status] = await _apply(Inspection.count(), where)
-    return counts
+    """How many inspections are in each status, under every filter but the status: one
+    grouped count (one pass over the matching rows, not one per status)."""
+    where = _conditions(user, f, with_status=False)
+    found = {r["status"]: r["count"] for r in
+             await _apply(Inspection.select(Inspection.status, Count()), where).group_by(Inspection.status)}
+    return {status: found.get(status, 0) for status in rules.QUEUE_STATUSES}
 
 
-async def list_inspections(user: CurrentUser, f: Filters) -> tuple[list[dict], int]:
-    """One page of the queue, newest submission first, with the findings per status."""
+def total_of(counts: dict[str, int], f: Filters) -> int:
+    """The queue's length under `f`, from the counts per status."""
+    return sum(counts.values()) if f.status == rules.ALL else counts.get(f.status, 0)
+
+
+async def list_inspections(user: CurrentUser, f: Filters,
+                           counts: dict[str, int] | None = None) -> tuple[list[dict], int]:
+    """One page of the queue, newest submission first, with the findings per status.
+    `counts` (from status_counts with the same filters) saves counting again."""
     where = _conditions(user, f, with_status=True)
-    total = await _apply(Inspection.count(), where)
-    rows = await _apply(Inspection.select(
+    total = total_of(counts, f) if counts is not None else await _apply(Inspection.count(), where)
+    # The page's ids first, joining only what the filters need; then the shown columns of
+    # those 30 rows. A deep page then skips bare ids instead of six joined rows each.
+    page_ids = [r["id"] for r in await _apply(Inspection.select(Inspection.id), where).order_by(
+        Inspection.submitted_at, ascending=False).order_by(Inspection.id, ascending=False).limit(
+        PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)]
+    if not page_ids:
+        return [], total
+    found = {r["id"]: r for r in await Inspection.select(
         Inspection.id, Inspection.uuid, Inspection.kind, Inspection.status, Inspection.submitted_at,
         Inspection.reviewed_at, Inspection.site.name, Inspection.unit.name,
         Inspection.officer.display_name, Inspection.body.name, Inspection.phase.name,
         Inspection.site.township.name,
-    ), where).order_by(Inspection.submitted_at, ascending=False).order_by(
-        Inspection.id, ascending=False).limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)
-    if rows:
-        findings = await Finding.select(Finding.inspection, Finding.status).where(
-            Finding.inspection.is_in([r["id"] for r in rows]))
-        per: dict[int, dict[str, int]] = {}
-        for x in findings:
-            bucket = per.setdefault(x["inspection"], {})
-            bucket[x["status"]] = bucket.get(x["status"], 0) + 1
-        for r in rows:
-            r["finding_counts"] = per.get(r["id"], {})
-            r["findings"] = sum(r["finding_counts"].values())
+    ).where(Inspection.id.is_in(page_ids))}
+    rows = [found[i] for i in page_ids]
+    findings = await Finding.select(Finding.inspection, Finding.status, Count()).where(
+        Finding.inspection.is_in(page_ids)).group_by(Finding.inspection, Finding.status)
+    per: dict[int, dict[str, int]] = {}
+    for x in findings:
+        per.setdefault(x["inspection"], {})[x["status"]] = x["count"]
+    for r in rows:
+        r["finding_counts"] = per.get(r["id"], {})
+        r["findings"] = sum(r["finding_counts"].values())
     return rows, total
 
 
 async def filter_options() -> dict[str, list[dict]]:
-    officers = await Inspection.select(
-        Inspection.officer.id, Inspection.officer.display_name, Inspection.officer.username,
-    ).where(Inspection.status != InspectionStatus.draft).distinct()
+    # The users who submitted something: a semi-join (one index probe per user) rather than
+    # DISTINCT over every submitted inspection.
+    officers = [{"officer.id": u["id"], "officer.display_name": u["display_name"],
+                 "officer.username": u["username"]}
+                for u in await User.select(User.id, User.display_name, User.username).where(
+                    User.id.is_in(Inspection.select(Inspection.officer).where(
+                        Inspection.status != InspectionStatus.draft)))]
     officers.sort(key=lambda o: (o["officer.display_name"] or o["officer.username"]))
     return {
         "bodies": await Body.select(Body.id, Body.name).order_by(Body.ordinal).order_by(Body.id),
