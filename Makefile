@@ -65,14 +65,22 @@ seed: install
 
 ## Benchmarks (issue 8): every section of bench/ (see bench/README.md); writes bench/RESULTS.md.
 ## One section: make bench SECTIONS="card photos".
-bench: install-test vendor system-deps bench-deps
+bench: install-test vendor system-deps bench-deps bench/node_modules/.stamp
 	$(PY) bench/run.py $(SECTIONS)
 
-## wrk (the load generator) from Debian when the machine lacks it.
+## Lighthouse (npm, pinned by bench/package-lock.json) into bench/node_modules/, for bench only.
+bench/node_modules/.stamp: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund --silent
+	touch $@
+
+## wrk (the load generator) and GNU time from Debian when the machine lacks them.
 bench-deps:
 	@if ! command -v wrk >/dev/null 2>&1; then \
 	  echo "installing wrk (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi
+	@if [ ! -x /usr/bin/time ]; then \
+	  echo "installing GNU time (Debian package; the scale section measures the export's peak memory)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; fi
 
 ## PostgreSQL server binaries and Chromium, from Debian, when the machine lacks them.
 system-deps:
@@ -84,4 +92,4 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor var .pytest_cache
+	rm -rf $(VENV) node_modules bench/node_modules static/vendor var .pytest_cache

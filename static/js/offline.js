@@ -23,8 +23,17 @@
     });
   }
 
+  // Work that can wait until the page has loaded and the phone is idle, so that the first
+  // load's main thread (and network) stay free for what the officer sees.
+  function whenIdle(work) {
+    function idle() { (window.requestIdleCallback || function (f) { setTimeout(f, 1); })(work, { timeout: 2000 }); }
+    if (document.readyState === "complete") idle(); else window.addEventListener("load", idle, { once: true });
+  }
+
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* http on a LAN IP: no worker */ });
+    whenIdle(function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* http on a LAN IP: no worker */ });
+    });
   }
 
   // Keep the current page, as the officer sees it now, for an offline reload.
@@ -196,5 +205,5 @@
     });
   }, true);
 
-  document.addEventListener("DOMContentLoaded", function () { refreshBadge(); keepPage(); flush(); });
+  document.addEventListener("DOMContentLoaded", function () { refreshBadge(); whenIdle(function () { keepPage(); flush(); }); });
 })();
