@@ -175,3 +175,28 @@ async def test_decline_overdue_reminders_and_other_bodies_see_nothing(client_fac
     assert "经核实该超市保安由持证保安公司派驻" in visible_text(page.select_one("#answer"))
     assert "逾期" not in visible_text(page.select_one("#clue"))
     assert soup(await town.get("/clues")).select_one(".due-box") is None
+
+
+async def test_clue_without_a_registered_unit_is_sent_to_a_site_found_by_searching(client_factory, world,
+                                                                                   monkeypatch):
+    from server.registry import service as registry
+
+    monkeypatch.setattr(registry, "SELECT_MAX", 1)  # a registry too big to list every site
+    town = await client_factory("liaison_town")
+    key = await refer(town, unit_name="某劳务公司", description="无证保安在绿园小区值守")
+    office = await client_factory("office")
+    page = soup(await office.get(f"/clues/{key}"))
+    assert page.select_one("select[name=site_id]") is None and page.select_one("input[name=site_id_q]")
+    # Without JavaScript, 查找 posts the form and comes back with the matches; nothing is accepted.
+    r = await office.post(f"/clues/{key}/accept", data={"_pick": "site_id", "site_id_q": "绿园",
+                                                         "officer_id": str(world.users.officer.id)})
+    found = {visible_text(i.parent): i["value"] for i in soup(r).select("input[type=radio][name=site_id]")}
+    assert r.status_code == 200 and found == {"绿园小区（蓟州区绿园物业服务有限公司）": str(world.sites.estate.id)}
+    assert (await ClueReferral.objects().where(ClueReferral.uuid == key).first()).status == "referred"
+    r = await office.post(f"/clues/{key}/accept", data={"site_id_q": "绿园", "officer_id": str(world.users.officer.id)})
+    assert r.status_code == 422 and "请选择要检查的服务目标" in errors(r)
+    r = await office.post(f"/clues/{key}/accept", data={"site_id": str(world.sites.estate.id), "site_id_q": "绿园",
+                                                         "officer_id": str(world.users.officer.id)})
+    assert r.status_code == 303, errors(r)
+    insp = await Inspection.objects().where(Inspection.site == world.sites.estate.id).first()
+    assert insp is not None and insp.officer == world.users.officer.id

@@ -227,3 +227,122 @@ async def test_leader_reads_but_cannot_edit(client_factory, world):
     assert (await leader.post(f"/registry/guards/{world.guards.valid.id}/reveal")).status_code == 403
     page = soup(await leader.get("/registry/guards"))
     assert page.select("input[name=guard]") == [] and "新增保安员" not in visible_text(page)
+
+
+def radios(page, name: str) -> dict[str, str]:
+    """The choices a search picker shows: label text → value."""
+    return {visible_text(i.parent): i["value"] for i in page.select(f"input[type=radio][name={name}]")}
+
+
+def checked(page, name: str) -> str | None:
+    box = page.select_one(f"input[type=radio][name={name}][checked]")
+    return box["value"] if box else None
+
+
+async def test_small_registry_forms_keep_the_full_select(client_factory, world):
+    office = await client_factory("office")
+    page = soup(await office.get("/registry/guards/new"))
+    options = [visible_text(o) for o in page.select("select[name=employer] option")]
+    assert "蓟州区绿园物业服务有限公司" in options and "蓟州区安泰保安服务有限公司" in options
+    assert "第一中学校门（蓟州区第一中学）" in [visible_text(o) for o in page.select("select[name=site] option")]
+    assert page.select_one("input[name=employer_q]") is None
+
+
+async def test_guard_form_picks_the_employer_and_site_by_searching_in_a_big_registry(client_factory, world,
+                                                                                      monkeypatch):
+    from server.registry import service
+
+    monkeypatch.setattr(service, "SELECT_MAX", 1)  # the test registry counts as province-sized
+    office = await client_factory("office")
+    page = soup(await office.get("/registry/guards/new"))
+    assert page.select_one("select[name=employer]") is None and page.select_one("select[name=site]") is None
+    assert page.select_one("input[name=employer_q]") is not None
+    assert radios(page, "employer") == {} and "—— 无 ——" in radios(page, "site")
+    # Typing part of a name offers the matching units (htmx fragment), nothing else.
+    r = await office.get("/registry/pick/employer", params={"employer_q": "绿园"})
+    assert radios(soup(r), "employer") == {"蓟州区绿园物业服务有限公司": str(world.units.estate_co.id)}
+    r = await office.get("/registry/pick/site", params={"site_q": "中学"})
+    assert radios(soup(r), "site") == {"第一中学校门（蓟州区第一中学）": str(world.sites.school.id)}
+    r = await office.get("/registry/pick/employer", params={"employer_q": "不存在的公司"})
+    assert "没有名称包含“不存在的公司”的结果" in visible_text(soup(r))
+    # The choice made so far stays at the top, checked, while another search runs.
+    r = soup(await office.get("/registry/pick/employer", params={
+        "employer": str(world.units.secco.id), "employer_q": "绿园"}))
+    assert list(radios(r, "employer")) == ["蓟州区安泰保安服务有限公司", "蓟州区绿园物业服务有限公司"]
+    assert checked(r, "employer") == str(world.units.secco.id)
+    assert (await office.get("/registry/pick/password", params={"password_q": "x"})).status_code == 404
+    # Saving without choosing a unit: the Chinese message beside the field, what was typed kept.
+    r = await office.post("/registry/guards", data={"name": "孙明", "id_number": ID1, "employer_q": "绿园"})
+    assert r.status_code == 422 and "请选择所属单位" in errors(r)
+    assert soup(r).select_one("input[name=name]")["value"] == "孙明"
+    assert "蓟州区绿园物业服务有限公司" in radios(soup(r), "employer")  # the search's matches, to pick from
+    # Without JavaScript, 查找 posts the form: it comes back with the matches, nothing saved.
+    r = await office.post("/registry/guards", data={"name": "孙明", "id_number": ID1, "_pick": "site",
+                                                    "site_q": "绿园", "employer": str(world.units.estate_co.id)})
+    assert r.status_code == 200 and errors(r) == []
+    assert radios(soup(r), "site") == {"—— 无 ——": "", "绿园小区（蓟州区绿园物业服务有限公司）": str(world.sites.estate.id)}
+    assert checked(soup(r), "employer") == str(world.units.estate_co.id)
+    assert await Guard.count().where(Guard.id_number == ID1) == 0
+    # Saving with the picked unit and site.
+    r = await office.post("/registry/guards", data={"name": "孙明", "id_number": ID1, "employer_q": "绿园",
+                                                    "employer": str(world.units.estate_co.id),
+                                                    "site": str(world.sites.estate.id)})
+    assert r.status_code == 303, errors(r)
+    g = await Guard.objects().where(Guard.id_number == ID1).first()
+    assert (g.employer, g.site) == (world.units.estate_co.id, world.sites.estate.id)
+    # Editing shows the current choice by name, checked; a unit id that does not exist is refused.
+    page = soup(await office.get(f"/registry/guards/{g.id}/edit"))
+    assert radios(page, "employer") == {"蓟州区绿园物业服务有限公司": str(world.units.estate_co.id)}
+    assert checked(page, "employer") == str(world.units.estate_co.id)
+    assert checked(page, "site") == str(world.sites.estate.id)
+    r = await office.post(f"/registry/guards/{g.id}", data={"name": "孙明", "id_number": ID1, "employer": "999999"})
+    assert r.status_code == 422 and "所选所属单位不存在" in errors(r)
+
+
+async def test_site_form_picks_its_unit_and_provider_by_searching(client_factory, world, monkeypatch):
+    from server.registry import service
+    from server.registry.tables import Site
+
+    monkeypatch.setattr(service, "SELECT_MAX", 1)
+    office = await client_factory("office")
+    page = soup(await office.get(f"/registry/sites/{world.sites.school.id}/edit"))
+    assert page.select_one("select[name=unit]") is None
+    assert radios(page, "unit") == {"蓟州区第一中学": str(world.units.school.id)}
+    assert checked(page, "provider") == str(world.units.secco.id)
+    r = await office.post("/registry/sites", data={"name": "北门", "provider_kind": "own"})
+    assert r.status_code == 422 and "请选择所属单位" in errors(r)
+    r = await office.post("/registry/sites", data={"name": "北门", "unit": str(world.units.school.id),
+                                                   "provider_kind": "security_company", "provider": ""})
+    assert r.status_code == 422 and "请选择提供保安服务的单位" in errors(r)
+    r = await office.post("/registry/sites", data={"name": "北门", "unit": str(world.units.school.id),
+                                                   "provider_kind": "security_company",
+                                                   "provider": str(world.units.secco.id)})
+    assert r.status_code == 303, errors(r)
+    site = await Site.objects().where(Site.name == "北门").first()
+    assert (site.unit, site.provider) == (world.units.school.id, world.units.secco.id)
+
+
+async def test_unit_and_site_lists_page(client_factory, world, monkeypatch):
+    from server.registry import service
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    office = await client_factory("office")
+    names = lambda page: [visible_text(tr).split()[0] for tr in page.select("tbody tr")]  # noqa: E731
+    first = soup(await office.get("/registry/units?sector="))
+    assert len(names(first)) == 2 and "第 1 页" in visible_text(first)
+    second = soup(await office.get(first.find("a", string="下一页")["href"]))
+    assert len(names(second)) == 1 and second.find("a", string="下一页") is None
+    assert "page=1" in second.find("a", string="上一页")["href"]
+    assert sorted(names(first) + names(second)) == sorted(
+        ["蓟州区安泰保安服务有限公司", "蓟州区第一中学", "蓟州区绿园物业服务有限公司"])
+    # Filters are kept across pages.
+    page = soup(await office.get(f"/registry/units?township={world.townships.yuyang.id}"))
+    assert len(names(page)) == 2 and "（共 2 个单位）" in visible_text(page) and page.find("a", string="下一页") is None
+    monkeypatch.setattr(service, "PAGE_SIZE", 1)
+    first = soup(await office.get(f"/registry/units?township={world.townships.yuyang.id}"))
+    assert f"township={world.townships.yuyang.id}" in first.find("a", string="下一页")["href"]
+    sites = soup(await office.get("/registry/sites"))
+    assert names(sites) == ["第一中学校门"]
+    following = soup(await office.get(sites.find("a", string="下一页")["href"]))
+    assert names(following) == ["绿园小区"] and "第 2 页" in visible_text(following)
+    assert "第 5 页没有服务目标" in visible_text(soup(await office.get("/registry/sites?page=5")))

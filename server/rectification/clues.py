@@ -30,6 +30,7 @@ from server.inspections.service import Conflict
 from server.inspections.tables import Finding, Inspection
 from server.rectification import rules
 from server.rectification.tables import ClueReferral, CluePhoto, RectificationOrder
+from server.registry import service as registry
 from server.registry.tables import Site, Unit
 from server.settings import Settings
 from server.storage import ObjectStore
@@ -297,14 +298,17 @@ async def suggested_outcome(clue: dict) -> str:
     return text + "。"
 
 
-async def accept_options(clue: dict) -> dict:
-    """Sites to inspect: the referred unit's; all sites when the clue names no registered unit."""
-    query = Site.select(Site.id, Site.name, Site.unit.name).order_by(Site.name)
-    if clue.get("unit.id"):
-        query = query.where(Site.unit == clue["unit.id"])
+async def accept_options(clue: dict, user: CurrentUser, site: Any = None, q: Any = "") -> dict:
+    """Sites to inspect: the referred unit's; any site when the clue names no registered unit,
+    offered by the registry's picker (a search once the registry is too big for a select)."""
     officers = await User.select(User.id, User.display_name, User.username).where(
         (User.role == Role.officer) & (User.active == True)).order_by(User.display_name)  # noqa: E712
-    return {"sites": await query, "officers": officers}
+    if not clue.get("unit.id"):
+        return {"sites": [], "picker": await registry.picker("sites", "site_id", user.scope, site, q),
+                "officers": officers}
+    sites = await Site.select(Site.id, Site.name, Site.unit.name).where(
+        Site.unit == clue["unit.id"]).order_by(Site.name)
+    return {"sites": sites, "picker": None, "officers": officers}
 
 
 # ---------------------------------------------------------------- photos

@@ -365,8 +365,9 @@ async def _clue_page(request: Request, uuid: str, status: int = 200, **extra: An
     user = request.scope["user"]
     clue = await clues.get_for(user, uuid)
     ctx: dict[str, Any] = {"c": clue, "errors": {}}
+    v = extra.pop("v", {})  # what the office typed in the accept form, when it comes back
     if user.role == Role.office:
-        ctx["accept"] = await clues.accept_options(clue)
+        ctx["accept"] = await clues.accept_options(clue, user, v.get("site_id"), v.get("site_id_q"))
         ctx["suggested"] = await clues.suggested_outcome(clue)
     ctx.update(extra)
     return render("rectification/clue.html", status_code=status, **ctx)
@@ -377,12 +378,12 @@ async def clue_page(request: Request, uuid: FromPath[str]) -> Template:
     return await _clue_page(request, uuid)
 
 
-async def _clue_action(request: Request, uuid: str, action) -> Any:
+async def _clue_action(request: Request, uuid: str, action, v: dict | None = None) -> Any:
     await clues.get_for(request.scope["user"], uuid)
     try:
         await action(request.scope["user"])
     except FormError as exc:
-        return await _clue_page(request, uuid, 422, errors=exc.errors)
+        return await _clue_page(request, uuid, 422, errors=exc.errors, v=v or {})
     except service.Conflict as exc:
         return await _clue_page(request, uuid, 409, errors={"_": str(exc)})
     return go(request, f"/clues/{uuid}")
@@ -401,7 +402,9 @@ async def accept_clue(request: Request, uuid: FromPath[str]) -> Any:
         clue = await clues.get_for(user, uuid)
         await clues.accept(user, uuid, officer, clue["unit.id"], site)
 
-    return await _clue_action(request, uuid, action)
+    if form.get("_pick"):  # 查找 in the site picker without JavaScript: show its matches
+        return await _clue_page(request, uuid, v=dict(form))
+    return await _clue_action(request, uuid, action, v=dict(form))
 
 
 @post("/clues/{uuid:str}/decline", opt=OFFICE)

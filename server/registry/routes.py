@@ -39,8 +39,16 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-async def _choices() -> dict[str, Any]:
-    return {"townships": await service.townships(), "units": await service.unit_choices()}
+# A form's unit and site fields: a <select> in a small registry, else a search picker
+# (registry/_macros.html `picker`, served by `pick` below). The field's name → what it picks.
+PICKED = {"unit": "units", "provider": "units", "employer": "units", "site": "sites",
+          "site_id": "sites"}  # site_id: the site a clue sends an officer to (rectification/clue.html)
+
+
+async def _pickers(request: Request, v: Any, *names: str) -> dict[str, Any]:
+    scope = request.scope["user"].scope
+    return {name: await service.picker(PICKED[name], name, scope, v.get(name), v.get(f"{name}_q"))
+            for name in names}
 
 
 async def _filter_choices(unit: str = "") -> dict[str, Any]:
@@ -61,15 +69,19 @@ async def registry_home() -> Redirect:
 
 @get("/registry/units", opt=READ)
 async def units(q: FromQuery[str] = "", kind: FromQuery[str] = "", township: FromQuery[str] = "",
-                sector: FromQuery[str] = "") -> Template:
-    rows = await service.list_units(q, kind, _int(township), sector)
-    return render("registry/units.html", rows=rows, f={"q": q, "kind": kind, "township": township,
-                                                       "sector": sector}, tab="units", **await _filter_choices())
+                sector: FromQuery[str] = "", page: FromQuery[str] = "") -> Template:
+    number = _page(page)
+    rows, more = await service.unit_page(q, kind, _int(township), sector, number)
+    f = {"q": q, "kind": kind, "township": township, "sector": sector}
+    return render("registry/units.html", rows=rows, f=f, tab="units", page=number, more=more,
+                  page_size=service.PAGE_SIZE, query={k: v for k, v in f.items() if v},
+                  townships=await service.townships())
 
 
 @get("/registry/units/new", opt=WRITE)
 async def unit_new() -> Template:
-    return render("registry/unit_form.html", unit=None, v={}, errors={}, tab="units", **await _choices())
+    return render("registry/unit_form.html", unit=None, v={}, errors={}, tab="units",
+                  townships=await service.townships())
 
 
 @get("/registry/units/{unit_id:int}", opt=READ)
@@ -81,13 +93,13 @@ async def unit_page(unit_id: FromPath[int]) -> Template:
 async def unit_edit(unit_id: FromPath[int]) -> Template:
     unit = await service.get_unit(unit_id)
     return render("registry/unit_form.html", unit=unit, v=unit.to_dict(), errors={}, tab="units",
-                  **await _choices())
+                  townships=await service.townships())
 
 
 async def _save_unit(request: Request, unit_id: int | None) -> Any:
     form = await request.form()
-    choices = await _choices()
-    values, errors = forms.unit_values(form, {t["id"] for t in choices["townships"]})
+    townships = await service.townships()
+    values, errors = forms.unit_values(form, {t["id"] for t in townships})
     unit = await service.get_unit(unit_id) if unit_id else None
     if not errors:
         try:
@@ -96,7 +108,7 @@ async def _save_unit(request: Request, unit_id: int | None) -> Any:
         except FormError as exc:
             errors = exc.errors
     return render("registry/unit_form.html", status_code=422, unit=unit, v=dict(form), errors=errors,
-                  tab="units", **choices)
+                  tab="units", townships=townships)
 
 
 @post("/registry/units", opt=WRITE)
@@ -113,16 +125,20 @@ async def unit_update(request: Request, unit_id: FromPath[int]) -> Any:
 
 @get("/registry/sites", opt=READ)
 async def site_list(q: FromQuery[str] = "", township: FromQuery[str] = "", sector: FromQuery[str] = "",
-                    unit: FromQuery[str] = "") -> Template:
-    rows = await service.list_sites(q, _int(township), sector, _int(unit))
-    return render("registry/site_list.html", rows=rows, tab="sites",
-                  f={"q": q, "township": township, "sector": sector, "unit": unit}, **await _filter_choices(unit))
+                    unit: FromQuery[str] = "", page: FromQuery[str] = "") -> Template:
+    number = _page(page)
+    rows, more = await service.site_page(q, _int(township), sector, _int(unit), number)
+    f = {"q": q, "township": township, "sector": sector, "unit": unit}
+    return render("registry/site_list.html", rows=rows, tab="sites", f=f, page=number, more=more,
+                  page_size=service.PAGE_SIZE, query={k: v for k, v in f.items() if v},
+                  **await _filter_choices(unit))
 
 
 @get("/registry/sites/new", opt=WRITE)
-async def site_new(unit: FromQuery[str] = "") -> Template:
-    return render("registry/site_form.html", site=None, v={"unit": unit}, errors={}, tab="sites",
-                  **await _choices())
+async def site_new(request: Request, unit: FromQuery[str] = "") -> Template:
+    v = {"unit": unit}
+    return render("registry/site_form.html", site=None, v=v, errors={}, tab="sites",
+                  townships=await service.townships(), pickers=await _pickers(request, v, "unit", "provider"))
 
 
 @get("/registry/sites/{site_id:int}", opt=READ)
@@ -131,23 +147,29 @@ async def site_page(site_id: FromPath[int]) -> Template:
 
 
 @get("/registry/sites/{site_id:int}/edit", opt=WRITE)
-async def site_edit(site_id: FromPath[int]) -> Template:
+async def site_edit(request: Request, site_id: FromPath[int]) -> Template:
     site = await service.get_site_row(site_id)
-    return render("registry/site_form.html", site=site, v=site.to_dict(), errors={}, tab="sites",
-                  **await _choices())
+    v = site.to_dict()
+    return render("registry/site_form.html", site=site, v=v, errors={}, tab="sites",
+                  townships=await service.townships(), pickers=await _pickers(request, v, "unit", "provider"))
 
 
 async def _save_site(request: Request, site_id: int | None) -> Any:
     form = await request.form()
-    choices = await _choices()
-    values, errors = forms.site_values(form, {u["id"] for u in choices["units"]},
-                                       {t["id"] for t in choices["townships"]})
+    townships = await service.townships()
     site = await service.get_site_row(site_id) if site_id else None
-    if not errors:
-        site = await service.save_site(request.scope["user"], site_id, values)
-        return go(request, f"/registry/sites/{site.id}")
-    return render("registry/site_form.html", status_code=422, site=site, v=dict(form), errors=errors,
-                  tab="sites", **choices)
+    errors: dict[str, str] = {}
+    if not form.get("_pick"):  # 查找 in a picker without JavaScript: show its matches, save nothing
+        units = await service.existing_ids("units", request.scope["user"].scope, form.get("unit"),
+                                           form.get("provider"))
+        values, errors = forms.site_values(form, units, {t["id"] for t in townships})
+        if not errors:
+            site = await service.save_site(request.scope["user"], site_id, values)
+            return go(request, f"/registry/sites/{site.id}")
+    v = dict(form)
+    return render("registry/site_form.html", status_code=422 if errors else 200, site=site, v=v,
+                  errors=errors, tab="sites", townships=townships,
+                  pickers=await _pickers(request, v, "unit", "provider"))
 
 
 @post("/registry/sites", opt=WRITE)
@@ -178,14 +200,11 @@ async def guards(q: FromQuery[str] = "", unit: FromQuery[str] = "", township: Fr
                   **await _filter_choices(unit))
 
 
-async def _guard_choices() -> dict[str, Any]:
-    return {**await _choices(), "sites": await service.site_choices()}
-
-
 @get("/registry/guards/new", opt=WRITE)
-async def guard_new(unit: FromQuery[str] = "") -> Template:
-    return render("registry/guard_form.html", guard=None, v={"employer": unit}, errors={}, tab="guards",
-                  **await _guard_choices())
+async def guard_new(request: Request, unit: FromQuery[str] = "") -> Template:
+    v = {"employer": unit}
+    return render("registry/guard_form.html", guard=None, v=v, errors={}, tab="guards",
+                  pickers=await _pickers(request, v, "employer", "site"))
 
 
 async def _file(request: Request, guard_id: int, **extra: Any) -> dict[str, Any]:
@@ -202,29 +221,32 @@ async def guard_page(request: Request, guard_id: FromPath[int]) -> Template:
 
 
 @get("/registry/guards/{guard_id:int}/edit", opt=WRITE)
-async def guard_edit(guard_id: FromPath[int]) -> Template:
+async def guard_edit(request: Request, guard_id: FromPath[int]) -> Template:
     guard = await service.get_guard_row(guard_id)
-    return render("registry/guard_form.html", guard=guard, v=guard.to_dict(), errors={}, tab="guards",
-                  **await _guard_choices())
+    v = guard.to_dict()
+    return render("registry/guard_form.html", guard=guard, v=v, errors={}, tab="guards",
+                  pickers=await _pickers(request, v, "employer", "site"))
 
 
 async def _save_guard(request: Request, guard_id: int | None) -> Any:
     form = await request.form()
-    choices = await _guard_choices()
-    values, errors = forms.guard_values(form, {u["id"] for u in choices["units"]},
-                                        {s["id"] for s in choices["sites"]})
     guard = await service.get_guard_row(guard_id) if guard_id else None
-    if not errors:
-        try:
-            guard = await service.save_guard(request.scope["user"], guard_id, values)
-            return go(request, f"/registry/guards/{guard.id}")
-        except FormError as exc:
-            errors = exc.errors
+    errors: dict[str, str] = {}
+    if not form.get("_pick"):  # 查找 in a picker without JavaScript: show its matches, save nothing
+        scope = request.scope["user"].scope
+        values, errors = forms.guard_values(form, await service.existing_ids("units", scope, form.get("employer")),
+                                            await service.existing_ids("sites", scope, form.get("site")))
+        if not errors:
+            try:
+                guard = await service.save_guard(request.scope["user"], guard_id, values)
+                return go(request, f"/registry/guards/{guard.id}")
+            except FormError as exc:
+                errors = exc.errors
     v = dict(form)
     for name in ("vetted", "exam_passed", "photo_collected", "fingerprint_collected"):
         v[name] = forms.flag(form, name)
-    return render("registry/guard_form.html", status_code=422, guard=guard, v=v, errors=errors,
-                  tab="guards", **choices)
+    return render("registry/guard_form.html", status_code=422 if errors else 200, guard=guard, v=v,
+                  errors=errors, tab="guards", pickers=await _pickers(request, v, "employer", "site"))
 
 
 @post("/registry/guards", opt=WRITE)
@@ -297,6 +319,18 @@ async def training_delete(request: Request, guard_id: FromPath[int], record_id: 
     if is_htmx(request):
         return render("registry/_training.html", **await _file(request, guard_id))
     return go(request, f"/registry/guards/{guard_id}#training")
+
+
+@get("/registry/pick/{name:str}", opt=WRITE)
+async def pick(request: Request, name: FromPath[str]) -> Template:
+    """A search picker's matches (htmx): `<name>_q` is the text typed, `<name>` the choice
+    made so far, kept at the top."""
+    if name not in PICKED:
+        raise NotFoundException("没有这个选择项")
+    params = request.query_params
+    p = await service.picker(PICKED[name], name, request.scope["user"].scope, params.get(name),
+                             params.get(f"{name}_q"), search=True)
+    return render("registry/_pick_results.html", p=p)
 
 
 # ---------------------------------------------------------------- collection rates
@@ -375,7 +409,7 @@ route_handlers = [
     site_list, site_new, site_page, site_edit, site_create, site_update,
     guards, guard_new, guard_page, guard_edit, guard_create, guard_update,
     reveal, portrait, portrait_upload, training_add, training_delete,
-    collection, import_page, import_template, import_preview, import_commit,
+    pick, collection, import_page, import_template, import_preview, import_commit,
 ]
 
 __all__ = ["route_handlers", "UnitKind", "Sector"]

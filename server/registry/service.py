@@ -110,9 +110,12 @@ async def guard_by_id(guard_id: int) -> dict | None:
 # admit only those roles (server/registry/routes.py).
 LIST_LIMIT = 200
 PAGE_SIZE = 50
-UNIT_SELECT_MAX = 500
-"""Above this many units, the list filters offer only the chosen unit (a select of 100,000
-options is megabytes of HTML nobody can use); the search box finds units by name."""
+SELECT_MAX = 500
+"""A <select> lists units or sites only while there are at most this many of them (a form's
+所属单位, a list's filter); above, a select of 100,000 options would be megabytes of HTML
+nobody can use, so forms get a search picker and filters only the chosen unit."""
+PICK_LIMIT = 20
+"""Matches a search picker offers at once."""
 
 
 def _now() -> _dt.datetime:
@@ -135,23 +138,86 @@ async def unit_choices() -> list[dict]:
 async def unit_filter_choices(selected: int | None) -> list[dict]:
     """The units a list's 所属单位 filter offers: all of them in a small registry, else only
     the one chosen (reached from a unit's page or a link)."""
-    if await Unit.count() <= UNIT_SELECT_MAX:
+    if await Unit.count() <= SELECT_MAX:
         return await unit_choices()
     if selected is None:
         return []
     return await Unit.select(Unit.id, Unit.name, Unit.kind).where(Unit.id == selected)
 
 
-async def site_choices() -> list[dict]:
-    return await Site.select(Site.id, Site.name, Site.unit.name).order_by(Site.name)
+# ---------------------------------------------------------------- choosing a unit or a site in a form
+
+def _as_id(value: Any) -> int | None:
+    raw = str(value or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+async def choices(kind: str, scope: Scope, q: str = "", ids: list[int] | None = None,
+                  limit: int | None = None) -> list[tuple[int, str]]:
+    """Units or sites (kind "units" | "sites") within the scope as (id, label), by name: those
+    whose name contains q (a site's: or its unit's), or those with the given ids."""
+    if kind == "units":
+        query = Unit.select(Unit.id, Unit.name).order_by(Unit.name).order_by(Unit.id)
+        clause = scope.where(Unit.sector, Unit.township)
+        if clause is not None:
+            query = query.where(clause)
+        if q:
+            query = query.where(contains(Unit.name, q))
+        if ids is not None:
+            query = query.where(Unit.id.is_in(ids or [0]))
+        label = lambda r: r["name"]  # noqa: E731
+    else:
+        query = _scoped(Site.select(Site.id, Site.name, Site.unit.name).order_by(Site.name).order_by(Site.id),
+                        scope)
+        if q:
+            query = query.where(contains(Site.name, q) | contains(Site.unit.name, q))
+        if ids is not None:
+            query = query.where(Site.id.is_in(ids or [0]))
+        label = lambda r: f"{r['name']}（{r['unit.name']}）"  # noqa: E731
+    if limit is not None:
+        query = query.limit(limit)
+    return [(r["id"], label(r)) for r in await query]
+
+
+async def existing_ids(kind: str, scope: Scope, *values: Any) -> set[int]:
+    """Which of the submitted ids name a unit (or site) the user may choose: what a form's
+    choice is checked against, without loading every unit."""
+    ids = [i for i in (_as_id(v) for v in values) if i is not None]
+    return {i for i, _ in await choices(kind, scope, ids=ids)} if ids else set()
+
+
+async def picker(kind: str, name: str, scope: Scope, selected: Any, q: Any = "", *,
+                 search: bool = False) -> dict:
+    """What a form's unit or site field offers. A small registry (≤ SELECT_MAX): every choice,
+    for a <select>. Else a search picker: the chosen one and up to PICK_LIMIT whose name
+    contains q (`search` forces this, for the picker's own endpoint)."""
+    q = str(q or "").strip()[:64]
+    value = _as_id(selected)
+    p: dict[str, Any] = {"kind": kind, "name": name, "value": value, "q": q, "options": None,
+                         "selected": None, "matches": [], "more": False}
+    if not search:
+        few = await choices(kind, scope, limit=SELECT_MAX + 1)
+        if len(few) <= SELECT_MAX:
+            p["options"] = few
+            return p
+    if value is not None:
+        found = await choices(kind, scope, ids=[value])
+        p["selected"] = found[0] if found else None
+    if q:
+        rows = await choices(kind, scope, q=q, limit=PICK_LIMIT + 1)
+        p["more"] = len(rows) > PICK_LIMIT
+        p["matches"] = [r for r in rows[:PICK_LIMIT] if r[0] != value]
+    return p
 
 
 # ---------------------------------------------------------------- units
 
-async def list_units(q: str = "", kind: str = "", township: int | None = None, sector: str = "",
-                     limit: int = LIST_LIMIT) -> list[dict]:
+async def unit_page(q: str = "", kind: str = "", township: int | None = None, sector: str = "",
+                    page: int = 1) -> tuple[list[dict], bool]:
+    """One page of the unit list (PAGE_SIZE rows, by name) with each unit's active guards,
+    and whether another page follows."""
     query = Unit.select(Unit.id, Unit.name, Unit.uscc, Unit.kind, Unit.sector, Unit.township.name,
-                        Unit.filing_status).order_by(Unit.name).limit(limit)
+                        Unit.filing_status).order_by(Unit.name).order_by(Unit.id)
     q = q.strip()[:64]
     if q:
         query = query.where(contains(Unit.name, q) | contains(Unit.uscc, q.upper()) | contains(Unit.address, q))
@@ -161,7 +227,8 @@ async def list_units(q: str = "", kind: str = "", township: int | None = None, s
         query = query.where(Unit.township == township)
     if sector:
         query = query.where(Unit.sector == sector)
-    rows = await query
+    rows = await query.limit(PAGE_SIZE + 1).offset((max(page, 1) - 1) * PAGE_SIZE)
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     if rows:
         counts = await Guard.select(Guard.employer, Count()).where(
             Guard.employer.is_in([r["id"] for r in rows])
@@ -169,7 +236,7 @@ async def list_units(q: str = "", kind: str = "", township: int | None = None, s
         by_unit = {c["employer"]: c["count"] for c in counts}
         for r in rows:
             r["guards"] = by_unit.get(r["id"], 0)
-    return rows
+    return rows, more
 
 
 async def get_unit(unit_id: int) -> Unit:
@@ -233,9 +300,10 @@ async def save_unit(user: CurrentUser, unit_id: int | None, values: dict) -> Uni
 
 # ---------------------------------------------------------------- sites
 
-async def list_sites(q: str = "", township: int | None = None, sector: str = "",
-                     unit: int | None = None, limit: int = LIST_LIMIT) -> list[dict]:
-    query = Site.select(*SITE_COLUMNS, Site.sector, Site.posts).order_by(Site.name).limit(limit)
+async def site_page(q: str = "", township: int | None = None, sector: str = "",
+                    unit: int | None = None, page: int = 1) -> tuple[list[dict], bool]:
+    """One page of the site list (PAGE_SIZE rows, by name) and whether another follows."""
+    query = Site.select(*SITE_COLUMNS, Site.sector, Site.posts).order_by(Site.name).order_by(Site.id)
     q = q.strip()[:64]
     if q:
         query = query.where(contains(Site.name, q) | contains(Site.address, q) | contains(Site.unit.name, q))
@@ -245,7 +313,8 @@ async def list_sites(q: str = "", township: int | None = None, sector: str = "",
         query = query.where(Site.sector == sector)
     if unit:
         query = query.where((Site.unit == unit) | (Site.provider == unit))
-    return await query
+    rows = await query.limit(PAGE_SIZE + 1).offset((max(page, 1) - 1) * PAGE_SIZE)
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
 async def get_site_row(site_id: int) -> Site:

@@ -35,4 +35,12 @@
       });
     }
   });
+
+  // Enter in a picker's search box (registry forms) searches; it must not save the form.
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && window.htmx && e.target.matches && e.target.matches("input[data-pick]")) {
+      e.preventDefault();
+      window.htmx.trigger(e.target, "search");
+    }
+  });
 })();
