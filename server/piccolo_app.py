@@ -9,7 +9,7 @@ from server.auth.tables import LoginAttempt, Session, User
 from server.campaign.tables import Body, Campaign, Phase, ReportingDeadline, Township
 from server.evidence.tables import AccessLog, Photo
 from server.inspections.tables import ChecklistAnswer, Finding, GuardCheck, Inspection
-from server.ledger.tables import WeeklyReport
+from server.ledger.tables import WeeklyCell, WeeklyReport
 from server.rectification.tables import (
     ClueReferral,
     CluePhoto,
@@ -29,7 +29,7 @@ TABLES = [
     Photo, AccessLog,
     RectificationOrder, RectificationOutcome, GuardAction, ClueReferral, CluePhoto,
     SpotCheckDraw, SpotCheckTarget,
-    WeeklyReport,
+    WeeklyReport, WeeklyCell,
     AuditEntry,
 ]
 

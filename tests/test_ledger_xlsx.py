@@ -49,3 +49,27 @@ def test_district_layout_adds_the_body_column_and_paints():
     assert ws["A3"].value == "填报单位" and "A3:A5" in {str(m) for m in ws.merged_cells.ranges}
     assert ws["B3"].border.top.style == "thin" and ws["C3"].border.top.style == "thin"  # merged band boxed
     assert ws["B4"].alignment.wrap_text
+
+
+def test_a_streamed_ledger_sheet_reads_back_with_its_layout(tmp_path):
+    import datetime as dt
+
+    path = tmp_path / "ledger.xlsx"
+    columns = [xlsx.LedgerColumn("姓名", 10), xlsx.LedgerColumn("入职日期", 12), xlsx.LedgerColumn("数量", 6)]
+    writer = xlsx.LedgerWriter(path, "保安员台账", "某专项行动 · 保安员台账", columns)
+    writer.append([["张<伟>&", dt.date(2021, 1, 5), 3], ["  前后有空格 ", None, 0]])
+    writer.append([["含\x07控制字符", "", 2.5], ["长" * 40000, dt.date(2020, 12, 31), True]])
+    writer.close()
+    assert writer.rows == 4
+    ws = openpyxl.load_workbook(path)["保安员台账"]
+    assert ws["A1"].value == "某专项行动 · 保安员台账" and ws["A1"].font.b and ws["A1"].font.sz == 14
+    assert [ws.cell(2, c).value for c in (1, 2, 3)] == ["姓名", "入职日期", "数量"]
+    assert ws["A2"].font.b and ws["A2"].fill.fgColor.rgb == "FFE8EEFB" and ws["A2"].alignment.wrap_text
+    assert ws["A3"].value == "张<伟>&" and ws["B3"].value == dt.datetime(2021, 1, 5) and ws["B3"].number_format == "yyyy-mm-dd"
+    assert ws["C3"].value == 3 and ws["A4"].value == "  前后有空格 " and ws["B4"].value is None and ws["C4"].value == 0
+    assert ws["A5"].value == "含控制字符" and ws["C5"].value == 2.5
+    assert len(ws["A6"].value) == 32767 and ws["C6"].value is True
+    assert ws.freeze_panes == "A3" and ws.print_title_rows == "$2:$2"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.column_dimensions["A"].width == 10 and ws.column_dimensions["B"].width == 12

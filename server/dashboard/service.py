@@ -10,12 +10,13 @@ from server.campaign.tables import Campaign, Phase, ReportingDeadline, Township
 from server.dashboard import charts
 from server.inspections.checklist import FOCUS_AREAS
 from server.inspections.tables import Finding
-from server.ledger import counting, service as ledger
+from server.ledger import counting, queries
+from server.ledger import service as ledger
 from server.ledger.columns import ACTION_COLUMNS, VIOLATION_COLUMNS
 from server.ledger.tables import WeeklyReport
 from server.rectification.tables import RectificationOrder
 from server.registry.tables import Guard
-from server.vocab import BodyScope, EmploymentStatus, FindingStatus, OrderStatus
+from server.vocab import BodyScope, CertStatus, EmploymentStatus, FindingStatus, OrderStatus
 
 UPCOMING_DAYS = 14
 # Columns whose sum is "violations found" and "actions taken" in the trend (11 and 13 are
@@ -85,46 +86,47 @@ async def overview(campaign: Campaign, today: dt.date) -> dict:
     # Findings of this campaign by focus area: confirmed, and still awaiting review.
     by_area: Counter = Counter()
     pending: Counter = Counter()
-    for f in await Finding.select(Finding.area, Finding.status).where(
-            (Finding.inspection.campaign == campaign.id)
-            & Finding.status.is_in([FindingStatus.confirmed, FindingStatus.submitted])):
-        (by_area if f["status"] == FindingStatus.confirmed else pending)[f["area"]] += 1
+    for r in await Finding.raw(
+            "SELECT f.area AS area, f.status AS status, COUNT(*) AS n FROM finding f "
+            "JOIN inspection i ON i.id = f.inspection WHERE i.campaign = {} AND f.status IN ({}, {}) "
+            "GROUP BY f.area, f.status", campaign.id, FindingStatus.confirmed.value, FindingStatus.submitted.value):
+        (by_area if r["status"] == FindingStatus.confirmed else pending)[r["area"]] += int(r["n"])
     area_chart = charts.hbars([(f"{a.number}. {a.title}", by_area[a.number], "/ledger/findings?status=confirmed")
                                for a in FOCUS_AREAS], label_width=150)
 
-    # Confirmed findings counted as of today, per reporting body and per township.
-    data = await ledger.load_dataset(campaign.id)
+    # Confirmed findings counted as of today (each record once), per reporting body and per
+    # township: one grouped query (the statistics table's rules).
+    counted = await queries.count(campaign.id, today, sources=[queries.FINDINGS])
     bodies = await ledger.all_bodies()
-    body_items = []
-    for b in bodies:
-        if b["scope"] == BodyScope.district:
-            continue
-        row = counting.count(data, ledger.body_scope(b), today)
-        body_items.append((b["short_name"] or b["name"], _finding_total(row), f"/stats?body={b['id']}"))
+    body_items = [(b["short_name"] or b["name"], counted.finding_records(ledger.body_scope(b)), f"/stats?body={b['id']}")
+                  for b in bodies if b["scope"] != BodyScope.district]
     townships = await Township.select(Township.id, Township.name).order_by(Township.ordinal)
-    per_township: Counter = Counter()
-    for f in data.findings:
-        unit = data.units.get(f.unit_id)
-        if unit is not None and counting.finding_counts(f, today):
-            per_township[unit.township_id] += 1
+    per_township = counted.findings_by_township()
     township_items = [(t["name"], per_township[t["id"]], f"/ledger/findings?status=confirmed&township={t['id']}")
                       for t in townships]
 
-    # Collection rates of guards on duty now.
-    guards = await Guard.select(Guard.photo_collected, Guard.fingerprint_collected, Guard.certificate_status,
-                                Guard.employer.township).where(Guard.employment_status == EmploymentStatus.active)
-    total = len(guards)
+    # Collection rates of guards on duty now, per township of their employer.
+    per_town = {r["township"]: r for r in await Guard.raw(
+        "SELECT u.township AS township, COUNT(*) AS n,"
+        " SUM(CASE WHEN g.photo_collected THEN 1 ELSE 0 END) AS photo,"
+        " SUM(CASE WHEN g.fingerprint_collected THEN 1 ELSE 0 END) AS finger,"
+        " SUM(CASE WHEN g.photo_collected AND g.fingerprint_collected THEN 1 ELSE 0 END) AS both_,"
+        " SUM(CASE WHEN g.certificate_status = {} THEN 1 ELSE 0 END) AS valid"
+        " FROM guard g JOIN unit u ON u.id = g.employer WHERE g.employment_status = {} GROUP BY u.township",
+        CertStatus.valid.value, EmploymentStatus.active.value)}
+
+    def total_of(field: str) -> int:
+        return sum(int(r[field] or 0) for r in per_town.values())
+
+    total = total_of("n")
     rates = [
-        charts.rate("照片采集", sum(1 for g in guards if g["photo_collected"]), total),
-        charts.rate("指纹采集", sum(1 for g in guards if g["fingerprint_collected"]), total),
-        charts.rate("照片和指纹均已采集", sum(1 for g in guards if g["photo_collected"] and g["fingerprint_collected"]), total),
-        charts.rate("持保安员证", sum(1 for g in guards if g["certificate_status"] == "valid"), total),
+        charts.rate("照片采集", total_of("photo"), total),
+        charts.rate("指纹采集", total_of("finger"), total),
+        charts.rate("照片和指纹均已采集", total_of("both_"), total),
+        charts.rate("持保安员证", total_of("valid"), total),
     ]
-    town_rates = []
-    for t in townships:
-        mine = [g for g in guards if g["employer.township"] == t["id"]]
-        if mine:
-            town_rates.append(charts.rate(t["name"], sum(1 for g in mine if g["photo_collected"] and g["fingerprint_collected"]), len(mine)))
+    town_rates = [charts.rate(t["name"], int(per_town[t["id"]]["both_"] or 0), int(per_town[t["id"]]["n"]))
+                  for t in townships if t["id"] in per_town and per_town[t["id"]]["n"]]
 
     # Rectification orders: open and overdue.
     orders = await RectificationOrder.select(
@@ -134,11 +136,11 @@ async def overview(campaign: Campaign, today: dt.date) -> dict:
     overdue_orders = [dict(o, days=(today - o["deadline"]).days) for o in orders
                       if o["status"] in (OrderStatus.ordered, OrderStatus.not_rectified) and o["deadline"] < today]
 
-    trend = await ledger.week_trend(campaign, today)
+    trend = await ledger.week_trend(campaign, today, TREND_VIOLATIONS + TREND_ACTIONS)
     trend_chart = charts.lines(
         [(f"{t['week'].ending.month}/{t['week'].ending.day}", t["frozen"]) for t in trend],
-        [("发现违法违规", "violations", [sum(t["row"].value(c) for c in TREND_VIOLATIONS) for t in trend]),
-         ("查处整顿", "actions", [sum(t["row"].value(c) for c in TREND_ACTIONS) for t in trend])])
+        [("发现违法违规", "violations", [sum(t["values"][c] for c in TREND_VIOLATIONS) for t in trend]),
+         ("查处整顿", "actions", [sum(t["values"][c] for c in TREND_ACTIONS) for t in trend])])
 
     return {
         "phase": phase_state(campaign, phases, today),
@@ -152,13 +154,3 @@ async def overview(campaign: Campaign, today: dt.date) -> dict:
         "overdue_orders": overdue_orders,
         "trend_chart": trend_chart, "trend": trend,
     }
-
-
-def _finding_total(row: counting.StatRow) -> int:
-    """Confirmed finding records behind a row: every violation column and the remarks, each
-    record once (11 and 13 repeat records of 10 and 12)."""
-    ids = set(row.remark_ids)
-    for c in VIOLATION_COLUMNS:
-        ids.update(row.cells[c].ids)
-    return len(ids)
-

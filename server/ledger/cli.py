@@ -55,7 +55,7 @@ def stats(body_name: str | None, as_of: str | None, out: Path) -> None:
     async def build():
         campaign, bodies, body = await _campaign_and_body(body_name)
         target = str(body["id"]) if body else service.DISTRICT
-        return service.build_table(campaign, await service.load_dataset(campaign.id), bodies, target, day)
+        return await service.build_table(campaign, bodies, target, day)
 
     table = anyio.run(build)
     out.write_bytes(xlsx.write_workbook([xlsx.stats_layout(

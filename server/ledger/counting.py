@@ -1,9 +1,14 @@
 """The counting rules of the statistics table (统计表) — pure functions, no I/O.
 
-Every number of the table is computed here from plain records that the service loads
-(`Dataset`), for one scope (a reporting body's sector or township, or the whole district) and
-as of one day. Each cell keeps the ids of the records behind it, so any number can be traced.
-docs/counting-rules.md explains each rule for a newcomer; keep the two in step.
+The app counts in the database (queries.py: each column's rule as SQL, grouped queries that
+scale to a province). This module is the same rules in plain Python over plain records
+(`Dataset`), for one scope (a reporting body's sector or township, or the whole district)
+and as of one day, each cell keeping the ids of the records behind it. It is the reference:
+tests/test_counting.py checks it on a district counted by hand, and
+tests/test_ledger_queries.py checks the SQL against it. It also holds the shared pieces:
+the local day of a timestamp, the column a finding counts toward, the remarks text, the
+result types. docs/counting-rules.md explains each rule for a newcomer; keep the three in
+step.
 
 Dates: a timestamp counts on the local (Asia/Shanghai) day it falls on; "as of D" means
 "by the end of day D".
@@ -134,7 +139,9 @@ class Dataset:
 @dataclass(frozen=True)
 class Cell:
     value: int
-    ids: tuple[int, ...]
+    ids: tuple[int, ...] | None
+    """The records behind the number; None when they are not held here (a row counted by
+    the database: the drill-down queries them, a weekly report keeps them in WeeklyCell)."""
     source: str
 
 
@@ -144,7 +151,17 @@ class StatRow:
 
     cells: dict[int, Cell]
     remarks: str
-    remark_ids: tuple[int, ...]
+    remark_ids: tuple[int, ...] | None
+    remark_count: int | None = None
+    """How many findings the remarks name (else len(remark_ids))."""
+
+    @property
+    def remark_records(self) -> int:
+        return self.remark_count if self.remark_count is not None else len(self.remark_ids or ())
+
+    def remark_cell(self) -> Cell:
+        """The findings behind 备注, as a cell (its value is the number of records)."""
+        return Cell(self.remark_records, self.remark_ids, SOURCES[REMARKS])
 
     def value(self, column: int) -> int:
         return self.cells[column].value
@@ -153,18 +170,28 @@ class StatRow:
         return {c: cell.value for c, cell in self.cells.items()}
 
     def to_data(self) -> dict:
-        """JSON-safe form, as frozen in a weekly report."""
+        """JSON-safe form, as frozen in a weekly report (ids only where the row holds them;
+        a weekly report keeps them apart, in WeeklyCell)."""
+        def ids(value: tuple[int, ...] | None) -> dict:
+            return {} if value is None else {"ids": list(value)}
+
         return {
-            "cells": {str(c): {"value": cell.value, "ids": list(cell.ids), "source": cell.source}
+            "cells": {str(c): {"value": cell.value, "source": cell.source, **ids(cell.ids)}
                       for c, cell in self.cells.items()},
-            "remarks": {"text": self.remarks, "ids": list(self.remark_ids)},
+            "remarks": {"text": self.remarks, "count": self.remark_records, **ids(self.remark_ids)},
         }
 
     @classmethod
     def from_data(cls, data: dict) -> "StatRow":
-        cells = {int(c): Cell(v["value"], tuple(v["ids"]), v["source"]) for c, v in data["cells"].items()}
+        def ids(v: dict) -> tuple[int, ...] | None:
+            return tuple(v["ids"]) if "ids" in v else None
+
+        cells = {int(c): Cell(v["value"], ids(v), v["source"]) for c, v in data["cells"].items()}
         remarks = data.get("remarks") or {}
-        return cls(cells, remarks.get("text", ""), tuple(remarks.get("ids", ())))
+        remark_ids = ids(remarks)
+        count = remarks.get("count")
+        return cls(cells, remarks.get("text", ""), remark_ids,
+                   None if remark_ids is not None and count == len(remark_ids) else count)
 
 
 # ---------------------------------------------------------------- rules
@@ -265,16 +292,21 @@ def actions(data: Dataset, scope: Scope, day: dt.date) -> dict[int, Cell]:
     return {c: _cell(c, p) for c, p in pairs.items()}
 
 
-def remarks_text(findings: list[FindingRec]) -> str:
-    """备注: confirmed findings that count toward no column, by focus area, e.g.
-    '未计入上列栏目的问题：教育培训 2 起；内部管理 1 起'."""
-    if not findings:
+def remarks_by_area(per_area: dict[int, int]) -> str:
+    """备注 from the quantities of the counted findings that name no column, per focus
+    area, e.g. '未计入上列栏目的问题：教育培训 2 起；内部管理 1 起'."""
+    if not per_area:
         return ""
+    parts = [f"{AREAS[a].title if a in AREAS else f'第{a}项'} {n} 起" for a, n in sorted(per_area.items())]
+    return "未计入上列栏目的问题：" + "；".join(parts)
+
+
+def remarks_text(findings: list[FindingRec]) -> str:
+    """备注: confirmed findings that count toward no column, by focus area."""
     per_area: dict[int, int] = defaultdict(int)
     for f in findings:
         per_area[f.area] += f.quantity
-    parts = [f"{AREAS[a].title if a in AREAS else f'第{a}项'} {n} 起" for a, n in sorted(per_area.items())]
-    return "未计入上列栏目的问题：" + "；".join(parts)
+    return remarks_by_area(per_area)
 
 
 def count(data: Dataset, scope: Scope, day: dt.date) -> StatRow:

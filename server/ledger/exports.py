@@ -111,14 +111,18 @@ async def build_file(path: Path, kind: str, scope: Scope, filters: service.Ledge
                      today: dt.date, on_batch: Callable[[int], Awaitable[None] | None] | None = None) -> int:
     """Write the ledger of `kind` to `path`, calling on_batch(rows so far) after each batch."""
     spec = SPECS[kind]
-    writer = LedgerWriter(spec.label, f"{campaign.name} · {spec.label}（导出日期 {today.isoformat()}）", spec.columns)
-    async for rows in service.ledger_batches(kind, scope, filters, campaign.id, today):
-        writer.append(spec.row(r) for r in rows)
-        if on_batch is not None:
-            maybe = on_batch(writer.rows)
-            if maybe is not None:
-                await maybe
-    await to_thread.run_sync(writer.save, path)
+    writer = LedgerWriter(path, spec.label, f"{campaign.name} · {spec.label}（导出日期 {today.isoformat()}）",
+                          spec.columns)
+    try:
+        async for rows in service.ledger_batches(kind, scope, filters, campaign.id, today):
+            # Formatting and deflating a batch takes a while: off the event loop.
+            await to_thread.run_sync(writer.append, map(spec.row, rows))
+            if on_batch is not None:
+                maybe = on_batch(writer.rows)
+                if maybe is not None:
+                    await maybe
+    finally:
+        await to_thread.run_sync(writer.close)
     return writer.rows
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
@@ -17,7 +17,7 @@ from server.forms import choice, integer, text
 from server.inspections.checklist import FOCUS_AREAS
 from server.ledger import exports, service, weekly, xlsx
 from server.ledger.columns import COLUMNS
-from server.ledger.counting import REMARKS, SOURCES
+from server.ledger.counting import REMARKS
 from server.storage import ObjectNotFound
 from server.vocab import CertStatus, EmploymentStatus, FindingStatus, Role, UnitKind
 from server.web import go, is_htmx, render
@@ -89,15 +89,27 @@ def _column(request: Request) -> int:
     return column
 
 
+def _page(request: Request) -> int:
+    return integer(request.query_params, "page", label="页码", minimum=1, maximum=10**6, errors={}) or 1
+
+
+def _page_url(request: Request) -> Any:
+    """The same list at another page."""
+    query = {k: v for k, v in request.query_params.items() if k != "page"}
+    return lambda page: f"{request.url.path}?{urlencode({**query, 'page': page})}"
+
+
 @get("/stats/cell", opt=STATS)
 async def stats_cell(request: Request) -> Template:
     user = request.scope["user"]
     errors: dict[str, str] = {}
     day = _as_of(request, errors)
     column = _column(request)
-    table, cell = await service.cell(user, request.query_params.get("body"), column, day)
-    rows = await service.records(cell.source, cell.ids)
-    return render("ledger/records.html", table=table, column=column, cell=cell, rows=rows, frozen=False,
+    found = await service.cell(user, request.query_params.get("body"), column, day, _page(request))
+    rows = await service.records(found.cell.source, found.ids)
+    return render("ledger/records.html", table=found.table, column=column, cell=found.cell, rows=rows,
+                  records=found.records, page=found.page, page_size=service.PAGE_SIZE, page_url=_page_url(request),
+                  frozen=False,
                   back=f"/stats?as_of={day.isoformat()}&body={request.query_params.get('body') or ''}")
 
 
@@ -190,14 +202,13 @@ async def week_cell(request: Request, day: FromPath[str]) -> Template:
     frozen = next((r for r in ctx["frozen"] if r.key == key), None)
     if frozen is None:
         raise NotFoundException("填报单位不存在")
-    if column == REMARKS:
-        cell = service.counting.Cell(len(frozen.row.remark_ids), frozen.row.remark_ids, SOURCES[REMARKS])
-    else:
-        cell = frozen.row.cells[column]
-    rows = await service.records(cell.source, cell.ids)
+    page = _page(request)
+    cell, records, ids = await service.frozen_cell(frozen, column, page)
+    rows = await service.records(cell.source, ids)
     table = service.Table(ctx["table"].title, f"填报单位：{frozen.label}", ctx["week"].ending,
                           [(frozen.label, frozen.key, frozen.row)], False)
-    return render("ledger/records.html", table=table, column=column, cell=cell, rows=rows, frozen=True,
+    return render("ledger/records.html", table=table, column=column, cell=cell, rows=rows, records=records,
+                  page=page, page_size=service.PAGE_SIZE, page_url=_page_url(request), frozen=True,
                   back=f"/stats/weekly/{ctx['week'].ending.isoformat()}")
 
 

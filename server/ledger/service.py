@@ -1,10 +1,12 @@
-"""The statistics table, weekly reports and the ledger: loading records, access by role and
-scope, freezing weeks. The counting itself is in counting.py (pure)."""
+"""The statistics table, weekly reports and the ledger: access by role and scope, the
+records behind a number, freezing weeks. The counting itself is queries.py (the rules as
+SQL) and counting.py (the pure parts)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from array import array
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
@@ -16,17 +18,15 @@ from server.campaign.service import active_campaign
 from server.campaign.tables import Body, Campaign
 from server.db import atomic
 from server.inspections.tables import Finding
-from server.ledger import counting, weekly
+from server.ledger import counting, queries, weekly
 from server.ledger.counting import (
     SOURCE_FINDING,
     SOURCE_GUARD,
     SOURCE_OUTCOME,
     SOURCE_UNIT,
-    Dataset,
     StatRow,
-    local_date,
 )
-from server.ledger.tables import WeeklyReport
+from server.ledger.tables import WeeklyCell, WeeklyReport
 from server.rectification.tables import RectificationOrder, RectificationOutcome
 from server.registry.service import contains
 from server.registry.tables import Guard, Site, Unit
@@ -36,6 +36,7 @@ DISTRICT = "district"
 TOTAL_LABEL = "全区合计"
 STATS_ROLES = (Role.office.value, Role.leader.value, Role.liaison.value)
 LEDGER_ROLES = (Role.office.value, Role.leader.value)
+DISTRICT_SCOPE = Scope(BodyScope.district, None, None)
 PAGE_SIZE = 50
 OPEN_ORDER = (OrderStatus.ordered.value, OrderStatus.reported.value, OrderStatus.not_rectified.value)
 
@@ -61,44 +62,7 @@ def body_scope(body: dict | Body) -> Scope:
     return Scope(get("scope"), get("sector"), get("township"))
 
 
-# ---------------------------------------------------------------- loading
-
-async def load_dataset(campaign_id: int) -> Dataset:
-    """Everything the counting rules read, in one pass: the registry, the campaign's
-    confirmed findings and its rectification outcomes."""
-    units = {
-        r["id"]: counting.UnitRec(r["id"], r["kind"], r["sector"], r["township"], local_date(r["created_at"]))
-        for r in await Unit.select(Unit.id, Unit.kind, Unit.sector, Unit.township, Unit.created_at)
-    }
-    sites = [counting.SiteRec(r["id"], r["unit"], r["provider_kind"], local_date(r["created_at"]))
-             for r in await Site.select(Site.id, Site.unit, Site.provider_kind, Site.created_at)]
-    guards = [
-        counting.GuardRec(
-            r["id"], r["employer"], r["site_unit"], r["certificate_status"], r["certificate_issued_on"],
-            r["employment_status"], r["hired_on"], r["left_on"], local_date(r["created_at"]),
-            local_date(r["updated_at"]))
-        for r in await Guard.select(
-            Guard.id, Guard.employer, Guard.site.unit.as_alias("site_unit"), Guard.certificate_status,
-            Guard.certificate_issued_on, Guard.employment_status, Guard.hired_on, Guard.left_on,
-            Guard.created_at, Guard.updated_at)
-    ]
-    findings = [
-        counting.FindingRec(r["id"], r["unit"], r["area"], r["stat_column"], r["quantity"], r["status"],
-                            local_date(r["reviewed_at"] or r["updated_at"]))
-        for r in await Finding.select(
-            Finding.id, Finding.unit, Finding.area, Finding.stat_column, Finding.quantity, Finding.status,
-            Finding.reviewed_at, Finding.updated_at,
-        ).where((Finding.status == FindingStatus.confirmed) & (Finding.inspection.campaign == campaign_id))
-    ]
-    outcomes = [
-        counting.OutcomeRec(r["id"], r["order.unit"], r["stat_column"], r["quantity"], r["recorded_on"])
-        for r in await RectificationOutcome.select(
-            RectificationOutcome.id, RectificationOutcome.order.unit, RectificationOutcome.stat_column,
-            RectificationOutcome.quantity, RectificationOutcome.recorded_on,
-        ).where(RectificationOutcome.order.campaign == campaign_id)
-    ]
-    return Dataset(units, sites, guards, findings, outcomes)
-
+# ---------------------------------------------------------------- reading
 
 async def all_bodies() -> list[dict]:
     return await Body.select().order_by(Body.ordinal, Body.id)
@@ -152,35 +116,73 @@ def _district_line(bodies: list[dict], campaign: Campaign) -> str:
     return f"填报单位：{police['name']}（全区汇总）" if police else f"填报单位：{campaign.district}（全区汇总）"
 
 
-def build_table(campaign: Campaign, data: Dataset, bodies: list[dict], target: str, day: dt.date) -> Table:
+def district_rows(bodies: list[dict], counts: queries.Counts) -> list[tuple[str, str, StatRow]]:
+    """One row per sector or township body, then the total (counted once over all units)."""
+    rows = [(b["name"], str(b["id"]), counts.row(body_scope(b))) for b in bodies if b["scope"] != BodyScope.district]
+    rows.append((TOTAL_LABEL, DISTRICT, counts.row(DISTRICT_SCOPE)))
+    return rows
+
+
+def _target(bodies: list[dict], campaign: Campaign, target: str) -> tuple[Scope, str, str]:
+    """(scope, row label, 填报单位 line) of a single body's table or of the district total."""
+    if target == DISTRICT:
+        return DISTRICT_SCOPE, TOTAL_LABEL, _district_line(bodies, campaign)
+    body = next(b for b in bodies if str(b["id"]) == target)
+    return body_scope(body), body["name"], f"填报单位：{body['name']}"
+
+
+async def build_table(campaign: Campaign, bodies: list[dict], target: str, day: dt.date) -> Table:
+    """The district's table (every body and the total, one set of grouped queries) or one
+    body's (the same queries limited to its scope)."""
     title = title_of(campaign)
     if target == DISTRICT:
-        rows = [(b["name"], str(b["id"]), counting.count(data, body_scope(b), day))
-                for b in bodies if b["scope"] != BodyScope.district]
-        rows.append((TOTAL_LABEL, DISTRICT, counting.count(data, Scope(BodyScope.district, None, None), day)))
-        return Table(title, _district_line(bodies, campaign), day, rows, True)
-    body = next(b for b in bodies if str(b["id"]) == target)
-    row = counting.count(data, body_scope(body), day)
-    return Table(title, f"填报单位：{body['name']}", day, [(body["name"], target, row)], False)
+        counts = await queries.count(campaign.id, day)
+        return Table(title, _district_line(bodies, campaign), day, district_rows(bodies, counts), True)
+    scope, label, line = _target(bodies, campaign, target)
+    counts = await queries.count(campaign.id, day, scope)
+    return Table(title, line, day, [(label, target, counts.row(scope))], False)
 
 
 async def statistics(user: CurrentUser, requested: str | None, day: dt.date) -> Table:
     campaign = await require_campaign()
     bodies = await all_bodies()
     target = target_for(user, requested, bodies)
-    return build_table(campaign, await load_dataset(campaign.id), bodies, target, day)
+    return await build_table(campaign, bodies, target, day)
 
 
-async def cell(user: CurrentUser, requested: str | None, column: int, day: dt.date) -> tuple[Table, counting.Cell]:
-    """One number of a table and the records behind it: `requested` is a body id or
-    'district' (the total row); column 23 gives the findings behind the remarks."""
-    table = await statistics(user, requested, day)
-    row = table.rows[-1][2]  # a body's only row, or the district's total
-    if column == counting.REMARKS:
-        return table, counting.Cell(len(row.remark_ids), row.remark_ids, SOURCE_FINDING)
-    if column not in row.cells:
+@dataclass
+class CellPage:
+    """One number of a table and a page of the records behind it."""
+
+    table: Table
+    cell: counting.Cell
+    records: int
+    """How many records are behind the number (a finding may count several persons)."""
+    ids: list[int]
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.records // PAGE_SIZE))
+
+
+async def cell(user: CurrentUser, requested: str | None, column: int, day: dt.date, page: int = 1) -> CellPage:
+    """One number of a table and the records behind it, a page at a time: `requested` is a
+    body id or 'district' (the total row); column 23 gives the findings behind the remarks."""
+    campaign = await require_campaign()
+    bodies = await all_bodies()
+    target = target_for(user, requested, bodies)
+    rule = queries.RULES.get(column)
+    if rule is None:
         raise NotFoundException("统计栏目不存在")
-    return table, row.cells[column]
+    scope, label, line = _target(bodies, campaign, target)
+    counts = await queries.count(campaign.id, day, scope, sources=[rule.source], records=[column])
+    row = counts.row(scope)
+    the_cell = row.remark_cell() if column == counting.REMARKS else row.cells[column]
+    page = max(page, 1)
+    ids = await queries.ids(campaign.id, day, scope, column, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    table = Table(title_of(campaign), line, day, [(label, target, row)], False)
+    return CellPage(table, the_cell, counts.records(scope, column), ids, page)
 
 
 # ---------------------------------------------------------------- the records behind a number
@@ -192,12 +194,12 @@ async def records(source: str, ids: tuple[int, ...] | list[int]) -> list[dict]:
         return []
     if source == SOURCE_UNIT:
         return await Unit.select(Unit.id, Unit.name, Unit.uscc, Unit.kind, Unit.sector, Unit.township.name,
-                                 Unit.filing_status).where(Unit.id.is_in(ids)).order_by(Unit.name)
+                                 Unit.filing_status).where(Unit.id.is_in(ids)).order_by(Unit.id)
     if source == SOURCE_GUARD:
         return await Guard.select(
             Guard.id, Guard.name, Guard.id_number, Guard.certificate_no, Guard.certificate_status,
             Guard.employment_status, Guard.employer.name, Guard.site.name, Guard.site.unit.name,
-        ).where(Guard.id.is_in(ids)).order_by(Guard.name)
+        ).where(Guard.id.is_in(ids)).order_by(Guard.id)
     if source == SOURCE_FINDING:
         return await Finding.select(
             Finding.id, Finding.area, Finding.stat_column, Finding.count_unit, Finding.quantity, Finding.text,
@@ -209,7 +211,7 @@ async def records(source: str, ids: tuple[int, ...] | list[int]) -> list[dict]:
             RectificationOutcome.id, RectificationOutcome.stat_column, RectificationOutcome.quantity,
             RectificationOutcome.recorded_on, RectificationOutcome.note, RectificationOutcome.order.number,
             RectificationOutcome.order.unit.name,
-        ).where(RectificationOutcome.id.is_in(ids)).order_by(RectificationOutcome.recorded_on)
+        ).where(RectificationOutcome.id.is_in(ids)).order_by(RectificationOutcome.id)
     raise NotFoundException("统计栏目不存在")
 
 
@@ -241,19 +243,22 @@ def find_week(campaign: Campaign, day: dt.date | None) -> weekly.Week:
 
 async def submit_week(user: CurrentUser, campaign: Campaign, day: dt.date, today: dt.date) -> None:
     """Freeze the week: one report per body and one for the district, each holding its
-    numbers and the ids behind them, all in one transaction with its audit entry."""
+    numbers (and, in WeeklyCell, the ids behind each), all in one transaction with its audit
+    entry."""
     if user.role != Role.office:
         raise PermissionDeniedException("只有办公室可以报送周报")
     week = find_week(campaign, day)
     if week.ending > today:
         raise Conflict(f"第{week.number}期周报的截止日为 {week.ending.isoformat()}，尚未到报送日")
-    data = await load_dataset(campaign.id)
-    bodies = await all_bodies()
-    table = build_table(campaign, data, bodies, DISTRICT, day)
-    ordinal = {str(b["id"]): i for i, b in enumerate(bodies)}
     done = Conflict(f"第{week.number}期周报已报送，报送后不能修改")
+    if await WeeklyReport.exists().where(WeeklyReport.key == week_key(campaign.id, DISTRICT, day)):
+        raise done
+    bodies = await all_bodies()
+    counts, ids = await _count_with_ids(campaign.id, day, bodies)
+    table = Table(title_of(campaign), _district_line(bodies, campaign), day, district_rows(bodies, counts), True)
+    ordinal = {str(b["id"]): i for i, b in enumerate(bodies)}
     try:
-        await _freeze(user, campaign, week, day, table, ordinal, done)
+        await _freeze(user, campaign, week, day, table, ids, ordinal, done)
     except Conflict:
         raise
     except Exception:
@@ -263,12 +268,47 @@ async def submit_week(user: CurrentUser, campaign: Campaign, day: dt.date, today
         raise
 
 
+async def _count_with_ids(campaign_id: int, day: dt.date, bodies: list[dict]
+                          ) -> tuple[queries.Counts, dict[str, dict[int, array]]]:
+    """The numbers and the ids behind every number of every row, from one pass over the
+    counted records (so the numbers and the ids agree even if records change meanwhile)."""
+    rows = [(str(b["id"]), body_scope(b)) for b in bodies if b["scope"] != BodyScope.district]
+    rows.append((DISTRICT, DISTRICT_SCOPE))
+    keys_of: dict[tuple, list[str]] = {}
+    ids: dict[str, dict[int, array]] = {key: {} for key, _ in rows}
+    counts = queries.Counts(day)
+    for source in queries.SOURCES:
+        rules = queries.rules_of(source)
+        groups: dict[tuple, queries.Group] = {}
+        async for batch in queries.scan(source, campaign_id, day):
+            for r in batch:
+                where = (r["sector"], r["township"])
+                keys = keys_of.get(where)
+                if keys is None:
+                    keys = keys_of[where] = [k for k, scope in rows if scope.admits(*where)]
+                extra = tuple(r[k] for k in source.keys)
+                g = groups.get(where + extra)
+                if g is None:
+                    g = groups[where + extra] = queries.Group(
+                        *where, extra, {x.column: 0 for x in rules}, {x.column: 0 for x in rules}, 0)
+                g.total += 1
+                for rule in rules:
+                    if r[f"c{rule.column}"]:
+                        g.sums[rule.column] += r["m"]
+                        g.records[rule.column] += 1
+                        for key in keys:
+                            ids[key].setdefault(rule.column, array("q")).append(r["id"])
+        counts.groups[source.name] = list(groups.values())
+    return counts, ids
+
+
 async def _freeze(user: CurrentUser, campaign: Campaign, week: weekly.Week, day: dt.date, table: "Table",
-                  ordinal: dict[str, int], done: Conflict) -> None:
+                  ids: dict[str, dict[int, array]], ordinal: dict[str, int], done: Conflict) -> None:
     async with atomic():
         if await WeeklyReport.exists().where(WeeklyReport.key == week_key(campaign.id, DISTRICT, day)):
             raise done
         district_id = None
+        cells = []
         for label, key, row in table.rows:
             frozen = {"as_of": day.isoformat(), "week": week.number, "title": table.title,
                       "label": label, "ordinal": ordinal.get(key, len(ordinal)),
@@ -280,6 +320,11 @@ async def _freeze(user: CurrentUser, campaign: Campaign, week: weekly.Week, day:
             await report.save()
             if key == DISTRICT:
                 district_id = report.id
+            for column, found in ids[key].items():
+                cells.append(WeeklyCell(report=report.id, column=column, records=len(found),
+                                        ids=weekly.pack_ids(found)))
+        for i in range(0, len(cells), 100):
+            await WeeklyCell.insert(*cells[i:i + 100])
         total = table.rows[-1][2]
         await audit.record("submit", "weekly_report", district_id, actor=user,
                            after={"week_ending": day.isoformat(), "week": week.number,
@@ -294,13 +339,15 @@ class FrozenRow:
     submitted_at: dt.datetime
     submitted_by: str
     body_line: str
+    report_id: int
 
 
 async def frozen_week(campaign: Campaign, day: dt.date, user: CurrentUser) -> list[FrozenRow]:
     """The submitted reports of a week the user may see (liaisons: their own body's), body
     rows first in their order, the district total last. Empty: not submitted."""
     query = WeeklyReport.select(
-        WeeklyReport.body, WeeklyReport.data, WeeklyReport.submitted_at, WeeklyReport.submitted_by.display_name,
+        WeeklyReport.id, WeeklyReport.body, WeeklyReport.data, WeeklyReport.submitted_at,
+        WeeklyReport.submitted_by.display_name,
     ).where((WeeklyReport.campaign == campaign.id) & (WeeklyReport.week_ending == day))
     if user.role == Role.liaison:
         query = query.where(WeeklyReport.body == user.body_id)
@@ -310,8 +357,28 @@ async def frozen_week(campaign: Campaign, day: dt.date, user: CurrentUser) -> li
         key = DISTRICT if r["body"] is None else str(r["body"])
         out.append((data.get("ordinal", 0) if key != DISTRICT else 10**9, FrozenRow(
             data["label"], key, StatRow.from_data(data), r["submitted_at"], r["submitted_by.display_name"],
-            data.get("body_line", ""))))
+            data.get("body_line", ""), r["id"])))
     return [row for _, row in sorted(out, key=lambda x: x[0])]
+
+
+async def frozen_cell(frozen: FrozenRow, column: int, page: int = 1) -> tuple[counting.Cell, int, list[int]]:
+    """A number of a submitted week: the cell, how many records it names, and a page of
+    their ids (kept in WeeklyCell; reports frozen before that kept them in their data)."""
+    row = frozen.row
+    if column == counting.REMARKS:
+        the_cell = row.remark_cell()
+    elif column in row.cells:
+        the_cell = row.cells[column]
+    else:
+        raise NotFoundException("统计栏目不存在")
+    if the_cell.ids is not None:
+        found: list[int] | tuple[int, ...] = the_cell.ids
+    else:
+        stored = await WeeklyCell.select(WeeklyCell.ids).where(
+            (WeeklyCell.report == frozen.report_id) & (WeeklyCell.column == column)).first()
+        found = weekly.unpack_ids(stored["ids"]) if stored else []
+    start = (max(page, 1) - 1) * PAGE_SIZE
+    return the_cell, len(found), list(found[start:start + PAGE_SIZE])
 
 
 async def previous_week(campaign: Campaign, day: dt.date, user: CurrentUser) -> tuple[dt.date | None, list[FrozenRow]]:
@@ -324,24 +391,19 @@ async def previous_week(campaign: Campaign, day: dt.date, user: CurrentUser) -> 
     return earlier["week_ending"], await frozen_week(campaign, earlier["week_ending"], user)
 
 
-async def week_trend(campaign: Campaign, today: dt.date) -> list[dict]:
-    """Per report week up to today: the district totals, frozen if submitted, else live."""
+async def week_trend(campaign: Campaign, today: dt.date, columns: tuple[int, ...]) -> list[dict]:
+    """Per report week up to today: the district totals of `columns` (finding and outcome
+    columns), frozen if submitted, else counted now (one query for all the open weeks)."""
     weeks = [w for w in weekly.report_weeks(campaign.weekly_from, campaign.weekly_until, campaign.weekly_weekday)
              if w.ending <= today]
     if not weeks:
         return []
-    frozen = {r["week_ending"]: StatRow.from_data(_loads(r["data"])) for r in await WeeklyReport.select(
+    frozen = {r["week_ending"]: StatRow.from_data(_loads(r["data"])).values() for r in await WeeklyReport.select(
         WeeklyReport.week_ending, WeeklyReport.data,
     ).where((WeeklyReport.campaign == campaign.id) & WeeklyReport.body.is_null())}
-    data = None
-    out = []
-    for w in weeks:
-        row = frozen.get(w.ending)
-        if row is None:
-            data = data or await load_dataset(campaign.id)
-            row = counting.count(data, Scope(BodyScope.district, None, None), w.ending)
-        out.append({"week": w, "row": row, "frozen": w.ending in frozen})
-    return out
+    live = await queries.count_days(campaign.id, [w.ending for w in weeks if w.ending not in frozen], columns)
+    return [{"week": w, "values": frozen[w.ending] if w.ending in frozen else live[w.ending],
+             "frozen": w.ending in frozen} for w in weeks]
 
 
 # ---------------------------------------------------------------- the ledger (台账)
@@ -499,7 +561,7 @@ async def ledger_total(kind: str, scope: Scope, f: LedgerFilters, campaign_id: i
 
 
 async def ledger_batches(kind: str, scope: Scope, f: LedgerFilters, campaign_id: int, today: dt.date,
-                         batch: int = 500) -> AsyncIterator[list[dict]]:
+                         batch: int = 2000) -> AsyncIterator[list[dict]]:
     """All rows of a ledger in id order, `batch` at a time (keyset paging: each batch is one
     short query however far the export has got)."""
     table, fields, build = {

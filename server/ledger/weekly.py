@@ -3,8 +3,11 @@ between two weeks. Pure functions, no I/O."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import zlib
 from dataclasses import dataclass
+from typing import Iterable
 
 from server.ledger.columns import BY_NUMBER
 from server.ledger.counting import NUMBER_COLUMNS
@@ -61,3 +64,33 @@ def compare(before: dict[int, int] | None, after: dict[int, int]) -> list[Change
     return [Change(c, BY_NUMBER[c].label, BY_NUMBER[c].unit,
                    None if before is None else before.get(c, 0), after.get(c, 0))
             for c in NUMBER_COLUMNS]
+
+
+def pack_ids(ids: Iterable[int]) -> str:
+    """Record ids as compact text: sorted, as gaps between neighbours (LEB128 varints),
+    deflated, base64. Half a million guard ids take well under a megabyte."""
+    out = bytearray()
+    last = 0
+    for i in sorted(ids):
+        gap = i - last
+        last = i
+        while gap >= 0x80:
+            out.append((gap & 0x7F) | 0x80)
+            gap >>= 7
+        out.append(gap)
+    return base64.b64encode(zlib.compress(bytes(out), 6)).decode("ascii")
+
+
+def unpack_ids(text: str) -> list[int]:
+    data = zlib.decompress(base64.b64decode(text))
+    ids: list[int] = []
+    last = value = shift = 0
+    for byte in data:
+        value |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+            continue
+        last += value
+        ids.append(last)
+        value = shift = 0
+    return ids

@@ -1,0 +1,458 @@
+"""The statistics table counted by the database: each column's rule as SQL.
+
+Every column of the table is one `Rule`: which records it counts (a `Source`, such as the
+guards) and a SQL condition on them. From the same rule two queries are built:
+
+- `count`: one grouped query per source sums every column of that source for every
+  (sector, township) pair at once. A body's row, or the district total, is then the sum of
+  the groups its scope admits. Every record lies in exactly one group (the one of the unit
+  that scopes it), so a sum never counts a record twice, and the total row, summed over all
+  groups, counts each record once although the body rows overlap.
+- `ids`: the records behind one number, a page at a time (the drill-down), and `scan`:
+  all of them in id order, batch by batch (freezing a weekly report).
+
+The rules are those of docs/counting-rules.md. counting.py holds the same rules as plain
+Python over loaded records; the tests check that both give the same numbers and the same
+records. A query reads the conditions as SQL text with named parameters (:day, :cutoff,
+:campaign, …); `Params` collects the values and `_render` turns them into the engine's
+positional parameters.
+
+Dates: "as of D" is "before the start of D + 1, Beijing time" (`cutoff`), so a timestamp
+counts on its local day exactly as `counting.local_date` says. On SQLite, where timestamps
+are text, they are compared through datetime() (UTC, whole seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Iterable
+
+from server.auth.scope import Scope
+from server.db import is_postgres
+from server.ledger import counting
+from server.ledger.columns import ACTION_COLUMNS, VIOLATION_COLUMNS
+from server.ledger.counting import (
+    LOCAL_TZ,
+    PROVIDER_COLUMNS,
+    PROVIDER_KINDS,
+    REMARKS,
+    SOURCE_FINDING,
+    SOURCE_GUARD,
+    SOURCE_OUTCOME,
+    SOURCE_UNIT,
+    SUBSET_OF,
+    Cell,
+    StatRow,
+)
+from server.registry.tables import Unit
+from server.vocab import (
+    SELF_RECRUITING_KINDS,
+    BodyScope,
+    CertStatus,
+    EmploymentStatus,
+    FindingStatus,
+    ProviderKind,
+    UnitKind,
+)
+
+
+def _list(values: Iterable[Any]) -> str:
+    """A SQL list of constants from the code (vocabulary values, column numbers)."""
+    return ", ".join(f"'{v}'" if isinstance(v, str) else str(int(v)) for v in values)
+
+
+def cutoff(day: dt.date) -> dt.datetime:
+    """The first instant after `day`, Beijing time: a timestamp counts on `day` or before
+    exactly when it is earlier than this."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
+
+
+class Params:
+    """Named parameters of one query; `day`, `cutoff` and `campaign` give the placeholders
+    for one day (`for_day` makes the set for another day of the same query)."""
+
+    def __init__(self, postgres: bool, campaign: int, day: dt.date, values: dict | None = None, tag: str = "") -> None:
+        self.postgres = postgres
+        self.values: dict[str, Any] = {} if values is None else values
+        self.values["campaign"] = campaign
+        self._campaign = campaign
+        self.values[f"day{tag}"] = day
+        limit = cutoff(day)
+        self.values[f"cutoff{tag}"] = limit if postgres else limit.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        self.day, self.cutoff, self.campaign = f":day{tag}", f":cutoff{tag}", ":campaign"
+
+    def for_day(self, day: dt.date, tag: str) -> "Params":
+        return Params(self.postgres, self._campaign, day, self.values, tag)
+
+    def add(self, name: str, value: Any) -> str:
+        self.values[name] = value
+        return f":{name}"
+
+    def ts(self, expr: str) -> str:
+        """A timestamp, comparable with `cutoff`."""
+        return expr if self.postgres else f"datetime({expr})"
+
+
+_NAME = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+def _render(sql: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """:name placeholders → the `{}` Piccolo turns into $n or ?, with the values in order."""
+    args: list[Any] = []
+
+    def sub(m: re.Match) -> str:
+        args.append(values[m.group(1)])
+        return "{}"
+
+    return _NAME.sub(sub, sql), args
+
+
+async def _fetch(sql: str, values: dict[str, Any]) -> list[dict]:
+    text, args = _render(sql, values)
+    return await Unit.raw(text, *args)
+
+
+# ---------------------------------------------------------------- the records counted
+
+Cond = Callable[[Params], str]
+
+
+@dataclass(frozen=True)
+class Source:
+    """The records of one kind, one row each, as `r`: id, sector and township (of the unit
+    that scopes the record), m (what the record adds to a number), and what the rules read."""
+
+    name: str
+    rows: Cond
+    as_of: Cond
+    """Counted by the end of the day (a condition on r)."""
+    keys: tuple[str, ...] = ()
+    """Further grouping keys of the count query (the findings' focus area, for 备注)."""
+    adds_quantity: bool = False
+    """A record adds its quantity (else 1), so a number is not its count of records."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    column: int
+    source: Source
+    when: Cond
+
+
+def _unit_rows(p: Params) -> str:
+    """Units that use guards, each with a flag per kind of provider that guards one of its
+    sites existing on the day."""
+    flags = ", ".join(f"MAX(CASE WHEN s.provider_kind = '{k}' THEN 1 ELSE 0 END) AS has_{k}"
+                      for k in (ProviderKind.own.value, *PROVIDER_COLUMNS.values()))
+    return f"""
+        SELECT u.id AS id, u.sector AS sector, u.township AS township, 1 AS m, u.kind AS kind,
+               u.created_at AS created_at, {flags}
+        FROM unit u LEFT JOIN site s ON s.unit = u.id AND {p.ts('s.created_at')} < {p.cutoff}
+        WHERE u.kind NOT IN ({_list(PROVIDER_KINDS)})
+        GROUP BY u.id, u.sector, u.township, u.kind, u.created_at"""
+
+
+_GUARD_FIELDS = ("g.created_at, g.hired_on, g.left_on, g.employment_status, g.updated_at, "
+                 "g.certificate_status, g.certificate_issued_on")
+
+
+def _guard_rows(p: Params) -> str:
+    """A guard is scoped by the unit of the site they are posted to, else by their employer
+    (two branches, so that a body's query can start from its units' index)."""
+    return f"""
+        SELECT g.id AS id, u.sector AS sector, u.township AS township, 1 AS m, {_GUARD_FIELDS}
+        FROM guard g JOIN site s ON s.id = g.site JOIN unit u ON u.id = s.unit
+        UNION ALL
+        SELECT g.id AS id, u.sector AS sector, u.township AS township, 1 AS m, {_GUARD_FIELDS}
+        FROM guard g JOIN unit u ON u.id = g.employer
+        WHERE g.site IS NULL"""
+
+
+def _guard_on_duty(p: Params) -> str:
+    """counting.guard_on_duty: registered and hired by the day, not gone by then (no leaving
+    date but no longer active: gone on the day the record last changed)."""
+    return f"""({p.ts('r.created_at')} < {p.cutoff}
+        AND (r.hired_on IS NULL OR r.hired_on <= {p.day})
+        AND (r.left_on > {p.day}
+             OR (r.left_on IS NULL AND (r.employment_status = '{EmploymentStatus.active.value}'
+                                        OR {p.ts('r.updated_at')} >= {p.cutoff}))))"""
+
+
+_FOLDED = "CASE f.stat_column " + " ".join(f"WHEN {s} THEN {p}" for s, p in SUBSET_OF.items()) + " ELSE f.stat_column END"
+
+
+def _finding_rows(p: Params) -> str:
+    """Confirmed findings of the campaign, with the column they count toward (11/13 folded
+    into 10/12, counting.finding_column) and their confirmation time."""
+    return f"""
+        SELECT f.id AS id, u.sector AS sector, u.township AS township, f.quantity AS m, f.area AS area,
+               {_FOLDED} AS col, u.kind AS kind, COALESCE(f.reviewed_at, f.updated_at) AS confirmed_at
+        FROM finding f JOIN inspection i ON i.id = f.inspection JOIN unit u ON u.id = f.unit
+        WHERE f.status = '{FindingStatus.confirmed.value}' AND i.campaign = {p.campaign}"""
+
+
+def _outcome_rows(p: Params) -> str:
+    return f"""
+        SELECT o.id AS id, u.sector AS sector, u.township AS township, o.quantity AS m,
+               o.stat_column AS col, o.recorded_on AS recorded_on
+        FROM rectification_outcome o JOIN rectification_order ro ON ro.id = o."order"
+             JOIN unit u ON u.id = ro.unit
+        WHERE ro.campaign = {p.campaign}"""
+
+
+UNITS = Source(SOURCE_UNIT, _unit_rows, lambda p: f"{p.ts('r.created_at')} < {p.cutoff}")
+GUARDS = Source(SOURCE_GUARD, _guard_rows, _guard_on_duty)
+FINDINGS = Source(SOURCE_FINDING, _finding_rows, lambda p: f"{p.ts('r.confirmed_at')} < {p.cutoff}", ("area",), True)
+OUTCOMES = Source(SOURCE_OUTCOME, _outcome_rows, lambda p: f"r.recorded_on <= {p.day}", (), True)
+SOURCES = (UNITS, GUARDS, FINDINGS, OUTCOMES)
+
+
+# ---------------------------------------------------------------- the columns
+
+def _self_recruiting(p: Params) -> str:
+    return f"(r.kind IN ({_list(SELF_RECRUITING_KINDS)}) OR r.has_{ProviderKind.own.value} = 1)"
+
+
+def _has_site_by(kind: str) -> Cond:
+    return lambda p: f"r.has_{kind} = 1"
+
+
+def _column_is(column: int) -> Cond:
+    return lambda p: f"r.col = {column}"
+
+
+def _survey_rules() -> list[Rule]:
+    by_provider = {c: _has_site_by(k) for c, k in PROVIDER_COLUMNS.items()}
+    parts = [_self_recruiting, *by_provider.values()]
+    return [
+        Rule(1, UNITS, lambda p: "(" + " OR ".join(f(p) for f in parts) + ")"),
+        Rule(2, UNITS, _self_recruiting),
+        *(Rule(c, UNITS, f) for c, f in by_provider.items()),
+        Rule(6, GUARDS, lambda p: "1 = 1"),
+        Rule(7, GUARDS, lambda p: f"(r.certificate_status = '{CertStatus.valid.value}' "
+                                  f"AND (r.certificate_issued_on IS NULL OR r.certificate_issued_on <= {p.day}))"),
+    ]
+
+
+def _violation_rule(column: int) -> Rule:
+    parent = SUBSET_OF.get(column)
+    if parent is None:
+        return Rule(column, FINDINGS, _column_is(column))
+    return Rule(column, FINDINGS, lambda p: f"(r.col = {parent} AND r.kind = '{UnitKind.property_company.value}')")
+
+
+RULES: dict[int, Rule] = {r.column: r for r in [
+    *_survey_rules(),
+    *(_violation_rule(c) for c in VIOLATION_COLUMNS),
+    *(Rule(c, OUTCOMES, _column_is(c)) for c in ACTION_COLUMNS),
+    # 备注: counted findings that name no violation column.
+    Rule(REMARKS, FINDINGS, lambda p: f"COALESCE(r.col, 0) NOT IN ({_list(VIOLATION_COLUMNS)})"),
+]}
+assert set(RULES) == set(range(1, REMARKS + 1))
+
+
+def rules_of(source: Source) -> list[Rule]:
+    return [r for r in RULES.values() if r.source is source]
+
+
+# ---------------------------------------------------------------- counting
+
+def _scope_sql(scope: Scope, p: Params) -> str:
+    if scope.kind == BodyScope.sector:
+        return f"r.sector = {p.add('scope_sector', scope.sector)}"
+    if scope.kind == BodyScope.township:
+        return f"r.township = {p.add('scope_township', scope.township_id)}"
+    return "1 = 1"
+
+
+@dataclass
+class Group:
+    """The numbers of one (sector, township) pair, for one source."""
+
+    sector: str | None
+    township: int | None
+    key: tuple
+    sums: dict[int, int]
+    records: dict[int, int]
+    """Records behind each number (the remarks cell shows how many)."""
+    total: int
+    """Counted records of the source in this group, whatever their column."""
+
+
+@dataclass
+class Counts:
+    """Every source's numbers per (sector, township): the district's table in small."""
+
+    day: dt.date
+    groups: dict[str, list[Group]] = field(default_factory=dict)
+    _merged: dict[str, dict[tuple, list[Group]]] = field(default_factory=dict, repr=False)
+
+    def _admitted(self, source: str, scope: Scope) -> list[Group]:
+        """The groups a scope admits, already summed per sector, per township and for the
+        district (once per source: a district table has a hundred rows)."""
+        merged = self._merged.get(source)
+        if merged is None:
+            buckets: dict[tuple, dict[tuple, Group]] = defaultdict(dict)
+            for g in self.groups.get(source, []):
+                for bucket in ((BodyScope.sector, g.sector), (BodyScope.township, g.township), (BodyScope.district,)):
+                    into = buckets[bucket].get(g.key)
+                    if into is None:
+                        buckets[bucket][g.key] = Group(None, None, g.key, dict(g.sums), dict(g.records), g.total)
+                    else:
+                        for c, v in g.sums.items():
+                            into.sums[c] += v
+                        for c, v in g.records.items():
+                            into.records[c] += v
+                        into.total += g.total
+            merged = self._merged[source] = {k: list(v.values()) for k, v in buckets.items()}
+        if scope.kind == BodyScope.sector:
+            return merged.get((BodyScope.sector, scope.sector), [])
+        if scope.kind == BodyScope.township:
+            return merged.get((BodyScope.township, scope.township_id), [])
+        return merged.get((BodyScope.district,), [])
+
+    def row(self, scope: Scope) -> StatRow:
+        """The row of the statistics table for one scope."""
+        cells: dict[int, Cell] = {}
+        for source in SOURCES:
+            groups = self._admitted(source.name, scope)
+            for rule in rules_of(source):
+                if rule.column != REMARKS:
+                    cells[rule.column] = Cell(sum(g.sums[rule.column] for g in groups), None, source.name)
+        per_area: dict[int, int] = defaultdict(int)
+        records = 0
+        for g in self._admitted(FINDINGS.name, scope):
+            if g.records[REMARKS]:
+                per_area[g.key[0]] += g.sums[REMARKS]
+            records += g.records[REMARKS]
+        return StatRow(dict(sorted(cells.items())), counting.remarks_by_area(per_area), None, records)
+
+    def records(self, scope: Scope, column: int) -> int:
+        """How many records are behind one number of a scope's row."""
+        source = RULES[column].source.name
+        return sum(g.records[column] for g in self._admitted(source, scope))
+
+    def findings_by_township(self) -> dict[int | None, int]:
+        """Counted finding records per township of their unit."""
+        out: dict[int | None, int] = defaultdict(int)
+        for g in self.groups.get(FINDINGS.name, []):
+            out[g.township] += g.total
+        return out
+
+    def finding_records(self, scope: Scope) -> int:
+        return sum(g.total for g in self._admitted(FINDINGS.name, scope))
+
+
+def _count_sql(source: Source, rules: list[Rule], p: Params, scope: Scope,
+               days: list[Params] | None = None, records: Iterable[int] = ()) -> str:
+    """One grouped query: per (sector, township[, keys]) the sum of every rule (v<column>) and
+    the number of records behind the `records` columns (n<column>). With `days`, the sums
+    are per day (v<column>_<i> for days[i])."""
+    keys = ", ".join(["r.sector", "r.township", *(f"r.{k}" for k in source.keys)])
+    aggs = ["COUNT(*) AS total"]
+    if days is None:
+        for rule in rules:
+            cond = rule.when(p)
+            aggs.append(f"COALESCE(SUM(r.m) FILTER (WHERE {cond}), 0) AS v{rule.column}")
+            if rule.column in records:
+                aggs.append(f"COUNT(*) FILTER (WHERE {cond}) AS n{rule.column}")
+    else:
+        for i, dp in enumerate(days):
+            for rule in rules:
+                aggs.append(f"COALESCE(SUM(r.m) FILTER (WHERE {source.as_of(dp)} AND {rule.when(dp)}), 0) "
+                            f"AS v{rule.column}_{i}")
+    return f"""SELECT {keys}, {', '.join(aggs)}
+        FROM ({source.rows(p)}) r
+        WHERE {_scope_sql(scope, p)} AND {source.as_of(p)}
+        GROUP BY {keys}"""
+
+
+async def count(campaign_id: int, day: dt.date, scope: Scope | None = None,
+                sources: Iterable[Source] = SOURCES, records: Iterable[int] = (REMARKS,)) -> Counts:
+    """The numbers of every column as of the end of `day`, per (sector, township) pair;
+    `scope` limits the groups read to one body's (the whole district when None). How many
+    records are behind a number is counted for the `records` columns only (the remarks,
+    and the column whose records are listed); where the source adds 1 per record it is
+    the number itself."""
+    scope = scope or Scope(BodyScope.district, None, None)
+    postgres = is_postgres()
+    records = set(records)
+
+    async def one(source: Source) -> list[Group]:
+        p = Params(postgres, campaign_id, day)
+        rules = rules_of(source)
+        counted = {r.column for r in rules if r.column in records and source.adds_quantity}
+        groups = []
+        for r in await _fetch(_count_sql(source, rules, p, scope, records=counted), p.values):
+            sums = {rule.column: int(r[f"v{rule.column}"]) for rule in rules}
+            groups.append(Group(r["sector"], r["township"], tuple(r[k] for k in source.keys), sums,
+                                {c: int(r[f"n{c}"]) if c in counted else sums[c] for c in sums}, int(r["total"])))
+        return groups
+
+    sources = list(sources)
+    out = Counts(day)
+    # The sources' queries are independent: on PostgreSQL each runs on its own connection.
+    for source, groups in zip(sources, await asyncio.gather(*(one(s) for s in sources))):
+        out.groups[source.name] = groups
+    return out
+
+
+async def count_days(campaign_id: int, days: list[dt.date], columns: Iterable[int]) -> dict[dt.date, dict[int, int]]:
+    """District totals of some finding and outcome columns for several days, in one query
+    per source (the dashboard's weekly trend)."""
+    if not days:
+        return {}
+    postgres = is_postgres()
+    wanted = set(columns)
+    out: dict[dt.date, dict[int, int]] = {d: {} for d in days}
+    for source in (FINDINGS, OUTCOMES):
+        rules = [r for r in rules_of(source) if r.column in wanted]
+        if not rules:
+            continue
+        p = Params(postgres, campaign_id, max(days))
+        per_day = [p.for_day(d, f"_{i}") for i, d in enumerate(days)]
+        sql = _count_sql(source, rules, p, Scope(BodyScope.district, None, None), per_day)
+        for r in await _fetch(sql, p.values):
+            for i, d in enumerate(days):
+                for rule in rules:
+                    out[d][rule.column] = out[d].get(rule.column, 0) + int(r[f"v{rule.column}_{i}"])
+    return out
+
+
+# ---------------------------------------------------------------- the records behind a number
+
+async def ids(campaign_id: int, day: dt.date, scope: Scope, column: int, *, limit: int, offset: int = 0) -> list[int]:
+    """The ids behind one number (a page of them, in id order)."""
+    rule = RULES[column]
+    p = Params(is_postgres(), campaign_id, day)
+    sql = f"""SELECT r.id AS id FROM ({rule.source.rows(p)}) r
+        WHERE {_scope_sql(scope, p)} AND {rule.source.as_of(p)} AND {rule.when(p)}
+        ORDER BY r.id LIMIT {p.add('limit', limit)} OFFSET {p.add('offset', offset)}"""
+    return [r["id"] for r in await _fetch(sql, p.values)]
+
+
+async def scan(source: Source, campaign_id: int, day: dt.date, batch: int = 20_000) -> AsyncIterator[list[dict]]:
+    """Every counted record of a source in the district, in id order, `batch` at a time:
+    id, sector, township, m, the source's keys and c<column> (1 when the record counts in
+    that column)."""
+    rules = rules_of(source)
+    keys = "".join(f"r.{k} AS {k}, " for k in source.keys)
+    last = 0
+    while True:
+        p = Params(is_postgres(), campaign_id, day)
+        flags = ", ".join(f"CASE WHEN {r.when(p)} THEN 1 ELSE 0 END AS c{r.column}" for r in rules)
+        sql = f"""SELECT r.id AS id, r.sector AS sector, r.township AS township, r.m AS m, {keys}{flags}
+            FROM ({source.rows(p)}) r
+            WHERE {source.as_of(p)} AND r.id > {p.add('last', last)}
+            ORDER BY r.id LIMIT {p.add('batch', batch)}"""
+        rows = await _fetch(sql, p.values)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < batch:
+            return
+        last = rows[-1]["id"]

@@ -1,0 +1,232 @@
+"""The statistics table counted by the database (queries.py) against the plain-Python
+reference (counting.py), on a varied made-up district: every body's row and the total, for
+several days, the numbers, the remarks and the records behind every number; also the
+weekly freeze's single pass and the dashboard's trend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from server.auth.scope import Scope
+from server.campaign.tables import Body, Campaign, Township
+from server.inspections.tables import Finding, Inspection
+from server.ledger import counting, queries, service
+from server.ledger.counting import Dataset, local_date
+from server.rectification.tables import RectificationOrder, RectificationOutcome
+from server.registry.tables import Guard, Site, Unit
+from server.vocab import BodyScope, CertStatus, EmploymentStatus, FindingStatus, ProviderKind, Sector, UnitKind
+from tests.support.flow import new_id
+
+UTC = dt.timezone.utc
+DAYS = [dt.date(2020, 12, 14), dt.date(2020, 12, 25), dt.date(2020, 12, 31), dt.date(2021, 1, 1), dt.date(2021, 1, 20)]
+
+
+async def load_dataset(campaign_id: int) -> Dataset:
+    """Everything the reference reads, loaded into Python (as the app did before counting
+    moved into the database)."""
+    units = {
+        r["id"]: counting.UnitRec(r["id"], r["kind"], r["sector"], r["township"], local_date(r["created_at"]))
+        for r in await Unit.select(Unit.id, Unit.kind, Unit.sector, Unit.township, Unit.created_at)
+    }
+    sites = [counting.SiteRec(r["id"], r["unit"], r["provider_kind"], local_date(r["created_at"]))
+             for r in await Site.select(Site.id, Site.unit, Site.provider_kind, Site.created_at)]
+    guards = [
+        counting.GuardRec(
+            r["id"], r["employer"], r["site_unit"], r["certificate_status"], r["certificate_issued_on"],
+            r["employment_status"], r["hired_on"], r["left_on"], local_date(r["created_at"]),
+            local_date(r["updated_at"]))
+        for r in await Guard.select(
+            Guard.id, Guard.employer, Guard.site.unit.as_alias("site_unit"), Guard.certificate_status,
+            Guard.certificate_issued_on, Guard.employment_status, Guard.hired_on, Guard.left_on,
+            Guard.created_at, Guard.updated_at)
+    ]
+    findings = [
+        counting.FindingRec(r["id"], r["unit"], r["area"], r["stat_column"], r["quantity"], r["status"],
+                            local_date(r["reviewed_at"] or r["updated_at"]))
+        for r in await Finding.select(
+            Finding.id, Finding.unit, Finding.area, Finding.stat_column, Finding.quantity, Finding.status,
+            Finding.reviewed_at, Finding.updated_at,
+        ).where((Finding.status == FindingStatus.confirmed) & (Finding.inspection.campaign == campaign_id))
+    ]
+    outcomes = [
+        counting.OutcomeRec(r["id"], r["order.unit"], r["stat_column"], r["quantity"], r["recorded_on"])
+        for r in await RectificationOutcome.select(
+            RectificationOutcome.id, RectificationOutcome.order.unit, RectificationOutcome.stat_column,
+            RectificationOutcome.quantity, RectificationOutcome.recorded_on,
+        ).where(RectificationOutcome.order.campaign == campaign_id)
+    ]
+    return Dataset(units, sites, guards, findings, outcomes)
+
+
+def moment(rng: random.Random) -> dt.datetime:
+    """A time in the campaign, often right at a Beijing midnight (16:00 UTC) or just before."""
+    day = dt.date(2020, 12, 10) + dt.timedelta(days=rng.randrange(45))
+    at = dt.datetime.combine(day, dt.time(16), UTC)
+    return at + rng.choice([dt.timedelta(0), dt.timedelta(seconds=-1), dt.timedelta(microseconds=-1),
+                            dt.timedelta(microseconds=1), dt.timedelta(hours=rng.randrange(1, 23)),
+                            dt.timedelta(minutes=-rng.randrange(1, 600))])
+
+
+def maybe_day(rng: random.Random, p: float = 0.5) -> dt.date | None:
+    return dt.date(2020, 12, 10) + dt.timedelta(days=rng.randrange(45)) if rng.random() < p else None
+
+
+@pytest.fixture
+async def district(world):
+    """The conftest world plus a random district: 4 townships with bodies, sector bodies,
+    120 units of every kind, 160 sites, 400 guards, findings and outcomes of two campaigns."""
+    rng = random.Random(20201214)
+    towns = []
+    for i in range(4):
+        t = Township(name=f"测试镇{i}", ordinal=10 + i)
+        await t.save()
+        towns.append(t.id)
+        await Body(name=f"测试镇{i}", scope=BodyScope.township, township=t.id, ordinal=20 + i).save()
+    towns += [r["id"] for r in await Township.select(Township.id).where(Township.id.not_in(towns))]
+    for sector in (Sector.property, Sector.hospital, Sector.security):
+        await Body(name=f"测试{sector.value}", scope=BodyScope.sector, sector=sector, ordinal=40).save()
+    other = Campaign(name="另一次专项行动", district="蓟州区", starts_on=dt.date(2020, 1, 1), ends_on=dt.date(2020, 2, 1),
+                     active=False)
+    await other.save()
+
+    sectors = [s.value for s in Sector]
+    kinds = [k.value for k in UnitKind]
+    units = [Unit(name=f"单位{i}", kind=rng.choice(kinds), sector=rng.choice(sectors),
+                  township=rng.choice(towns + [None]), created_at=moment(rng)) for i in range(120)]
+    await Unit.insert(*units)
+    unit_ids = [r["id"] for r in await Unit.select(Unit.id)]
+    sites = [Site(unit=rng.choice(unit_ids), name=f"目标{i}", provider_kind=rng.choice([p.value for p in ProviderKind]),
+                  created_at=moment(rng)) for i in range(160)]
+    await Site.insert(*sites)
+    site_ids = [r["id"] for r in await Site.select(Site.id)]
+    guards = []
+    for i in range(400):
+        status = rng.choice([s.value for s in EmploymentStatus] + [EmploymentStatus.active.value] * 3)
+        created = moment(rng)
+        guards.append(Guard(
+            name=f"保安{i}", employer=rng.choice(unit_ids), site=rng.choice(site_ids) if rng.random() < 0.8 else None,
+            certificate_status=rng.choice([c.value for c in CertStatus]), certificate_issued_on=maybe_day(rng),
+            employment_status=status, hired_on=maybe_day(rng, 0.3), left_on=maybe_day(rng, 0.3),
+            created_at=created, updated_at=created + dt.timedelta(days=rng.randrange(0, 20), seconds=rng.randrange(-5, 5))))
+    await Guard.insert(*guards)
+
+    inspections = []
+    for i in range(80):
+        site = rng.choice(site_ids)
+        unit = (await Site.select(Site.unit).where(Site.id == site).first())["unit"]
+        inspections.append(Inspection(uuid=new_id(), campaign=world.campaign.id if rng.random() < 0.85 else other.id,
+                                      officer=world.users.officer.id, body=world.bodies.police.id, site=site, unit=unit,
+                                      status="reviewed", submitted_at=moment(rng)))
+    await Inspection.insert(*inspections)
+    insp = {r["id"]: r["unit"] for r in await Inspection.select(Inspection.id, Inspection.unit)}
+    columns = [8, 9, 10, 11, 12, 13, 14, 15, 16, None, None, 17]
+    findings = []
+    for i in range(500):
+        inspection = rng.choice(list(insp))
+        status = rng.choice([s.value for s in FindingStatus] + [FindingStatus.confirmed.value] * 4)
+        findings.append(Finding(
+            uuid=new_id(), inspection=inspection, unit=insp[inspection] if rng.random() < 0.9 else rng.choice(unit_ids),
+            area=rng.randrange(1, 10), stat_column=rng.choice(columns), quantity=rng.choice([1, 1, 1, 2, 3]),
+            status=status, reviewed_at=moment(rng) if rng.random() < 0.8 else None, updated_at=moment(rng)))
+    await Finding.insert(*findings)
+    for i in range(40):
+        order = RectificationOrder(number=f"T{i:03d}", campaign=world.campaign.id if rng.random() < 0.8 else other.id,
+                                   unit=rng.choice(unit_ids), issued_by=world.users.office.id,
+                                   deadline=dt.date(2021, 1, 10))
+        await order.save()
+        for _ in range(rng.randrange(0, 3)):
+            await RectificationOutcome(order=order.id, stat_column=rng.randrange(17, 23), quantity=rng.choice([1, 2]),
+                                       recorded_on=maybe_day(rng, 1.0), recorded_by=world.users.office.id).save()
+    return world
+
+
+async def scopes() -> list[tuple[str, Scope]]:
+    bodies = await service.all_bodies()
+    return [(b["name"], service.body_scope(b)) for b in bodies] + [("全区", service.DISTRICT_SCOPE)]
+
+
+async def test_the_database_counts_what_the_reference_counts(district):
+    campaign = district.campaign.id
+    data = await load_dataset(campaign)
+    assert len(data.findings) > 100 and len(data.guards) > 300
+    seen_nonzero = set()
+    for day in DAYS:
+        counts = await queries.count(campaign, day)
+        for name, scope in await scopes():
+            expected = counting.count(data, scope, day)
+            row = counts.row(scope)
+            assert row.values() == expected.values(), (name, day)
+            assert row.remarks == expected.remarks and row.remark_records == len(expected.remark_ids), (name, day)
+            seen_nonzero |= {c for c, v in row.values().items() if v}
+            # A body's own query (limited to its scope) gives its row too.
+            if scope.kind != BodyScope.district:
+                alone = (await queries.count(campaign, day, scope)).row(scope)
+                assert alone.values() == expected.values() and alone.remarks == expected.remarks, (name, day)
+    assert seen_nonzero == set(range(1, 23))  # the fixture exercises every column
+
+
+async def test_the_records_behind_every_number_are_the_references(district):
+    campaign = district.campaign.id
+    data = await load_dataset(campaign)
+    day = DAYS[2]
+    for name, scope in await scopes():
+        expected = counting.count(data, scope, day)
+        counts = await queries.count(campaign, day, scope, records=range(1, 24))
+        for column in range(1, 24):
+            want = expected.remark_ids if column == counting.REMARKS else expected.cells[column].ids
+            got = await queries.ids(campaign, day, scope, column, limit=10_000)
+            assert tuple(got) == want, (name, column)
+            assert counts.records(scope, column) == len(want), (name, column)
+        # Paging: the second page continues the first.
+        first = await queries.ids(campaign, day, scope, 6, limit=5)
+        second = await queries.ids(campaign, day, scope, 6, limit=5, offset=5)
+        assert first + second == list(expected.cells[6].ids[:10])
+
+
+async def test_the_weekly_freeze_pass_gives_the_same_numbers_and_records(district):
+    campaign = district.campaign.id
+    data = await load_dataset(campaign)
+    day = DAYS[3]
+    bodies = await service.all_bodies()
+    counts, ids = await service._count_with_ids(campaign, day, bodies)
+    rows = [(str(b["id"]), service.body_scope(b)) for b in bodies if b["scope"] != BodyScope.district]
+    rows.append((service.DISTRICT, service.DISTRICT_SCOPE))
+    for key, scope in rows:
+        expected = counting.count(data, scope, day)
+        row = counts.row(scope)
+        assert row.values() == expected.values() and row.remarks == expected.remarks, key
+        for column in range(1, 24):
+            want = expected.remark_ids if column == counting.REMARKS else expected.cells[column].ids
+            assert tuple(ids[key].get(column, ())) == want, (key, column)
+
+
+async def test_the_trend_counts_several_days_in_one_query(district):
+    campaign = district.campaign.id
+    data = await load_dataset(campaign)
+    columns = (8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
+    got = await queries.count_days(campaign, DAYS, columns)
+    for day in DAYS:
+        expected = counting.count(data, service.DISTRICT_SCOPE, day).values()
+        assert got[day] == {c: expected[c] for c in columns}, day
+
+
+async def test_findings_per_body_and_township_for_the_dashboard(district):
+    campaign = district.campaign.id
+    data = await load_dataset(campaign)
+    day = DAYS[-1]
+    counted = await queries.count(campaign, day, sources=[queries.FINDINGS])
+    for name, scope in await scopes():
+        expected = counting.count(data, scope, day)
+        records = set(expected.remark_ids)
+        for c in counting.VIOLATION_COLUMNS:
+            records.update(expected.cells[c].ids)
+        assert counted.finding_records(scope) == len(records), name
+    per_township: dict = {}
+    for f in data.findings:
+        if counting.finding_counts(f, day):
+            t = data.units[f.unit_id].township_id
+            per_township[t] = per_township.get(t, 0) + 1
+    assert dict(counted.findings_by_township()) == per_township
