@@ -356,3 +356,44 @@ async def test_filing_lifecycle_alerts_and_an_unfiled_unit_gets_a_deadline(clien
     assert "旧城物业" not in visible_text(page.select_one("#filing"))
     r = await office.post(f"/rectification/units/{recent.id}/revoke-filing", data={"revoked_on": "not-a-date"})
     assert r.status_code == 422 and errors(r) == ["撤销日期格式应为 年-月-日，例如 2021-01-15"]
+
+
+async def test_filing_alerts_are_selected_by_the_database_like_the_rule_and_paged(client_factory, configured,
+                                                                                  monkeypatch):
+    from server.rectification import rules
+
+    w = configured
+    today = service.today()
+    ago = lambda days: today - dt.timedelta(days=days)  # noqa: E731
+    for name, kind, status, stopped, revoked in [
+        ("蓟州区甲物业有限公司", "self_recruiting", "filed", ago(31), None),       # stale
+        ("蓟州区乙物业有限公司", "self_recruiting", "filed", ago(30), None),       # not yet
+        ("蓟州区丙物业有限公司", "property_company", "filed", ago(90), ago(1)),    # revoked (dated)
+        ("蓟州区丁物业有限公司", "property_company", "unfiled", ago(90), None),    # stopped: nothing to file
+        ("蓟州区戊物业有限公司", "property_company", "not_required", None, None),  # must file
+        ("蓟州区己保安服务有限公司", "security_company", "unfiled", None, None),   # not self-recruiting
+    ]:
+        await Unit(name=name, kind=kind, sector="property", township=w.townships.yuyang.id, filing_status=status,
+                   service_stopped_on=stopped, filing_revoked_on=revoked).save()
+    everyone = await Unit.select(Unit.name, Unit.kind, Unit.filing_status, Unit.service_stopped_on,
+                                 Unit.filing_revoked_on).order_by(Unit.name).order_by(Unit.id)
+    expected = [u["name"] for u in everyone if rules.filing_alert(
+        u["kind"], u["filing_status"], u["service_stopped_on"], u["filing_revoked_on"], today)]
+    assert "蓟州区甲物业有限公司" in expected and "蓟州区乙物业有限公司" not in expected
+
+    monkeypatch.setattr(service, "FILING_PAGE_SIZE", 2)
+    office = await client_factory("office")
+    shown, href, pages = [], "/rectification", 0
+    while href:
+        page = soup(await office.get(href))
+        section = page.select_one("#filing")
+        shown += [visible_text(tr.select_one("td")).split()[0] for tr in section.select("tbody tr")]
+        link = section.find("a", string="下一页")
+        href = link["href"] if link else None
+        if href:
+            assert "filing_page=" in href and href.endswith("#filing") and "status=open" in href
+        pages += 1
+    assert shown == expected and pages == (len(expected) + 1) // 2
+    assert "第 2 页" in visible_text(soup(await office.get("/rectification?filing_page=2")).select_one("#filing"))
+    past = visible_text(soup(await office.get("/rectification?filing_page=99")).select_one("#filing"))
+    assert "第 99 页没有需要提醒的单位" in past

@@ -80,6 +80,28 @@ async def test_unit_and_site_lists_filter(client_factory, world):
     assert "蓟州区安泰保安服务有限公司" in visible_text(soup(r).select_one("main"))
 
 
+async def test_unit_page_shows_the_first_guards_and_sites_and_links_to_the_rest(client_factory, world,
+                                                                               monkeypatch):
+    from server.registry import service
+
+    monkeypatch.setattr(service, "UNIT_LIST_MAX", 2)
+    office = await client_factory("office")
+    page = soup(await office.get(f"/registry/units/{world.units.secco.id}"))
+    guards = page.find("h2", string="保安员（3）").find_parent("section")
+    assert len(guards.select("tbody tr")) == 2
+    link = guards.find("a", string="查看全部 3 名保安员")
+    assert link["href"] == f"/registry/guards?unit={world.units.secco.id}"
+    assert "仅显示按姓名排列的前 2 人" in visible_text(guards)
+    assert len(rows(await office.get(link["href"]))) == 3
+    sites = page.find("h2", string="服务目标（1）").find_parent("section")
+    assert "第一中学校门" in visible_text(sites) and sites.find("a", string=lambda t: t and "查看全部" in t) is None
+    monkeypatch.setattr(service, "UNIT_LIST_MAX", 0)
+    page = soup(await office.get(f"/registry/units/{world.units.secco.id}"))
+    link = page.find("a", string="查看全部 1 个服务目标")
+    assert link["href"] == f"/registry/sites?unit={world.units.secco.id}"
+    assert "第一中学校门" in visible_text(soup(await office.get(link["href"])).select_one("main"))
+
+
 async def test_unit_form_checks_uscc_and_required_fields(client_factory, world):
     office = await client_factory("office")
     r = await office.post("/registry/units", data={"name": "", "kind": "security_company", "uscc": BAD_USCC})
@@ -217,6 +239,37 @@ async def test_collection_rates_per_company_and_district_with_missing_guards(cli
     assert sorted(missing) == ["李强", "王磊"]
     r = await office.get(f"/registry/collection?unit={world.units.estate_co.id}")
     assert "全部在岗保安员均已采集" in visible_text(soup(r).select_one("#missing"))
+
+
+async def test_collection_rates_page_the_companies_and_the_missing_guards(client_factory, world, monkeypatch):
+    from server.registry import service
+
+    await Guard.update({Guard.photo_collected: True, Guard.fingerprint_collected: True}).where(
+        Guard.id.is_in([world.guards.valid.id, world.guards.estate.id]))
+    monkeypatch.setattr(service, "PAGE_SIZE", 1)
+    office = await client_factory("office")
+    first = soup(await office.get("/registry/collection"))
+    # The district figures still count every guard on duty.
+    assert "在岗保安员 4 人" in visible_text(first.select_one("#district-rate"))
+    companies = lambda page: [visible_text(tr.select_one("td")) for tr in page.select("#company-rates tbody tr")]  # noqa: E731
+    assert companies(first) == ["蓟州区安泰保安服务有限公司"]  # the lowest rate first
+    following = first.select_one("#company-rates").find_parent("section").find("a", string="下一页")["href"]
+    assert "page=2" in following and following.endswith("#company-rates")
+    second = soup(await office.get(following))
+    assert companies(second) == ["蓟州区绿园物业服务有限公司"] and "第 2 页" in visible_text(second)
+    # The missing list pages on its own, keeping the company page; its heading counts them all.
+    missing = lambda page: [visible_text(tr.select_one("td")) for tr in page.select("#missing tbody tr")]  # noqa: E731
+    assert "尚未完成采集的在岗保安员（2）" in visible_text(first.select_one("#missing"))
+    assert len(missing(first)) == 1
+    more = first.select_one("#missing").find("a", string="下一页")["href"]
+    assert "missing_page=2" in more and more.endswith("#missing")
+    other = soup(await office.get(more))
+    assert sorted(missing(first) + missing(other)) == ["李强", "王磊"]
+    assert other.select_one("#missing").find("a", string="下一页") is None
+    assert companies(other) == ["蓟州区安泰保安服务有限公司"]
+    # One company's missing guards, counted for that company.
+    r = await office.get(f"/registry/collection?unit={world.units.secco.id}")
+    assert "尚未完成采集的在岗保安员（2）" in visible_text(soup(r).select_one("#missing"))
 
 
 async def test_leader_reads_but_cannot_edit(client_factory, world):

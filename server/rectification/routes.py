@@ -31,6 +31,10 @@ LIAISON = roles(Role.liaison)
 _PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
+def _page(value: str) -> int:
+    return min(int(value), 100_000) if value.isdigit() and int(value) > 0 else 1
+
+
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 10 else None
 
@@ -38,15 +42,19 @@ def _int(value: str | None) -> int | None:
 # ================================================================ rectification orders
 
 @get("/rectification", opt=READ, name="rectification")
-async def index(request: Request, status: FromQuery[str] = "open", township: FromQuery[str] = "") -> Template:
+async def index(request: Request, status: FromQuery[str] = "open", township: FromQuery[str] = "",
+                filing_page: FromQuery[str] = "") -> Template:
     campaign = await campaigns.require_active()
     day = service.today()
     user = request.scope["user"]
     status = status if status in ("open", "") or status in {s.value for s in OrderStatus} else "open"
     body = {"id": user.body_id, "is_police": True}
+    number = _page(filing_page)
+    alerts, more = await service.filing_alerts(campaign, day, number)
     return render(
         "rectification/index.html", pending=await service.pending_units(campaign),
-        alerts=await service.filing_alerts(campaign, day),
+        alerts=alerts, alerts_more=more, filing_page=number, filing_page_size=service.FILING_PAGE_SIZE,
+        query={"status": status, **({"township": township} if township else {})},
         orders=await service.list_orders(campaign, day, status, _int(township)),
         f={"status": status, "township": township}, townships=await registry.townships(),
         due_items=await campaigns.due_for_body(campaign, body, day) if user.body_id else [], today=day)
@@ -210,8 +218,10 @@ async def revoke_filing(request: Request, unit_id: FromPath[int]) -> Any:
         errors = {"_": next(iter(errors.values()))}  # one form per row: the message goes on top
         campaign = await campaigns.require_active()
         today = service.today()
+        alerts, more = await service.filing_alerts(campaign, today)
         return render("rectification/index.html", status_code=422, errors=errors,
-                      pending=await service.pending_units(campaign), alerts=await service.filing_alerts(campaign, today),
+                      pending=await service.pending_units(campaign), alerts=alerts, alerts_more=more,
+                      filing_page=1, filing_page_size=service.FILING_PAGE_SIZE, query={},
                       orders=await service.list_orders(campaign, today, "open"), f={"status": "open", "township": ""},
                       townships=await registry.townships(), due_items=[], today=today)
     return go(request, "/rectification#filing")

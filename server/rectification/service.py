@@ -92,13 +92,30 @@ async def pending_units(campaign: Campaign) -> list[dict]:
     return out
 
 
-async def filing_alerts(campaign: Campaign, day: dt.date) -> list[dict]:
+FILING_PAGE_SIZE = 50
+
+
+def _filing_alert_clause(day: dt.date) -> Any:
+    """rules.filing_alert as SQL: self-recruiting units unfiled (and not stopped), or stopped
+    more than STALE_FILING_DAYS days before `day` with the filing neither revoked nor dated."""
+    stale_before = day - dt.timedelta(days=rules.STALE_FILING_DAYS)
+    unfiled = Unit.service_stopped_on.is_null() & Unit.filing_status.is_in(
+        [FilingStatus.unfiled.value, FilingStatus.not_required.value])
+    stale = (Unit.service_stopped_on.is_not_null() & (Unit.service_stopped_on < stale_before)
+             & (Unit.filing_status == FilingStatus.filed.value) & Unit.filing_revoked_on.is_null())
+    return Unit.kind.is_in(list(SELF_RECRUITING_KINDS)) & (unfiled | stale)
+
+
+async def filing_alerts(campaign: Campaign, day: dt.date, page: int = 1) -> tuple[list[dict], bool]:
     """Self-recruiting units that must file and have not, or stopped service more than 30
-    days ago without revoking the filing; with the open order of each, if any."""
+    days ago without revoking the filing; with the open order of each, if any. One page
+    (FILING_PAGE_SIZE units, by name) and whether another follows."""
     units = await Unit.select(
         Unit.id, Unit.name, Unit.kind, Unit.filing_status, Unit.filing_no, Unit.service_stopped_on,
         Unit.filing_revoked_on, Unit.township.name,
-    ).where(Unit.kind.is_in(list(SELF_RECRUITING_KINDS))).order_by(Unit.name)
+    ).where(_filing_alert_clause(day)).order_by(Unit.name).order_by(Unit.id).limit(
+        FILING_PAGE_SIZE + 1).offset((max(page, 1) - 1) * FILING_PAGE_SIZE)
+    more, units = len(units) > FILING_PAGE_SIZE, units[:FILING_PAGE_SIZE]
     out = []
     for u in units:
         alert = rules.filing_alert(u["kind"], u["filing_status"], u["service_stopped_on"],
@@ -117,7 +134,7 @@ async def filing_alerts(campaign: Campaign, day: dt.date) -> list[dict]:
             u["order"] = by_unit.get(u["id"])
             if u["order"]:
                 u["order"]["due"] = rules.due_state(u["order"]["status"], u["order"]["deadline"], day)
-    return out
+    return out, more
 
 
 async def record_revocation(user: CurrentUser, unit_id: int, revoked_on: dt.date) -> None:

@@ -336,11 +336,17 @@ async def pick(request: Request, name: FromPath[str]) -> Template:
 # ---------------------------------------------------------------- collection rates
 
 @get("/registry/collection", opt=READ)
-async def collection(unit: FromQuery[str] = "") -> Template:
-    companies, total = await service.collection_rates()
-    missing = await service.missing_collection(_int(unit))
-    return render("registry/collection.html", companies=companies, total=total, missing=missing,
-                  unit=_int(unit), tab="collection")
+async def collection(unit: FromQuery[str] = "", page: FromQuery[str] = "",
+                     missing_page: FromQuery[str] = "") -> Template:
+    number, missing_number, unit_id = _page(page), _page(missing_page), _int(unit)
+    companies, more = await service.collection_page(number)
+    total = await service.collection_total()
+    missing, missing_more = await service.missing_page(unit_id, missing_number)
+    missing_count = (await service.collection_total(unit_id))["missing"] if unit_id else total["missing"]
+    return render("registry/collection.html", companies=companies, total=total, page=number, more=more,
+                  missing=missing, missing_count=missing_count, missing_number=missing_number,
+                  missing_more=missing_more, page_size=service.PAGE_SIZE, unit=unit_id, tab="collection",
+                  query={k: v for k, v in {"unit": unit_id, "page": number if number > 1 else None}.items() if v})
 
 
 # ---------------------------------------------------------------- roster import

@@ -248,19 +248,28 @@ async def get_unit(unit_id: int) -> Unit:
     return unit
 
 
+UNIT_LIST_MAX = 50  # guards and sites shown on a unit's page; the rest in the filtered lists
+
+
 async def unit_detail(unit_id: int) -> dict:
+    """The unit with its first UNIT_LIST_MAX sites and guards (by name) and how many there
+    are in all; the full lists are the site and guard lists filtered by the unit."""
     unit = await get_unit(unit_id)
     township = await Township.select(Township.name).where(Township.id == unit.township).first() \
         if unit.township else None
+    of_unit = (Site.unit == unit_id) | (Site.provider == unit_id)
     sites = await Site.select(Site.id, Site.name, Site.address, Site.provider_kind, Site.provider.name,
-                              Site.unit.name, Site.unit.id).where(
-        (Site.unit == unit_id) | (Site.provider == unit_id)).order_by(Site.name)
+                              Site.unit.name, Site.unit.id).where(of_unit).order_by(Site.name).order_by(
+        Site.id).limit(UNIT_LIST_MAX + 1)
     guards = await Guard.select(Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status,
                                 Guard.employment_status, Guard.photo_collected,
                                 Guard.fingerprint_collected, Guard.site.name).where(
-        Guard.employer == unit_id).order_by(Guard.name)
-    return {"unit": unit, "township": township["name"] if township else "", "sites": sites,
-            "guards": guards}
+        Guard.employer == unit_id).order_by(Guard.name).order_by(Guard.id).limit(UNIT_LIST_MAX + 1)
+    site_count = await Site.count().where(of_unit) if len(sites) > UNIT_LIST_MAX else len(sites)
+    guard_count = await Guard.count().where(Guard.employer == unit_id) if len(guards) > UNIT_LIST_MAX \
+        else len(guards)
+    return {"unit": unit, "township": township["name"] if township else "", "sites": sites[:UNIT_LIST_MAX],
+            "guards": guards[:UNIT_LIST_MAX], "site_count": site_count, "guard_count": guard_count}
 
 
 async def _unique(table: Any, column: Any, value: Any, own_id: int | None, field: str, message: str) -> None:
@@ -529,35 +538,55 @@ async def delete_training(user: CurrentUser, guard_id: int, record_id: int) -> N
 
 # ---------------------------------------------------------------- collection rates (五(五))
 
-async def collection_rates() -> tuple[list[dict], dict]:
-    """Per employer and for the district: active guards, photos and fingerprints collected.
-    The target of the campaign is 100 % of guards on duty."""
-    rows = await Guard.select(Guard.employer.id, Guard.employer.name, Guard.photo_collected,
-                              Guard.fingerprint_collected).where(
-        Guard.employment_status == EmploymentStatus.active)
-    per: dict[int, dict] = {}
-    for r in rows:
-        u = per.setdefault(r["employer.id"], {"id": r["employer.id"], "name": r["employer.name"],
-                                              "guards": 0, "photo": 0, "fingerprint": 0, "both": 0})
-        u["guards"] += 1
-        u["photo"] += bool(r["photo_collected"])
-        u["fingerprint"] += bool(r["fingerprint_collected"])
-        u["both"] += bool(r["photo_collected"] and r["fingerprint_collected"])
-    total = {"name": "全区", "guards": 0, "photo": 0, "fingerprint": 0, "both": 0}
-    for u in per.values():
-        for k in ("guards", "photo", "fingerprint", "both"):
-            total[k] += u[k]
-    for u in [*per.values(), total]:
-        n = u["guards"]
-        for k in ("photo", "fingerprint", "both"):
-            u[f"{k}_rate"] = round(100 * u[k] / n, 1) if n else 0.0
-        u["missing"] = n - u["both"]
-    companies = sorted(per.values(), key=lambda u: (u["both_rate"], u["name"]))
-    return companies, total
+# Sums of active guards and of those with a photo, a fingerprint, both; over all of them or
+# grouped by employer. Counted by the database: a province holds half a million guards.
+_COLLECTION_SUMS = (
+    "COUNT(*) AS guards,"
+    " SUM(CASE WHEN g.photo_collected THEN 1 ELSE 0 END) AS photo,"
+    " SUM(CASE WHEN g.fingerprint_collected THEN 1 ELSE 0 END) AS fingerprint,"
+    " SUM(CASE WHEN g.photo_collected AND g.fingerprint_collected THEN 1 ELSE 0 END) AS both_")
+_BOTH_RATIO = ("1.0 * SUM(CASE WHEN g.photo_collected AND g.fingerprint_collected THEN 1 ELSE 0 END)"
+               " / COUNT(*)")
 
 
-async def missing_collection(unit: int | None = None) -> list[dict]:
-    return await list_guards(unit=unit, gap="any", limit=2000)
+def with_rates(counts: dict, **extra: Any) -> dict:
+    """Counts of guards, photos, fingerprints and both → the same with rates (%, one decimal)
+    and the number still missing something."""
+    u = {**extra, "guards": int(counts.get("guards") or 0), "photo": int(counts.get("photo") or 0),
+         "fingerprint": int(counts.get("fingerprint") or 0), "both": int(counts.get("both_") or 0)}
+    n = u["guards"]
+    for k in ("photo", "fingerprint", "both"):
+        u[f"{k}_rate"] = round(100 * u[k] / n, 1) if n else 0.0
+    u["missing"] = n - u["both"]
+    return u
+
+
+async def collection_total(unit: int | None = None) -> dict:
+    """The district's collection figures, or one employer's."""
+    sql = f"SELECT {_COLLECTION_SUMS} FROM guard g WHERE g.employment_status = {{}}"
+    args: list[Any] = [EmploymentStatus.active.value]
+    if unit is not None:
+        sql += " AND g.employer = {}"
+        args.append(unit)
+    rows = await Guard.raw(sql, *args)
+    return with_rates(rows[0] if rows else {}, name="全区")
+
+
+async def collection_page(page: int = 1) -> tuple[list[dict], bool]:
+    """One page of employers (PAGE_SIZE rows) with their collection figures, lowest rate of
+    both collected first, and whether another page follows."""
+    rows = await Guard.raw(
+        f"SELECT u.id AS id, u.name AS name, {_COLLECTION_SUMS} FROM guard g LEFT JOIN unit u ON u.id = g.employer"
+        " WHERE g.employment_status = {} GROUP BY u.id, u.name"
+        f" ORDER BY {_BOTH_RATIO}, u.name, u.id LIMIT {{}} OFFSET {{}}",
+        EmploymentStatus.active.value, PAGE_SIZE + 1, (max(page, 1) - 1) * PAGE_SIZE)
+    companies = [with_rates(r, id=r["id"], name=r["name"]) for r in rows[:PAGE_SIZE]]
+    return companies, len(rows) > PAGE_SIZE
+
+
+async def missing_page(unit: int | None = None, page: int = 1) -> tuple[list[dict], bool]:
+    """Active guards still missing a photo or a fingerprint, a page at a time, by name."""
+    return await guard_page(unit=unit, gap="any", page=page)
 
 
 async def guard_in_scope(scope: Scope, guard_id: int) -> bool:
