@@ -397,3 +397,72 @@ async def test_filing_alerts_are_selected_by_the_database_like_the_rule_and_page
     assert "第 2 页" in visible_text(soup(await office.get("/rectification?filing_page=2")).select_one("#filing"))
     past = visible_text(soup(await office.get("/rectification?filing_page=99")).select_one("#filing"))
     assert "第 99 页没有需要提醒的单位" in past
+
+
+async def test_pending_units_are_grouped_by_the_database_like_the_findings_and_paged(client_factory, configured,
+                                                                                     monkeypatch):
+    import random
+
+    from server.registry.tables import Site
+
+    w = configured
+    rng = random.Random(8)
+    other = Campaign(name="另一次专项行动", district="蓟州区", starts_on=dt.date(2020, 1, 1),
+                     ends_on=dt.date(2020, 2, 1), active=False)
+    await other.save()
+    units = []
+    for i in range(9):  # two share a name; some have no township
+        unit = Unit(name=f"蓟州区待整改{min(i, 7)}号单位", kind="using_unit", sector="property",
+                    township=rng.choice([w.townships.yuyang.id, None]))
+        await unit.save()
+        site = Site(unit=unit.id, name=f"待整改目标{i}", provider_kind="own")
+        await site.save()
+        units.append((unit, site))
+    order = RectificationOrder(number="T-PENDING-1", campaign=w.campaign.id, unit=units[0][0].id,
+                               issued_by=w.users.office.id, deadline=dt.date(2021, 1, 10))
+    await order.save()
+    for _ in range(60):
+        unit, site = rng.choice(units)
+        insp = Inspection(uuid=new_id(), campaign=rng.choice([w.campaign.id] * 4 + [other.id]),
+                          officer=w.users.officer.id, body=w.bodies.police.id, site=site.id, unit=unit.id,
+                          status="reviewed", submitted_at=dt.datetime.now(dt.timezone.utc))
+        await insp.save()
+        await Finding(uuid=new_id(), inspection=insp.id, unit=unit.id, area=rng.randrange(1, 9), text="问题",
+                      status=rng.choice(["confirmed"] * 4 + ["submitted", "rejected"]),
+                      order=order.id if rng.random() < 0.15 else None,
+                      reviewed_at=dt.datetime.now(dt.timezone.utc)).save()
+
+    # What the page showed before it was grouped in SQL: every waiting finding, by id.
+    rows = await Finding.select(Finding.id, Finding.area, Finding.unit.id, Finding.unit.name,
+                                Finding.unit.township.name, Finding.status, Finding.order,
+                                Finding.inspection.campaign).order_by(Finding.id)
+    expected: dict[int, dict] = {}
+    for r in rows:
+        if r["status"] == "confirmed" and r["order"] is None and r["inspection.campaign"] == w.campaign.id:
+            u = expected.setdefault(r["unit.id"], {"name": r["unit.name"], "township": r["unit.township.name"] or "",
+                                                   "findings": 0, "areas": set()})
+            u["findings"] += 1
+            u["areas"].add(r["area"])
+    expected_rows = [[u["name"], u["township"], f"{u['findings']} 项",
+                      "、".join(f"第{a}项" for a in sorted(u["areas"]))] for u in expected.values()]
+    assert len(expected_rows) >= 7
+
+    monkeypatch.setattr(service, "PENDING_PAGE_SIZE", 3)
+    office = await client_factory("office")
+    shown, href, pages = [], "/rectification?status=ordered&filing_page=2", 0
+    while href:
+        section = soup(await office.get(href)).select_one("#pending")
+        shown += [[visible_text(td) for td in tr.select("td")[:4]] for tr in section.select("tbody tr")]
+        link = section.find("a", string="下一页")
+        href = link["href"] if link else None
+        if href:
+            assert "pending_page=" in href and href.endswith("#pending")
+            assert "status=ordered" in href and "filing_page=2" in href
+        pages += 1
+    assert shown == expected_rows and pages == (len(expected_rows) + 2) // 3
+    page2 = soup(await office.get("/rectification?pending_page=2&filing_page=2"))
+    assert "第 2 页" in visible_text(page2.select_one("#pending"))
+    back = page2.select_one("#filing").find("a", string="上一页")["href"]  # the filing list keeps this page
+    assert "pending_page=2" in back and back.endswith("#filing")
+    past = visible_text(soup(await office.get("/rectification?pending_page=99")).select_one("#pending"))
+    assert "第 99 页没有待下达整改的单位" in past

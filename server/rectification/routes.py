@@ -43,7 +43,7 @@ def _int(value: str | None) -> int | None:
 
 @get("/rectification", opt=READ, name="rectification")
 async def index(request: Request, status: FromQuery[str] = "open", township: FromQuery[str] = "",
-                filing_page: FromQuery[str] = "") -> Template:
+                filing_page: FromQuery[str] = "", pending_page: FromQuery[str] = "") -> Template:
     campaign = await campaigns.require_active()
     day = service.today()
     user = request.scope["user"]
@@ -51,10 +51,15 @@ async def index(request: Request, status: FromQuery[str] = "open", township: Fro
     body = {"id": user.body_id, "is_police": True}
     number = _page(filing_page)
     alerts, more = await service.filing_alerts(campaign, day, number)
+    pending_number = _page(pending_page)
+    pending, pending_more = await service.pending_units(campaign, pending_number)
+    query = {"status": status, **({"township": township} if township else {})}
     return render(
-        "rectification/index.html", pending=await service.pending_units(campaign),
+        "rectification/index.html", pending=pending, pending_more=pending_more, pending_page=pending_number,
+        pending_page_size=service.PENDING_PAGE_SIZE,
+        pending_query={**query, **({"filing_page": str(number)} if number > 1 else {})},
         alerts=alerts, alerts_more=more, filing_page=number, filing_page_size=service.FILING_PAGE_SIZE,
-        query={"status": status, **({"township": township} if township else {})},
+        query={**query, **({"pending_page": str(pending_number)} if pending_number > 1 else {})},
         orders=await service.list_orders(campaign, day, status, _int(township)),
         f={"status": status, "township": township}, townships=await registry.townships(),
         due_items=await campaigns.due_for_body(campaign, body, day) if user.body_id else [], today=day)
@@ -219,8 +224,11 @@ async def revoke_filing(request: Request, unit_id: FromPath[int]) -> Any:
         campaign = await campaigns.require_active()
         today = service.today()
         alerts, more = await service.filing_alerts(campaign, today)
+        pending, pending_more = await service.pending_units(campaign)
         return render("rectification/index.html", status_code=422, errors=errors,
-                      pending=await service.pending_units(campaign), alerts=alerts, alerts_more=more,
+                      pending=pending, pending_more=pending_more, pending_page=1,
+                      pending_page_size=service.PENDING_PAGE_SIZE, pending_query={},
+                      alerts=alerts, alerts_more=more,
                       filing_page=1, filing_page_size=service.FILING_PAGE_SIZE, query={},
                       orders=await service.list_orders(campaign, today, "open"), f={"status": "open", "township": ""},
                       townships=await registry.townships(), due_items=[], today=today)

@@ -71,25 +71,30 @@ def _confirmed_unordered(campaign_id: int) -> Any:
             & (Finding.inspection.campaign == campaign_id))
 
 
-async def pending_units(campaign: Campaign) -> list[dict]:
-    """Units with confirmed findings not yet on any order, oldest confirmation first."""
-    rows = await Finding.select(
-        Finding.id, Finding.area, Finding.reviewed_at, Finding.unit.id, Finding.unit.name,
-        Finding.unit.township.name,
-    ).where(_confirmed_unordered(campaign.id)).order_by(Finding.id)
-    units: dict[int, dict] = {}
-    for r in rows:
-        u = units.setdefault(r["unit.id"], {"id": r["unit.id"], "name": r["unit.name"],
-                                             "township": r["unit.township.name"] or "", "findings": 0,
-                                             "areas": set(), "since": r["reviewed_at"]})
-        u["findings"] += 1
-        u["areas"].add(r["area"])
-        if r["reviewed_at"] and (u["since"] is None or r["reviewed_at"] < u["since"]):
-            u["since"] = r["reviewed_at"]
-    out = list(units.values())
-    for u in out:
-        u["areas"] = sorted(u["areas"])
-    return out
+PENDING_PAGE_SIZE = 50
+
+
+async def pending_units(campaign: Campaign, page: int = 1) -> tuple[list[dict], bool]:
+    """Units with confirmed findings not yet on any order, in the order of their first such
+    finding (then by id): one page (PENDING_PAGE_SIZE units) and whether another follows.
+    Grouped in SQL; then the distinct focus areas of the page's units."""
+    rows = await Finding.raw(
+        "SELECT u.id AS id, u.name AS name, t.name AS township, COUNT(*) AS findings "
+        "FROM finding f JOIN inspection i ON i.id = f.inspection JOIN unit u ON u.id = f.unit "
+        "LEFT JOIN township t ON t.id = u.township "
+        'WHERE i.campaign = {} AND f.status = {} AND f."order" IS NULL '
+        "GROUP BY u.id, u.name, t.name ORDER BY MIN(f.id), u.id LIMIT {} OFFSET {}",
+        campaign.id, FindingStatus.confirmed.value, PENDING_PAGE_SIZE + 1,
+        (max(page, 1) - 1) * PENDING_PAGE_SIZE)
+    more, rows = len(rows) > PENDING_PAGE_SIZE, rows[:PENDING_PAGE_SIZE]
+    if not rows:
+        return [], more
+    areas: dict[int, set[int]] = defaultdict(set)
+    for r in await Finding.select(Finding.unit, Finding.area).where(
+            _confirmed_unordered(campaign.id) & Finding.unit.is_in([r["id"] for r in rows])).distinct():
+        areas[r["unit"]].add(r["area"])
+    return [{"id": r["id"], "name": r["name"], "township": r["township"] or "", "findings": int(r["findings"]),
+             "areas": sorted(areas[r["id"]])} for r in rows], more
 
 
 FILING_PAGE_SIZE = 50
