@@ -54,6 +54,16 @@ async def phone(browser, live_server):
     await context.close()
 
 
+@pytest.fixture
+async def desk(browser, live_server):
+    """The office's desktop browser."""
+    b, _ = browser
+    context = await b.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
 async def log_in(page, username: str, password: str = "testpass1") -> None:
     await page.goto("/login")
     await page.get_by_label("用户名").fill(username)

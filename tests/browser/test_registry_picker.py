@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.async_api import expect
 
 from server.registry import service
@@ -13,15 +12,6 @@ from server.registry.tables import Guard, Unit
 from server.vocab import UnitKind
 from tests.browser.conftest import log_in
 from tests.test_registry_screens import ID1
-
-
-@pytest.fixture
-async def desk(browser, live_server):
-    b, _ = browser
-    context = await b.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    yield page
-    await context.close()
 
 
 async def test_office_finds_a_unit_by_part_of_its_name_and_saves_the_guard(desk, world):

@@ -15,15 +15,6 @@ from tests.support.html import jpeg
 from tests.test_review import submitted_inspection
 
 
-@pytest.fixture
-async def desk(browser, live_server):
-    b, _ = browser
-    context = await b.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    yield page
-    await context.close()
-
-
 async def scale_of(locator) -> float:
     return await locator.evaluate("el => new DOMMatrix(getComputedStyle(el).transform).a")
 
