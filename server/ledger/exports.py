@@ -60,46 +60,64 @@ def _unit_row(r: dict) -> list:
             r["contact_name"], r["contact_phone"]]
 
 
-def _guard_row(r: dict) -> list:
-    return [r["name"], r["id_number"] or "", r["gender"], r["certificate_no"] or "",
-            CertStatus.label_of(r["certificate_status"]), _yn(r["vetted"]), _yn(r["exam_passed"]),
-            _yn(r["photo_collected"]), _yn(r["fingerprint_collected"]),
-            EmploymentStatus.label_of(r["employment_status"]), r["employer.name"] or "",
-            r["site.unit.name"] or "", r["site.name"] or "", r["hired_on"], r["left_on"]]
+def _guard_row(r: Sequence) -> list:
+    """A row of service.GUARD_FIELDS, in that order."""
+    (_, name, id_number, gender, certificate_no, certificate_status, vetted, exam_passed, photo, fingerprint,
+     employment_status, hired_on, left_on, employer, site, site_unit) = r
+    return [name, id_number or "", gender, certificate_no or "", CertStatus.label_of(certificate_status),
+            _yn(vetted), _yn(exam_passed), _yn(photo), _yn(fingerprint),
+            EmploymentStatus.label_of(employment_status), employer or "", site_unit or "", site or "",
+            hired_on, left_on]
 
 
-def _finding_row(r: dict) -> list:
-    column = COLUMNS.get(r["stat_column"]) if r["stat_column"] else None
-    area = AREAS.get(r["area"])
-    return [r["id"], local_date(r["inspection.submitted_at"]), r["unit.name"], r["unit.township.name"] or "",
-            f"{r['area']}. {area.title}" if area else r["area"],
+def _finding_row(r: Sequence) -> list:
+    """A row of service.FINDING_FIELDS, in that order."""
+    (id_, area_no, stat_column, count_unit, quantity, text, status, reviewed_at, _, unit, township, _,
+     submitted_at, officer, order_no, order_status, deadline) = r
+    column = COLUMNS.get(stat_column) if stat_column else None
+    area = AREAS.get(area_no)
+    return [id_, local_date(submitted_at), unit, township or "",
+            f"{area_no}. {area.title}" if area else area_no,
             f"{column.number}. {column.label}" if column else "备注",
-            r["quantity"], CountUnit.label_of(r["count_unit"]), r["text"], FindingStatus.label_of(r["status"]),
-            local_date(r["reviewed_at"]), r["inspection.officer.display_name"] or "",
-            r["order.number"] or "", OrderStatus.label_of(r["order.status"]) if r["order.status"] else "",
-            r["order.deadline"]]
+            quantity, CountUnit.label_of(count_unit), text, FindingStatus.label_of(status),
+            local_date(reviewed_at), officer or "",
+            order_no or "", OrderStatus.label_of(order_status) if order_status else "", deadline]
 
 
 @dataclass(frozen=True)
 class Spec:
     label: str
     columns: tuple[LedgerColumn, ...]
-    row: Callable[[dict], Sequence[Any]]
+    row: Callable[[Any], Sequence[Any]]
+    """Turns a row read into the cells: a dict for units (with their counts added), a
+    tuple in the order of the select for the others (service.ledger_batches)."""
+
+
+# Column kinds: T text (str or None), L label (few distinct values), N number, D date, A any
+# (see xlsx.CELL_WRITERS).
+_KINDS = {"T": "text", "L": "label", "N": "number", "D": "date", "A": "any"}
+
+
+def _columns(spec: list[tuple[str, float, str]]) -> tuple[LedgerColumn, ...]:
+    return tuple(LedgerColumn(h, w, _KINDS[k]) for h, w, k in spec)
 
 
 SPECS: dict[str, Spec] = {
-    "units": Spec("单位台账", tuple(LedgerColumn(h, w) for h, w in [
-        ("单位名称", 36), ("统一社会信用代码", 22), ("单位类别", 16), ("行业", 12), ("乡镇街", 12),
-        ("地址", 36), ("备案状态", 10), ("备案编号", 16), ("服务目标数", 10), ("本单位在岗保安员", 12),
-        ("已确认问题", 10), ("待审核问题", 10), ("整改情况", 22), ("联系人", 10), ("联系电话", 14)]), _unit_row),
-    "guards": Spec("保安员台账", tuple(LedgerColumn(h, w) for h, w in [
-        ("姓名", 10), ("身份证号", 22), ("性别", 6), ("保安员证号", 20), ("持证状态", 10), ("已审查", 8),
-        ("已考试", 8), ("已采集照片", 10), ("已采集指纹", 10), ("在岗状态", 10), ("所属单位", 34),
-        ("服务单位", 34), ("服务目标", 20), ("入职日期", 12), ("离职日期", 12)]), _guard_row),
-    "findings": Spec("问题台账", tuple(LedgerColumn(h, w) for h, w in [
-        ("编号", 8), ("检查日期", 12), ("单位", 34), ("乡镇街", 12), ("检查项", 18), ("统计栏目", 30),
-        ("数量", 6), ("单位(量词)", 8), ("问题描述", 48), ("状态", 8), ("确认日期", 12), ("检查人", 10),
-        ("整改通知书", 16), ("整改状态", 12), ("整改期限", 12)]), _finding_row),
+    "units": Spec("单位台账", _columns([
+        ("单位名称", 36, "T"), ("统一社会信用代码", 22, "T"), ("单位类别", 16, "L"), ("行业", 12, "L"),
+        ("乡镇街", 12, "L"), ("地址", 36, "T"), ("备案状态", 10, "L"), ("备案编号", 16, "T"), ("服务目标数", 10, "N"),
+        ("本单位在岗保安员", 12, "N"), ("已确认问题", 10, "N"), ("待审核问题", 10, "N"), ("整改情况", 22, "L"),
+        ("联系人", 10, "T"), ("联系电话", 14, "T")]), _unit_row),
+    "guards": Spec("保安员台账", _columns([
+        ("姓名", 10, "T"), ("身份证号", 22, "T"), ("性别", 6, "L"), ("保安员证号", 20, "T"), ("持证状态", 10, "L"),
+        ("已审查", 8, "L"), ("已考试", 8, "L"), ("已采集照片", 10, "L"), ("已采集指纹", 10, "L"), ("在岗状态", 10, "L"),
+        ("所属单位", 34, "T"), ("服务单位", 34, "T"), ("服务目标", 20, "T"), ("入职日期", 12, "D"),
+        ("离职日期", 12, "D")]), _guard_row),
+    "findings": Spec("问题台账", _columns([
+        ("编号", 8, "N"), ("检查日期", 12, "D"), ("单位", 34, "T"), ("乡镇街", 12, "L"), ("检查项", 18, "L"),
+        ("统计栏目", 30, "L"), ("数量", 6, "N"), ("单位(量词)", 8, "L"), ("问题描述", 48, "T"), ("状态", 8, "L"),
+        ("确认日期", 12, "D"), ("检查人", 10, "L"), ("整改通知书", 16, "T"), ("整改状态", 12, "L"),
+        ("整改期限", 12, "D")]), _finding_row),
 }
 
 
@@ -113,15 +131,32 @@ async def build_file(path: Path, kind: str, scope: Scope, filters: service.Ledge
     spec = SPECS[kind]
     writer = LedgerWriter(path, spec.label, f"{campaign.name} · {spec.label}（导出日期 {today.isoformat()}）",
                           spec.columns)
+
+    def write(rows: list) -> None:
+        writer.append(map(spec.row, rows))
+
+    writing: asyncio.Future | None = None
     try:
         async for rows in service.ledger_batches(kind, scope, filters, campaign.id, today):
-            # Formatting and deflating a batch takes a while: off the event loop.
-            await to_thread.run_sync(writer.append, map(spec.row, rows))
+            # Formatting and deflating a batch takes a while: off the event loop, while the
+            # next batch is read.
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(to_thread.run_sync(write, rows))
+            if on_batch is not None:
+                maybe = on_batch(writer.rows)
+                if maybe is not None:
+                    await maybe
+        if writing is not None:
+            await writing
+            writing = None
             if on_batch is not None:
                 maybe = on_batch(writer.rows)
                 if maybe is not None:
                     await maybe
     finally:
+        if writing is not None:  # broke off: let the batch being written finish first
+            await asyncio.gather(writing, return_exceptions=True)
         await to_thread.run_sync(writer.close)
     return writer.rows
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -224,6 +225,10 @@ def write_workbook(layouts: Iterable[SheetLayout]) -> bytes:
 class LedgerColumn:
     header: str
     width: float
+    kind: str = "any"
+    """How its cells are written: "text" (str or None), "label" (few distinct values,
+    remembered), "number" (int or None), "date" (date or None), or "any" (sheet_cell decides
+    per value)."""
 
 
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
@@ -239,8 +244,13 @@ _PKG = "http://schemas.openxmlformats.org/package/2006"
 _DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
+_UNSAFE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")  # what _XML_TEXT changes
+
+
 def _text_cell(value: str, style: int = 0) -> str:
-    text = value[:MAX_CELL_TEXT].translate(_XML_TEXT)
+    text = value[:MAX_CELL_TEXT]
+    if _UNSAFE.search(text):  # translate() is slow; most text needs nothing
+        text = text.translate(_XML_TEXT)
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     s = f' s="{style}"' if style else ""
     return f'<c t="inlineStr"{s}><is><t{space}>{text}</t></is></c>'
@@ -258,6 +268,39 @@ def sheet_cell(value: object) -> str:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return f'<c s="{_XF_DATE}"><v>{(value - _EPOCH).days}</v></c>'
     return _text_cell(str(value))
+
+
+def _text_or_empty(value: str | None) -> str:
+    return _text_cell(value) if value else "<c/>"
+
+
+def _number_or_empty(value: int | None) -> str:
+    return "<c/>" if value is None else f"<c><v>{value!r}</v></c>"
+
+
+def _date_or_empty(value: dt.date | None) -> str:
+    return "<c/>" if value is None else f'<c s="{_XF_DATE}"><v>{(value - _EPOCH).days}</v></c>'
+
+
+def _label_writer() -> Callable[[Any], str]:
+    """A column with few distinct values (statuses, townships): each written once."""
+    seen: dict[Any, str] = {}
+
+    def cell(value: Any) -> str:
+        out = seen.get(value)
+        if out is None:
+            out = sheet_cell(value)
+            if len(seen) < 10_000:  # a column more varied than thought stays bounded
+                seen[value] = out
+        return out
+    return cell
+
+
+# What sheet_cell writes for values of one known type, without asking each value its type
+# ("label": few distinct values, each written once).
+CELL_WRITERS: dict[str, Callable[[], Callable[[Any], str]]] = {
+    "text": lambda: _text_or_empty, "number": lambda: _number_or_empty, "date": lambda: _date_or_empty,
+    "any": lambda: sheet_cell, "label": _label_writer}
 
 
 def _styles() -> str:
@@ -292,6 +335,7 @@ class LedgerWriter:
 
     def __init__(self, path: Path, sheet_title: str, title: str, columns: Sequence[LedgerColumn]) -> None:
         self.path, self.sheet_title, self.rows = path, sheet_title, 0
+        self.cells = [CELL_WRITERS[c.kind]() for c in columns]
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheet = self.zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
         cols = "".join(f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
@@ -312,8 +356,9 @@ class LedgerWriter:
     def append(self, rows: Iterable[Sequence[object]]) -> None:
         out = []
         n = self.rows + 3
+        cells = self.cells
         for row in rows:
-            out.append(f'<row r="{n}">{"".join(map(sheet_cell, row))}</row>')
+            out.append(f'<row r="{n}">{"".join([cell(v) for cell, v in zip(cells, row)])}</row>')
             n += 1
         self.rows = n - 3
         self._write("".join(out))
