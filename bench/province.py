@@ -206,6 +206,26 @@ class Loader:
 
 # ---------------------------------------------------------------- reference data
 
+UNITS_PER_TOWNSHIP = 500
+"""A province has hundreds of townships, not the demo district's nine: the load adds townships
+(each with its government as a township-scope reporting body) up to one per this many units,
+so that one township's body sees a township's share of the province, as it would."""
+
+
+async def _add_townships(conn: asyncpg.Connection, wanted: int) -> None:
+    have = await conn.fetchval("SELECT count(*) FROM township")
+    ordinal = await conn.fetchval("SELECT coalesce(max(ordinal), 0) FROM township")
+    body_ordinal = await conn.fetchval("SELECT coalesce(max(ordinal), 0) FROM body")
+    for i in range(1, max(0, wanted - have) + 1):
+        name = f"省内第{i:03d}乡镇"
+        township = await conn.fetchval("INSERT INTO township (name, ordinal) VALUES ($1, $2) RETURNING id",
+                                       name, ordinal + i)
+        await conn.execute(
+            "INSERT INTO body (name, short_name, scope, sector, township, is_police, ordinal) "
+            "VALUES ($1, $2, 'township', NULL, $3, false, $4)",
+            f"{name}人民政府", name, township, body_ordinal + i)
+
+
 async def _reference(conn: asyncpg.Connection) -> Ref:
     campaign = await conn.fetchrow("SELECT id, starts_on, ends_on FROM campaign WHERE active "
                                    "ORDER BY starts_on DESC LIMIT 1")
@@ -638,6 +658,7 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
     try:
         if await conn.fetchval("SELECT 1 FROM app_user WHERE username = $1", MARKER_USER):
             raise SystemExit("this database already holds a province (user sj00001 exists); use a fresh one")
+        await _add_townships(conn, sizes.units // UNITS_PER_TOWNSHIP)
         ref = await _reference(conn)
         prov = Province(sizes, seed, ref, hash_password("demo1234"))
         loader = Loader(conn, say)

@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
         f"- sections: {', '.join(chosen)}; the whole run took {time.monotonic() - started:.0f} s",
         "",
     ]
-    RESULTS.write_text("\n".join(header) + "\n".join(results), encoding="utf-8")
+    RESULTS.write_text("\n".join(header) + "\n" + "\n".join(results), encoding="utf-8")
     print(f"written to {RESULTS.relative_to(ROOT)}")
     return 1 if failed else 0
 
