@@ -19,7 +19,7 @@ from server.evidence.tables import AccessLog
 from server.forms import FormError
 from server.inspections.tables import GuardCheck, Inspection
 from server.registry.tables import Guard, Site, TrainingRecord, Unit
-from server.vocab import EmploymentStatus
+from server.vocab import BodyScope, EmploymentStatus
 
 
 def contains(column: Any, q: str) -> Any:
@@ -131,18 +131,15 @@ async def townships() -> list[dict]:
     return await Township.select(Township.id, Township.name).order_by(Township.ordinal, Township.name)
 
 
-async def unit_choices() -> list[dict]:
-    return await Unit.select(Unit.id, Unit.name, Unit.kind).order_by(Unit.name)
-
-
-async def unit_filter_choices(selected: int | None) -> list[dict]:
-    """The units a list's 所属单位 filter offers: all of them in a small registry, else only
-    the one chosen (reached from a unit's page or a link)."""
-    if await Unit.count() <= SELECT_MAX:
-        return await unit_choices()
-    if selected is None:
-        return []
-    return await Unit.select(Unit.id, Unit.name, Unit.kind).where(Unit.id == selected)
+async def unit_filter_choices(selected: int | None) -> list[tuple[int, str]]:
+    """The units a list's 所属单位 filter offers, as (id, name): all of them while a select is
+    usable (SELECT_MAX), else only the one chosen (reached from a unit's page or a link). The
+    lists are the office's and leaders', so the whole district."""
+    district = Scope(BodyScope.district, None, None)
+    few = await choices("units", district, limit=SELECT_MAX + 1)
+    if len(few) <= SELECT_MAX:
+        return few
+    return await choices("units", district, ids=[selected]) if selected is not None else []
 
 
 # ---------------------------------------------------------------- choosing a unit or a site in a form
