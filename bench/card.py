@@ -19,10 +19,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from statistics import median
 
 import httpx
 
-from bench.common import Row, Section, backend, log_in, median_of, run_py, seed_demo, serve
+from bench.common import Row, Section, backend, log_in, run_py, seed_demo, serve
 
 CONNECTIONS = 20
 WARMUP_S = 2
@@ -91,8 +92,8 @@ def measure(name: str) -> list[Row]:
                     print(f"  {name} round {i + 1}/{ROUNDS} {key:7}: {r['rps']:7.1f} req/s, "
                           f"p50 {r['p50']:5.1f} ms, p99 {r['p99']:6.1f} ms"
                           f"{', %d errors' % r['errors'] if r['errors'] else ''}", flush=True)
-    rps = {k: median_of([r["rps"] for r in v]) for k, v in runs.items()}
-    p99 = {k: median_of([r["p99"] for r in v]) for k, v in runs.items()}
+    rps = {k: median([r["rps"] for r in v]) for k, v in runs.items()}
+    p99 = {k: median([r["p99"] for r in v]) for k, v in runs.items()}
     errors = sum(r["errors"] for v in runs.values() for r in v)
     rows = [
         Row(f"{name}: bare page `/offline` (officer's cookie)", f"{rps['bare']:.0f} req/s, p99 {p99['bare']:.1f} ms"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # bench/run.py is run as a script; tests.support lives at the root
     sys.path.insert(0, str(ROOT))
 
-from tests.support.services import S3, Postgres  # noqa: E402  (the same throwaway services as the tests)
+from tests.support.services import S3, Postgres, free_port  # noqa: E402  (the same throwaway services as the tests)
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -76,12 +75,6 @@ def machine() -> str:
             f"Python {platform.python_version()} on {platform.system()} {platform.release()}")
 
 
-def median_of(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
     ordered = sorted(values)
@@ -90,12 +83,6 @@ def percentile(values: list[float], p: float) -> float:
 
 
 # ---------------------------------------------------------------- the app, served for real
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @dataclass
 class Backend:

@@ -18,11 +18,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import httpx
 
 from bench.card import CARD_URL_SNIPPET
-from bench.common import CHROMIUM, ROOT, Row, Section, backend, log_in, median_of, run_py, seed_demo, serve
+from bench.common import CHROMIUM, ROOT, Row, Section, backend, log_in, run_py, seed_demo, serve
 from bench.weight import start_inspection
 
 LIGHTHOUSE = ROOT / "bench" / "node_modules" / ".bin" / "lighthouse"
@@ -137,7 +138,7 @@ def run() -> Section:
         "(it warns below that); a slower or busy machine scores lower, mostly through Total "
         "Blocking Time")])
     section.rows.append(Row("Lighthouse benchmarkIndex of this machine during the runs (median; warns < 1000)",
-                            f"{median_of(bench_index):.0f}"))
+                            f"{median(bench_index):.0f}"))
     for m in measured:
         for c, target in TARGETS.items():
             value = m["median"][c]

@@ -29,8 +29,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from statistics import median
 
-from bench.common import CHROMIUM, Backend, Row, Section, backend, median_of, run_py, seed_demo, serve
+from bench.common import CHROMIUM, Backend, Row, Section, backend, run_py, seed_demo, serve
 
 PHONE_RUNS = 5
 INGEST_N = 20  # photos as phones send them, per store
@@ -211,7 +212,7 @@ async def _ingest_child(files: list[tuple[str, int]]) -> dict:
                 if i:
                     for name, seconds in zip(stages, (t1 - t0, c1 - c0, t2 - t1, t3 - t2)):
                         stages[name].append(seconds * 1000)
-            out[Path(path).name] = {k: median_of(v) for k, v in stages.items()} | {"bytes": len(data)}
+            out[Path(path).name] = {k: median(v) for k, v in stages.items()} | {"bytes": len(data)}
         return out
     finally:
         await db.stop()
@@ -243,8 +244,8 @@ def run() -> Section:
             seed_demo(b)
             s3 = server_ingest(b, phone, camera)
 
-    kb = median_of([u["bytes"] for u in uploads]) / 1024
-    ms = median_of([u["ms"] for u in uploads])
+    kb = median([u["bytes"] for u in uploads]) / 1024
+    ms = median([u["ms"] for u in uploads])
     sizes = ", ".join(sorted({f"{u['width']} × {u['height']}" for u in uploads}))
     orientation = ", ".join(sorted({str(u["orientation"] or "none") for u in uploads}))
     section = Section("4. Photos: phone downscale and server ingest", notes=[

@@ -16,11 +16,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import httpx
 
 from bench import province
-from bench.common import ROOT, Row, Section, backend, log_in, median_of, percentile, seed_demo, serve
+from bench.common import ROOT, Row, Section, backend, log_in, percentile, seed_demo, serve
 
 # A 24 GB / 2-core machine: a quarter of the memory for shared buffers, generous sort memory.
 PG_SETTINGS = ("-c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=512MB "
@@ -109,14 +110,14 @@ def run() -> Section:
             ids = _ids(c)
             district = timed(c, "/stats", 5)
             rows.append(Row("statistics table, district-wide (`/stats`), median of 5",
-                            _ms(median_of(district)), f"≤ {_ms(STATS_DISTRICT_S)}",
-                            median_of(district) <= STATS_DISTRICT_S))
+                            _ms(median(district)), f"≤ {_ms(STATS_DISTRICT_S)}",
+                            median(district) <= STATS_DISTRICT_S))
             body = timed(c, f"/stats?body={ids['body']}", 10)
             rows.append(Row(f"statistics table, one body ({BODY}, `/stats?body=…`), median of 10",
-                            _ms(median_of(body)), f"≤ {_ms(STATS_BODY_S)}", median_of(body) <= STATS_BODY_S))
+                            _ms(median(body)), f"≤ {_ms(STATS_BODY_S)}", median(body) <= STATS_BODY_S))
             sector = timed(c, f"/stats?body={ids['sector_body']}", 10)
             rows.append(Row(f"statistics table, one sector's body ({SECTOR_BODY}: every school), median of 10",
-                            _ms(median_of(sector)), f"≤ {_ms(STATS_BODY_S)}", median_of(sector) <= STATS_BODY_S))
+                            _ms(median(sector)), f"≤ {_ms(STATS_BODY_S)}", median(sector) <= STATS_BODY_S))
             lists = {
                 "guard search (`/registry/guards`)": [
                     "/registry/guards", "/registry/guards?q=王", "/registry/guards?q=王伟",
@@ -137,13 +138,13 @@ def run() -> Section:
                 per = {p: timed(c, p, 5) for p in paths}
                 times = [s for t in per.values() for s in t]
                 p95 = percentile(times, 95)
-                slowest = max(paths, key=lambda p: median_of(per[p]))
+                slowest = max(paths, key=lambda p: median(per[p]))
                 rows.append(Row(f"{label}: {len(paths)} queries (filters, page 1 and deep pages) × 5, p95",
                                 _ms(p95), f"≤ {_ms(LIST_P95_S)}", p95 <= LIST_P95_S))
                 rows.append(Row(f"… its median; the slowest query `{slowest}` (median)",
-                                f"{_ms(median_of(times))}; {_ms(median_of(per[slowest]))}"))
+                                f"{_ms(median(times))}; {_ms(median(per[slowest]))}"))
             home = timed(c, "/", 10)
-            rows.append(Row("office home page (`/`, status counts), median of 10", _ms(median_of(home))))
+            rows.append(Row("office home page (`/`, status counts), median of 10", _ms(median(home))))
         took, mb, n = export_findings(b.env)
         rows.append(Row(f"findings ledger export, district-wide ({n:,} rows, `ledger export findings`)",
                         f"{took:.1f} s", f"≤ {EXPORT_S:.0f} s", took <= EXPORT_S))

@@ -13,12 +13,13 @@ import io
 import re
 import subprocess
 import uuid
+from statistics import median
 
 import httpx
 from PIL import Image
 
 from bench.card import CARD_URL_SNIPPET, CONNECTIONS, parse_wrk
-from bench.common import Row, Section, backend, log_in, median_of, run_py, seed_demo, serve
+from bench.common import Row, Section, backend, log_in, run_py, seed_demo, serve
 from bench.weight import start_inspection
 
 ROUND_S = 5
@@ -98,7 +99,7 @@ def throughput(a: str, b: str, card: str) -> list[Row]:
         one.append(r1)
         two.append(r2)
         print(f"  round {i + 1}/{ROUNDS}: one process {r1:7.1f} req/s, two processes {r2:7.1f} req/s", flush=True)
-    one_m, two_m = median_of(one), median_of(two)
+    one_m, two_m = median(one), median(two)
     return [
         Row("card page (officer), one process under load", f"{one_m:.0f} req/s"),
         Row("card page (officer), two processes under load (sum)", f"{two_m:.0f} req/s"),
