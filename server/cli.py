@@ -80,7 +80,7 @@ def users_set_password(username: str, password: str) -> None:
 
 @users.command("list", help="List users.")
 def users_list() -> None:
-    from server.auth.tables import User
+    from server.models.auth import User
 
     rows = _run(lambda: User.select(User.username, User.role, User.display_name, User.body.name,
                                     User.active).order_by(User.username))

@@ -1,20 +1,18 @@
-"""Reading form fields with clear Chinese messages. Pure: a mapping in, values or errors out."""
+"""Reading form fields with clear Chinese messages (floor 0). Pure: a mapping in, values or
+errors out; every form of the app reads its fields through these."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import unicodedata
 import uuid as uuidlib
 from typing import Any, Mapping
 
+from server import clock
+from server.errors import FormError
+
 MAX_NOTE = 500
-
-
-class FormError(Exception):
-    """Invalid input: `errors` maps field name → message shown beside the field."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def text(form: Mapping[str, Any], name: str, *, label: str, max_len: int = MAX_NOTE,
@@ -83,3 +81,53 @@ def client_uuid(form: Mapping[str, Any], name: str = "uuid") -> str:
 
 def new_uuid() -> str:
     return str(uuidlib.uuid4())
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A date from a form field or a spreadsheet cell: a date/datetime, "2020-12-14",
+    "2020/12/14", "2020.12.14", "2020年12月14日" or "20201214" (full-width digits too).
+    Empty → None; anything else raises ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raw = unicodedata.normalize("NFKC", str(value)).strip()
+    if not raw:
+        return None
+    raw = raw.split(" ")[0]  # "2020-12-14 00:00:00"
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(raw)
+        if m:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))  # ValueError for 2020-02-30
+    raise ValueError(raw)
+
+
+def date_field(form: Mapping[str, Any], name: str, *, label: str, errors: dict[str, str],
+               required: bool = False, default: dt.date | None = None,
+               not_future: bool = False) -> dt.date | None:
+    """A calendar date (what <input type=date> sends, or a date typed by hand in any of the
+    forms parse_date reads). Blank gives the default, or an error when required and there is
+    no default; `not_future` refuses a day after today (local time)."""
+    try:
+        value = parse_date(form.get(name))
+    except ValueError:
+        errors[name] = f"{label}不是有效日期，请按 年-月-日 填写，例如 2021-01-15"
+        return None
+    if value is None:
+        if required and default is None:
+            errors[name] = f"请填写{label}"
+        return default
+    if value.year < 1950:
+        errors[name] = f"{label}早于 1950 年，请核对"
+    elif not_future and value > clock.today():
+        errors[name] = f"{label}不能晚于今天"
+    return value

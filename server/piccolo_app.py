@@ -4,13 +4,13 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from server.audit.tables import AuditEntry
-from server.auth.tables import LoginAttempt, Session, User
-from server.campaign.tables import Body, Campaign, Phase, ReportingDeadline, Township
-from server.evidence.tables import AccessLog, Photo
-from server.inspections.tables import ChecklistAnswer, Finding, GuardCheck, Inspection
-from server.ledger.tables import WeeklyCell, WeeklyReport
-from server.rectification.tables import (
+from server.models.audit import AuditEntry
+from server.models.auth import LoginAttempt, Session, User
+from server.models.campaign import Body, Campaign, Phase, ReportingDeadline, Township
+from server.models.evidence import AccessLog, Photo
+from server.models.inspections import ChecklistAnswer, Finding, GuardCheck, Inspection
+from server.models.ledger import WeeklyCell, WeeklyReport
+from server.models.rectification import (
     ClueReferral,
     CluePhoto,
     GuardAction,
@@ -19,7 +19,7 @@ from server.rectification.tables import (
     SpotCheckDraw,
     SpotCheckTarget,
 )
-from server.registry.tables import Guard, GuardCard, Site, TrainingRecord, Unit
+from server.models.registry import Guard, GuardCard, Site, TrainingRecord, Unit
 
 TABLES = [
     Township, Body, Campaign, Phase, ReportingDeadline,

@@ -167,9 +167,9 @@ async def world(password_hash):
     one user for each role."""
     import datetime as dt
 
-    from server.auth.tables import User
-    from server.campaign.tables import Body, Campaign, Phase, Township
-    from server.registry.tables import Guard, Site, Unit
+    from server.models.auth import User
+    from server.models.campaign import Body, Campaign, Phase, Township
+    from server.models.registry import Guard, Site, Unit
     from server.vocab import BodyScope, CertStatus, FilingStatus, ProviderKind, Sector, UnitKind
 
     async def add(row):

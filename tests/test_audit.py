@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from server.audit import service as audit
-from server.audit.tables import AuditEntry
+from server.models.audit import AuditEntry
 from tests.support.flow import start
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from server.auth import service
-from server.auth.tables import Session
+from server.models.auth import Session
 from tests.conftest import login
 from tests.support.html import soup, visible_text
 
@@ -60,7 +60,7 @@ async def test_set_password_revokes_every_session(client_factory, world):
 
 
 async def test_disabled_user_is_logged_out(client_factory, world):
-    from server.auth.tables import User
+    from server.models.auth import User
 
     c = await client_factory("officer")
     await User.update({User.active: False}).where(User.username == "officer")

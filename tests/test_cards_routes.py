@@ -9,10 +9,10 @@ import httpx
 from PIL import Image
 
 from server.cards import qr, service, tokens
-from server.evidence.tables import AccessLog
-from server.inspections.tables import Finding, GuardCheck
+from server.models.evidence import AccessLog
+from server.models.inspections import Finding, GuardCheck
 from server.registry.ids import id_check_digit
-from server.registry.tables import Guard, GuardCard
+from server.models.registry import Guard, GuardCard
 from server.settings import get_settings
 from tests.support.flow import new_id, start
 from tests.support.html import errors, soup, visible_text

@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.evidence.tables import AccessLog
-from server.inspections.tables import Finding, Inspection
+from server import clock
+from server.models.evidence import AccessLog
+from server.models.inspections import Finding, Inspection
 from server.rectification import clues as clue_service
-from server.rectification.tables import ClueReferral, CluePhoto
+from server.models.rectification import ClueReferral, CluePhoto
 from tests.support.flow import answer_all, new_id
 from tests.support.html import errors, jpeg, soup, visible_text
 from tests.test_review import decide
@@ -37,7 +38,7 @@ async def test_referral_round_trip(client_factory, world, app, service_env):
     for key in await app.state.store.list_keys():  # leftovers of earlier tests: their rows are gone
         await app.state.store.delete(key)
     town = await client_factory("liaison_town")
-    today = clue_service.today()
+    today = clock.today()
 
     # The liaison picks from the units of their own township only.
     form = soup(await town.get("/clues/new"))
@@ -145,7 +146,7 @@ async def test_decline_overdue_reminders_and_other_bodies_see_nothing(client_fac
     key = await refer(town, unit_name="官庄镇某保洁公司", description="保洁公司派人在超市做保安", files=photo_files((9, 9, 9)))
     clue = await ClueReferral.objects().where(ClueReferral.uuid == key).first()
     photo = await CluePhoto.objects().first()
-    await ClueReferral.update({ClueReferral.response_due: clue_service.today() - dt.timedelta(days=2)}).where(
+    await ClueReferral.update({ClueReferral.response_due: clock.today() - dt.timedelta(days=2)}).where(
         ClueReferral.id == clue.id)
 
     # Overdue, for both sides.

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from server.auth.scope import Scope
+from server import clock
 from server.ledger import counting
 from server.ledger.counting import Dataset, FindingRec, GuardRec, OutcomeRec, SiteRec, UnitRec
 from server.ledger.weekly import compare, parse_day, report_weeks
@@ -164,9 +165,9 @@ def test_rules_one_by_one():
 
 def test_local_date_is_beijing_time():
     late_utc = dt.datetime(2020, 12, 31, 17, 30, tzinfo=dt.timezone.utc)  # 01:30 on 01-01 in Beijing
-    assert counting.local_date(late_utc) == D(2021, 1, 1)
-    assert counting.local_date(dt.datetime(2020, 12, 31, 15, 59)) == D(2020, 12, 31)  # naive = UTC
-    assert counting.local_date(None) is None
+    assert clock.local_date(late_utc) == D(2021, 1, 1)
+    assert clock.local_date(dt.datetime(2020, 12, 31, 15, 59)) == D(2020, 12, 31)  # naive = UTC
+    assert clock.local_date(None) is None
 
 
 def test_frozen_form_round_trips(data):

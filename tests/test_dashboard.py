@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from server.campaign.tables import Campaign, Phase, ReportingDeadline
+from server.models.campaign import Campaign, Phase, ReportingDeadline
 from server.dashboard import charts
 from server.dashboard.service import deadlines, phase_state
-from server.registry.tables import Guard
+from server.models.registry import Guard
 from tests.support.html import soup, visible_text
 from tests.test_ledger import BEIJING, add_finding, add_outcome
 

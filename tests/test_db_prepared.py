@@ -8,9 +8,9 @@ import datetime as dt
 
 from server import db
 from server.auth.service import load_session, token_hash
-from server.auth.tables import Session
+from server.models.auth import Session
 from server.registry import service as registry
-from server.registry.tables import Guard, TrainingRecord
+from server.models.registry import Guard, TrainingRecord
 
 GUARD_WITH_EMPLOYER = db.Prepared(lambda employer_id, status: Guard.select(
     Guard.id, Guard.name, Guard.certificate_status, Guard.employer.name, Guard.site.name,

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from server.evidence import images
-from server.evidence.tables import AccessLog, Photo
+from server.models.evidence import AccessLog, Photo
 from tests.support.flow import new_id, start
 from tests.support.html import errors, soup, visible_text
 from tests.test_review import HX, submitted_inspection

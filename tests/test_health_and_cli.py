@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from server.auth.tables import User
+from server.models.auth import User
 from server.storage import LocalStore
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from server.evidence.tables import Photo
-from server.inspections.tables import Finding, GuardCheck, Inspection
+from server.models.evidence import Photo
+from server.models.inspections import Finding, GuardCheck, Inspection
 from tests.support.flow import answer_all, new_id, start
 from tests.support.html import errors, jpeg, soup, visible_text
 

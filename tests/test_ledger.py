@@ -13,11 +13,11 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 
-from server.campaign.tables import Campaign
-from server.inspections.tables import Finding, Inspection
+from server.models.campaign import Campaign
+from server.models.inspections import Finding, Inspection
 from server.ledger.columns import COLUMNS
-from server.rectification.tables import RectificationOrder, RectificationOutcome
-from server.registry.tables import Guard, Site, Unit
+from server.models.rectification import RectificationOrder, RectificationOutcome
+from server.models.registry import Guard, Site, Unit
 from tests.support.flow import new_id
 from tests.support.html import errors, soup, visible_text
 

@@ -9,9 +9,9 @@ import json
 
 import openpyxl
 
-from server.auth.tables import User
+from server.models.auth import User
 from server.ledger import exports
-from server.registry.tables import Guard
+from server.models.registry import Guard
 from tests.support.html import errors, soup, visible_text
 from tests.test_ledger import add_finding, add_outcome, cli
 

@@ -11,12 +11,13 @@ import random
 import pytest
 
 from server.auth.scope import Scope
-from server.campaign.tables import Body, Campaign, Township
-from server.inspections.tables import Finding, Inspection
+from server.models.campaign import Body, Campaign, Township
+from server.models.inspections import Finding, Inspection
 from server.ledger import counting, queries, service
-from server.ledger.counting import Dataset, local_date
-from server.rectification.tables import RectificationOrder, RectificationOutcome
-from server.registry.tables import Guard, Site, Unit
+from server.clock import local_date
+from server.ledger.counting import Dataset
+from server.models.rectification import RectificationOrder, RectificationOutcome
+from server.models.registry import Guard, Site, Unit
 from server.vocab import BodyScope, CertStatus, EmploymentStatus, FindingStatus, ProviderKind, Sector, UnitKind
 from tests.support.flow import new_id
 

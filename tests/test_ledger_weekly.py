@@ -9,11 +9,12 @@ import io
 import openpyxl
 import pytest
 
-from server.audit.tables import AuditEntry
-from server.campaign.tables import Campaign
-from server.inspections.tables import Finding
-from server.ledger.tables import WeeklyReport
-from server.registry.tables import Guard, Site, Unit
+from server.errors import Conflict
+from server.models.audit import AuditEntry
+from server.models.campaign import Campaign
+from server.models.inspections import Finding
+from server.models.ledger import WeeklyReport
+from server.models.registry import Guard, Site, Unit
 from tests.support.html import errors, soup, visible_text
 from tests.test_ledger import BEIJING, add_finding, add_outcome, at, nonzero, table_values
 
@@ -172,6 +173,6 @@ async def test_two_submissions_at_once_freeze_the_week_once(season):
     results = await asyncio.gather(*(service.submit_week(office, campaign, dt.date(2020, 12, 25), today)
                                      for _ in range(2)), return_exceptions=True)
     failures = [r for r in results if r is not None]
-    assert len(failures) == 1 and isinstance(failures[0], service.Conflict)
+    assert len(failures) == 1 and isinstance(failures[0], Conflict)
     assert str(failures[0]) == "第1期周报已报送，报送后不能修改"
     assert await WeeklyReport.count() == 3

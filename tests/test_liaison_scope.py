@@ -23,10 +23,10 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
-from server.audit.tables import AuditEntry
-from server.evidence.tables import Photo
-from server.inspections.tables import Finding, GuardCheck, Inspection
-from server.rectification.tables import ClueReferral, CluePhoto, SpotCheckDraw, SpotCheckTarget
+from server.models.audit import AuditEntry
+from server.models.evidence import Photo
+from server.models.inspections import Finding, GuardCheck, Inspection
+from server.models.rectification import ClueReferral, CluePhoto, SpotCheckDraw, SpotCheckTarget
 from tests.support.flow import answer_all, new_id, start
 from tests.support.html import soup, visible_text
 from tests.test_clues import photo_files, refer

@@ -11,12 +11,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from server.audit.tables import AuditEntry
-from server.campaign.tables import Campaign
-from server.inspections.tables import Finding, Inspection
+from server import clock
+from server.models.audit import AuditEntry
+from server.models.campaign import Campaign
+from server.models.inspections import Finding, Inspection
 from server.rectification import service
-from server.rectification.tables import GuardAction, RectificationOrder, RectificationOutcome
-from server.registry.tables import Guard, Unit
+from server.models.rectification import GuardAction, RectificationOrder, RectificationOutcome
+from server.models.registry import Guard, Unit
 from tests.support.flow import answer_all, new_id, start
 from tests.support.html import errors, soup, visible_text
 from tests.test_review import decide, upload
@@ -65,7 +66,7 @@ async def test_order_from_confirmed_findings_with_default_deadline_and_printed_n
     w = configured
     s = await confirmed_inspection(client_factory, w.sites.estate.id, {2: "保安员着装不规范", 5: "物业公司自招保安未备案"})
     office = await client_factory("office")
-    today = service.today()
+    today = clock.today()
 
     page = soup(await office.get("/rectification"))
     pending = page.select_one("#pending")
@@ -116,15 +117,15 @@ async def test_ordering_refuses_bad_input_with_chinese_messages(client_factory, 
     office = await client_factory("office")
     unit = str(w.units.school.id)
     ids = [str(f.id) for f in s.findings]
-    today = service.today()
+    today = clock.today()
 
     r = await office.post("/rectification/orders", data={"unit_id": unit})
     assert r.status_code == 422 and errors(r) == ["请至少选择一项已确认的问题"]
     r = await office.post("/rectification/orders", data={"unit_id": unit, "finding_ids": ids,
                                                          "deadline": (today - dt.timedelta(days=1)).isoformat()})
     assert r.status_code == 422 and errors(r) == ["整改期限不能早于下达日期"]
-    r = await office.post("/rectification/orders", data={"unit_id": unit, "finding_ids": ids, "deadline": "2021/1/5"})
-    assert r.status_code == 422 and errors(r) == ["整改期限格式应为 年-月-日，例如 2021-01-15"]
+    r = await office.post("/rectification/orders", data={"unit_id": unit, "finding_ids": ids, "deadline": "下周五"})
+    assert r.status_code == 422 and errors(r) == ["整改期限不是有效日期，请按 年-月-日 填写，例如 2021-01-15"]
     # A finding still awaiting review cannot be ordered.
     c = await client_factory("officer2")
     key = await start(c, w.sites.school.id)
@@ -214,7 +215,7 @@ async def test_verified_order_leaves_the_reinspection_list(client_factory, confi
     w = configured
     s = await confirmed_inspection(client_factory, w.sites.school.id, {3: "未开展岗前培训"})
     office = await client_factory("office")
-    today = service.today()
+    today = clock.today()
     order = await order_for(office, w.units.school.id, [f.id for f in s.findings],
                             deadline=(today + dt.timedelta(days=2)).isoformat())
     far = await confirmed_inspection(client_factory, w.sites.estate.id, {3: "未培训"}, officer="officer2")
@@ -287,7 +288,7 @@ async def test_outcomes_and_guard_actions_count_in_the_statistics_table(client_f
     li = await Guard.objects().where(Guard.id == w.guards.none.id).first()
     assert (li.certificate_status, li.certificate_no) == ("valid", "津保120210000099")
     wang = await Guard.objects().where(Guard.id == w.guards.revoked.id).first()
-    assert wang.employment_status == "dismissed" and wang.left_on == service.today()
+    assert wang.employment_status == "dismissed" and wang.left_on == clock.today()
     assert await GuardAction.count().where(GuardAction.order == order.id) == 2
     assert await AuditEntry.count().where((AuditEntry.table_name == "guard") & (AuditEntry.record_id == str(li.id))) == 1
 
@@ -306,7 +307,7 @@ async def test_outcomes_and_guard_actions_count_in_the_statistics_table(client_f
 
 async def test_filing_lifecycle_alerts_and_an_unfiled_unit_gets_a_deadline(client_factory, configured):
     w = configured
-    today = service.today()
+    today = clock.today()
     stopped = Unit(name="蓟州区旧城物业有限公司", kind="self_recruiting", sector="property",
                    township=w.townships.yuyang.id, filing_status="filed", filing_no="津公备2019-8",
                    service_stopped_on=today - dt.timedelta(days=45))
@@ -355,7 +356,7 @@ async def test_filing_lifecycle_alerts_and_an_unfiled_unit_gets_a_deadline(clien
     page = soup(await office.get("/rectification"))
     assert "旧城物业" not in visible_text(page.select_one("#filing"))
     r = await office.post(f"/rectification/units/{recent.id}/revoke-filing", data={"revoked_on": "not-a-date"})
-    assert r.status_code == 422 and errors(r) == ["撤销日期格式应为 年-月-日，例如 2021-01-15"]
+    assert r.status_code == 422 and errors(r) == ["撤销日期不是有效日期，请按 年-月-日 填写，例如 2021-01-15"]
 
 
 async def test_filing_alerts_are_selected_by_the_database_like_the_rule_and_paged(client_factory, configured,
@@ -363,7 +364,7 @@ async def test_filing_alerts_are_selected_by_the_database_like_the_rule_and_page
     from server.rectification import rules
 
     w = configured
-    today = service.today()
+    today = clock.today()
     ago = lambda days: today - dt.timedelta(days=days)  # noqa: E731
     for name, kind, status, stopped, revoked in [
         ("蓟州区甲物业有限公司", "self_recruiting", "filed", ago(31), None),       # stale
@@ -403,7 +404,7 @@ async def test_pending_units_are_grouped_by_the_database_like_the_findings_and_p
                                                                                      monkeypatch):
     import random
 
-    from server.registry.tables import Site
+    from server.models.registry import Site
 
     w = configured
     rng = random.Random(8)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from server.audit.tables import AuditEntry
-from server.campaign.tables import Campaign, Phase, ReportingDeadline
-from server.rectification import service
+from server import clock
+from server.models.audit import AuditEntry
+from server.models.campaign import Campaign, Phase, ReportingDeadline
 from tests.support.html import errors, soup, visible_text
 from tests.test_rectification import confirmed_inspection, order_for
 
@@ -36,8 +36,8 @@ async def test_office_sets_the_options_that_orders_and_notices_use(client_factor
 
     s = await confirmed_inspection(client_factory, world.sites.school.id, {3: "未培训"})
     order = await order_for(office, world.units.school.id, [f.id for f in s.findings])
-    assert order.deadline == service.today() + dt.timedelta(days=4)
-    assert order.number == f"测公保改字〔{service.today().year}〕001号"
+    assert order.deadline == clock.today() + dt.timedelta(days=4)
+    assert order.number == f"测公保改字〔{clock.today().year}〕001号"
     notice = visible_text(soup(await office.get(f"/rectification/orders/{order.id}/notice")).select_one("article"))
     assert "依据《保安服务管理条例》，现责令你单位于" in notice
 
@@ -72,10 +72,10 @@ async def test_office_edits_phases_and_deadlines_and_bodies_are_reminded(client_
     assert [i["value"] for i in page.select("#phases input[name=name]")][:5] == ["调查摸底", "自查整改", "集中整治", "总结提升", "巩固深化"]
     assert (await Campaign.objects().first()).ends_on == dt.date(2021, 3, 31)
 
-    today = service.today()
+    today = clock.today()
     town, edu = str(world.bodies.town.id), str(world.bodies.edu.id)
     r = await office.post("/campaign/deadlines", data={"title": "报送乡镇自查台账", "due_on": "soon", "body": town})
-    assert r.status_code == 422 and errors(r) == ["截止日期格式应为 年-月-日，例如 2021-01-15"]
+    assert r.status_code == 422 and errors(r) == ["截止日期不是有效日期，请按 年-月-日 填写，例如 2021-01-15"]
     for title, days, body in (("报送乡镇自查台账", 3, town), ("报送教育系统方案", 5, edu), ("报送专项行动总结", 40, "")):
         r = await office.post("/campaign/deadlines", data={"title": title, "due_on": (today + dt.timedelta(days=days)).isoformat(),
                                                            "body": body})

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from server.forms import parse_date
 from server.registry import forms
 from server.registry.ids import id_check_digit, uscc_check_char
 
@@ -19,13 +20,13 @@ ID = "12022519850312003" + id_check_digit("12022519850312003")
     (dt.datetime(2020, 12, 14, 8, 0), dt.date(2020, 12, 14)), ("", None), (None, None),
 ])
 def test_dates_in_the_usual_formats(raw, expected):
-    assert forms.parse_date(raw) == expected
+    assert parse_date(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["2020-02-30", "14/12/2020", "昨天", "2020-13-01"])
 def test_bad_dates_raise(raw):
     with pytest.raises(ValueError):
-        forms.parse_date(raw)
+        parse_date(raw)
 
 
 def test_uscc_and_id_messages():

@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 
 from server.registry import roster_import
 from server.registry.ids import id_check_digit, uscc_check_char
-from server.registry.tables import Guard, Unit
+from server.models.registry import Guard, Unit
 from tests.support.html import errors, soup, visible_text
 
 ROOT = Path(__file__).resolve().parents[1]

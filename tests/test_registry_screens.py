@@ -8,10 +8,10 @@ import io
 
 from PIL import Image
 
-from server.audit.tables import AuditEntry
-from server.evidence.tables import AccessLog
+from server.models.audit import AuditEntry
+from server.models.evidence import AccessLog
 from server.registry.ids import id_check_digit, uscc_check_char
-from server.registry.tables import Guard, TrainingRecord, Unit
+from server.models.registry import Guard, TrainingRecord, Unit
 from tests.support.html import errors, soup, visible_text
 
 USCC = "91120225MA05" + "TQ8R3" + uscc_check_char("91120225MA05TQ8R3")
@@ -354,7 +354,7 @@ async def test_guard_form_picks_the_employer_and_site_by_searching_in_a_big_regi
 
 async def test_site_form_picks_its_unit_and_provider_by_searching(client_factory, world, monkeypatch):
     from server.registry import service
-    from server.registry.tables import Site
+    from server.models.registry import Site
 
     monkeypatch.setattr(service, "SELECT_MAX", 1)
     office = await client_factory("office")

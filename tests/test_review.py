@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import pytest
 from litestar.exceptions import PermissionDeniedException
 
-from server.audit.tables import AuditEntry
+from server.models.audit import AuditEntry
 from server.auth.scope import CurrentUser
-from server.auth.tables import User
-from server.evidence.tables import Photo
-from server.inspections.tables import Finding, Inspection
+from server.models.auth import User
+from server.models.evidence import Photo
+from server.models.inspections import Finding, Inspection
 from server.review import service as review
 from tests.support.flow import answer_all, new_id, start
 from tests.support.html import errors, jpeg, soup, visible_text
@@ -102,7 +102,7 @@ async def test_bad_filters_get_chinese_messages(client_factory, world):
     office = await client_factory("office")
     r = await office.get("/office/inspections", params={"date_from": "2021-13-40", "officer": "abc"})
     assert r.status_code == 422
-    assert set(errors(r)) == {"开始日期格式应为 年-月-日，例如 2021-01-05", "检查人的取值无效"}
+    assert set(errors(r)) == {"开始日期不是有效日期，请按 年-月-日 填写，例如 2021-01-15", "检查人的取值无效"}
     r = await office.get("/office/inspections", params={"date_from": "2021-02-01", "date_to": "2021-01-01"})
     assert r.status_code == 422 and errors(r) == ["结束日期不能早于开始日期"]
 
@@ -129,7 +129,7 @@ async def test_review_page_shows_answers_guards_findings_and_photo_evidence(clie
     await officer.post(f"/inspections/{key}/guards", headers=HX,
                        data={"uuid": new_id(), "guard_id": str(world.guards.valid.id)})
     check = (await Inspection.objects().where(Inspection.uuid == key).first())
-    from server.inspections.tables import GuardCheck
+    from server.models.inspections import GuardCheck
     gc = await GuardCheck.objects().where(GuardCheck.inspection == check.id).first()
     await officer.post(f"/inspections/{key}/guards/{gc.id}", headers=HX, data={
         "certificate_shown": "yes", "uniform_ok": "no", "insignia_ok": "yes", "tejin_marking": "no"})

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from server.audit import service as audit
-from server.audit.tables import AuditEntry
+from server.models.audit import AuditEntry
 from tests.support.html import errors, soup, visible_text
 from tests.test_review import decide, submitted_inspection
 

@@ -36,7 +36,7 @@ def test_bad_filters_are_dropped_with_chinese_messages():
                                      "page": "-3"})
     assert f.status == "submitted" and f.body is None and f.date_from is None and f.page == 1
     assert errors == {"status": "状态的取值无效", "body": "填报单位的取值无效",
-                      "date_from": "开始日期格式应为 年-月-日，例如 2021-01-05"}
+                      "date_from": "开始日期不是有效日期，请按 年-月-日 填写，例如 2021-01-15"}
     f, errors = rules.parse_filters({"date_from": "2021-02-01", "date_to": "2021-01-01"})
     assert errors == {"date_to": "结束日期不能早于开始日期"} and f.date_to is None
 

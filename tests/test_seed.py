@@ -5,8 +5,8 @@ Each test expects an empty, migrated database (provided by tests/conftest.py).""
 from datetime import date
 
 from server.auth.passwords import verify_password
-from server.auth.tables import User
-from server.campaign.tables import Body, Campaign, Phase, ReportingDeadline, Township
+from server.models.auth import User
+from server.models.campaign import Body, Campaign, Phase, ReportingDeadline, Township
 from server.demo.seed import (
     CAMPAIGN_NAME,
     DEMO_ACCOUNTS,
@@ -15,7 +15,7 @@ from server.demo.seed import (
     seed_demo,
 )
 from server.registry.ids import is_valid_id_number, is_valid_uscc
-from server.registry.tables import Guard, GuardCard, Site, TrainingRecord, Unit
+from server.models.registry import Guard, GuardCard, Site, TrainingRecord, Unit
 from server.vocab import CertStatus, FilingStatus, ProviderKind, Role, UnitKind
 
 TABLES = {

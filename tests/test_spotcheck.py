@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from server.rectification import rules
-from server.rectification.tables import SpotCheckDraw, SpotCheckTarget
-from server.inspections.tables import Inspection
+from server.models.rectification import SpotCheckDraw, SpotCheckTarget
+from server.models.inspections import Inspection
 from tests.support.flow import answer_all, new_id, start
 from tests.support.html import errors, soup, visible_text
 from tests.test_review import decide
@@ -122,7 +122,7 @@ async def test_draw_refuses_bad_input(client_factory, world):
     r = await office.post("/spotchecks", data={"n": "2", "rule": "inspected", "kind": "bogus"})
     assert r.status_code == 422 and errors(r) == ["单位类型的取值无效"]
     # Only officer is left on the roster and officer must not check the school.
-    from server.auth.tables import User
+    from server.models.auth import User
 
     await User.update({User.active: False}).where(User.username == "officer2")
     r = await office.post("/spotchecks", data={"n": "1", "rule": "inspected", "kind": "using_unit", "save": "1"})
@@ -212,6 +212,6 @@ async def test_officer_does_the_task_and_results_are_published_without_personal_
 
 
 async def _finding(key: str) -> int:
-    from server.inspections.tables import Finding
+    from server.models.inspections import Finding
 
     return (await Finding.objects().where(Finding.inspection.uuid == key).first()).id

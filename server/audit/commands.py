@@ -20,7 +20,7 @@ def audit_group() -> None:
 
 async def _verify(anchor: str | None) -> tuple[int, str | None, dict | None]:
     from server.audit import service
-    from server.audit.tables import AuditEntry
+    from server.models.audit import AuditEntry
 
     count, problem = await service.verify_chain()
     if problem is not None:

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from server.audit.tables import AuditEntry
+from server.models.audit import AuditEntry
 from server.db import atomic, engine, is_postgres
 
 GENESIS = "0" * 64
@@ -99,8 +99,8 @@ async def verify_chain() -> tuple[int, ChainProblem | None]:
 
 # Child records shown with an inspection's history: (table_name in the log, Piccolo table).
 def _children() -> list[tuple[str, Any]]:
-    from server.evidence.tables import Photo
-    from server.inspections.tables import ChecklistAnswer, Finding, GuardCheck
+    from server.models.evidence import Photo
+    from server.models.inspections import ChecklistAnswer, Finding, GuardCheck
 
     return [("checklist_answer", ChecklistAnswer), ("guard_check", GuardCheck),
             ("finding", Finding), ("photo", Photo)]

@@ -6,11 +6,12 @@ import datetime as dt
 import hashlib
 import secrets
 
+from server import clock
 from server.audit import service as audit
 from server.auth.passwords import hash_password, verify_password
 from server.auth.scope import CurrentUser
-from server.auth.tables import LoginAttempt, Session, User
-from server.campaign.tables import Body
+from server.models.auth import LoginAttempt, Session, User
+from server.models.campaign import Body
 from server.db import Prepared, atomic
 from server.settings import Settings
 from server.vocab import Role
@@ -21,10 +22,6 @@ _TOUCH_EVERY = dt.timedelta(minutes=1)
 
 class AuthError(Exception):
     """A login refusal; the message is shown to the user."""
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -76,7 +73,7 @@ async def set_password(username: str, password: str, actor=None) -> None:
         if user is None:
             raise AuthError(f"用户不存在: {username}")
         await User.update({User.password_hash: hash_password(password),
-                           User.password_changed_at: _now()}).where(User.id == user.id)
+                           User.password_changed_at: clock.now()}).where(User.id == user.id)
         await revoke_all_sessions(user.id)
         await audit.record("set_password", "app_user", user.id, actor=actor)
 
@@ -93,7 +90,7 @@ async def authenticate(settings: Settings, username: str, password: str, ip: str
     LOGIN_LOCKOUT_MINUTES the username is refused until the window passes."""
     username = username.strip()
     window = dt.timedelta(minutes=settings.login_lockout_minutes)
-    if await _recent_failures(username, _now() - window) >= settings.login_max_failures:
+    if await _recent_failures(username, clock.now() - window) >= settings.login_max_failures:
         raise AuthError(f"登录失败次数过多，请 {settings.login_lockout_minutes} 分钟后再试")
     user = await User.objects().get(User.username == username)
     ok = verify_password(user.password_hash if user else None, password)
@@ -108,7 +105,7 @@ async def open_session(settings: Settings, user: User, ip: str, user_agent: str)
     token = secrets.token_urlsafe(32)
     await Session.insert(Session(
         token_hash=token_hash(token), user=user.id, ip=ip[:64], user_agent=user_agent[:255],
-        expires_at=_now() + dt.timedelta(hours=settings.session_hours),
+        expires_at=clock.now() + dt.timedelta(hours=settings.session_hours),
     ))
     return token
 
@@ -126,7 +123,7 @@ async def load_session(token: str | None) -> CurrentUser | None:
     if not token:
         return None
     row = await _SESSION.first(token_hash(token))
-    now = _now()
+    now = clock.now()
     if row is None or row["revoked_at"] is not None or _aware(row["expires_at"]) <= now:
         return None
     if not row["user.active"]:
@@ -142,12 +139,12 @@ async def load_session(token: str | None) -> CurrentUser | None:
 
 
 async def revoke_session(session_id: int) -> None:
-    await Session.update({Session.revoked_at: _now()}).where(
+    await Session.update({Session.revoked_at: clock.now()}).where(
         (Session.id == session_id) & Session.revoked_at.is_null()
     )
 
 
 async def revoke_all_sessions(user_id: int) -> None:
-    await Session.update({Session.revoked_at: _now()}).where(
+    await Session.update({Session.revoked_at: clock.now()}).where(
         (Session.user == user_id) & Session.revoked_at.is_null()
     )

@@ -10,14 +10,14 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
+from server import clock
 from server.auth.guards import roles
 from server.campaign import service
-from server.campaign.tables import Body
-from server.forms import FormError, integer, text
+from server.models.campaign import Body
+from server.errors import FormError
+from server.forms import date_field, integer, text
 from server.inspections.checklist import AREA_NUMBERS
-from server.rectification.forms import date_field
 from server.rectification.rules import MAX_RECTIFY_DAYS
-from server.rectification.service import today
 from server.vocab import Role
 from server.web import go, render
 
@@ -72,8 +72,8 @@ def _phase_values(form: Any) -> dict[str, Any]:
     errors: dict[str, str] = {}
     values = {
         "name": text(form, "name", label="阶段名称", max_len=64, required=True, errors=errors),
-        "starts_on": date_field(form, "starts_on", label="开始日期", errors=errors),
-        "ends_on": date_field(form, "ends_on", label="结束日期", errors=errors),
+        "starts_on": date_field(form, "starts_on", label="开始日期", errors=errors, required=True),
+        "ends_on": date_field(form, "ends_on", label="结束日期", errors=errors, required=True),
         "description": text(form, "description", label="工作内容", errors=errors),
     }
     if errors:
@@ -102,7 +102,7 @@ def _deadline_values(form: Any) -> dict[str, Any]:
     body = integer(form, "body", label="填报单位", minimum=1, maximum=2**31, errors=errors)
     values = {
         "title": text(form, "title", label="报送事项", max_len=128, required=True, errors=errors),
-        "due_on": date_field(form, "due_on", label="截止日期", errors=errors),
+        "due_on": date_field(form, "due_on", label="截止日期", errors=errors, required=True),
         "kind": text(form, "kind", label="类别", max_len=32, errors=errors) or "other",
         "body": body,
     }
@@ -143,7 +143,7 @@ async def due(request: Request) -> Template:
     query = Body.select(Body.id, Body.name, Body.is_police).order_by(Body.ordinal).order_by(Body.id)
     if user.role not in (Role.office, Role.leader):
         query = query.where(Body.id == (user.body_id or 0))
-    day = today()
+    day = clock.today()
     bodies = [{**b, "items": await service.due_for_body(campaign, b, day)} for b in await query]
     return render("campaign/due.html", bodies=bodies, today=day, campaign=campaign)
 

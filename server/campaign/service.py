@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from server.templating import LOCAL_TZ
-from server.campaign.tables import Campaign, Phase
-
-
-def today() -> dt.date:
-    """Today in the campaign's time zone (Beijing): phases and deadlines are local dates."""
-    return dt.datetime.now(LOCAL_TZ).date()
+from server.models.campaign import Campaign, Phase
 
 
 async def active_campaign() -> Campaign | None:
@@ -42,9 +36,9 @@ from litestar.exceptions import NotFoundException  # noqa: E402
 
 from server.audit import service as audit  # noqa: E402
 from server.audit.service import snapshot  # noqa: E402
-from server.campaign.tables import Body, ReportingDeadline  # noqa: E402
+from server.models.campaign import Body, ReportingDeadline  # noqa: E402
 from server.db import atomic  # noqa: E402
-from server.forms import FormError  # noqa: E402
+from server.errors import FormError
 from server.inspections.checklist import AREA_NUMBERS  # noqa: E402
 
 DUE_HORIZON_DAYS = 14
@@ -202,7 +196,7 @@ async def due_for_body(campaign: Campaign, body: dict, today: dt.date) -> list[D
     """What a reporting body has to do: its reporting deadlines, and for the police the clues
     awaiting an answer and the overdue rectifications; for a department or township, its
     clues the police have not answered yet."""
-    from server.rectification.tables import ClueReferral, RectificationOrder
+    from server.models.rectification import ClueReferral, RectificationOrder
     from server.vocab import ClueStatus, OrderStatus
 
     rows = await ReportingDeadline.select(ReportingDeadline.title, ReportingDeadline.due_on).where(

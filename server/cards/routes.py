@@ -14,7 +14,8 @@ from litestar.response import Template
 from server.auth.guards import roles
 from server.cards import qr, service
 from server.evidence import images
-from server.forms import FormError, client_uuid, new_uuid
+from server.errors import Conflict, FormError
+from server.forms import client_uuid, new_uuid
 from server.inspections import service as inspections
 from server.registry import service as registry
 from server.vocab import Role
@@ -145,7 +146,7 @@ async def scan_into_inspection(request: Request, uuid: FromPath[str]) -> Any:
     except FormError as exc:
         errors = {"scan": next(iter(exc.errors.values()))}
         return await _respond(request, insp, 422, errors=errors)
-    except inspections.Conflict as exc:
+    except Conflict as exc:
         return await _respond(request, insp, 409, errors={"scan": str(exc)})
     if not is_htmx(request):
         return go(request, f"/inspections/{insp.uuid}#guard-{scan['check_id']}")

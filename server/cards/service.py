@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from server import clock
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
@@ -14,7 +14,7 @@ from server.cards import tokens
 from server.cards.qr import qr_svg
 from server.cards.verdict import CardFacts, CardState, card_verdict
 from server.db import Prepared, atomic
-from server.registry.tables import Guard, GuardCard
+from server.models.registry import Guard, GuardCard
 from server.settings import Settings
 from server.vocab import CardVerdict, CertStatus
 
@@ -33,10 +33,6 @@ def public_key(settings: Settings) -> str:
 
 def card_url(settings: Settings, guard_id: int, serial: int) -> str:
     return tokens.card_url(settings.base_url, tokens.sign(signing_key(settings), guard_id, serial))
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 GUARD_COLUMNS = (
@@ -77,7 +73,7 @@ async def issue(user: CurrentUser, guard_id: int) -> GuardCard:
     if guard["certificate_status"] != CertStatus.valid or not guard["certificate_no"]:
         raise CardRefused(f"{guard['name']} 未持有效保安员证，不能制卡")
     async with atomic():
-        now = _now()
+        now = clock.now()
         last = await GuardCard.select(GuardCard.serial).where(GuardCard.guard == guard_id).order_by(
             GuardCard.serial, ascending=False).first()
         live = await GuardCard.objects().where(
@@ -101,7 +97,7 @@ async def revoke(user: CurrentUser, guard_id: int) -> int:
             (GuardCard.guard == guard_id) & GuardCard.revoked_at.is_null())
         for old in live:
             before = snapshot(old)
-            old.revoked_at = _now()
+            old.revoked_at = clock.now()
             await old.save()
             await audit.record("revoke", "guard_card", old.id, actor=user, before=before,
                                after=snapshot(old))
@@ -194,4 +190,4 @@ async def offline_roster(settings: Settings, site: dict, limit: int = 400) -> di
             "employer": g["employer.name"], "verdict": verdict,
             "label": CardVerdict.label_of(verdict), "reason": reason,
         }
-    return {"as_of": _now().isoformat(), "cards": entries}
+    return {"as_of": clock.now().isoformat(), "cards": entries}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Request, get
 from litestar.response import Template
 
+from server import clock
 from server.dashboard import service
 from server.ledger import service as ledger
 from server.vocab import Role
@@ -14,7 +15,7 @@ from server.web import render
 @get("/dashboard", opt={"roles": (Role.office.value, Role.leader.value)}, name="dashboard")
 async def dashboard(request: Request) -> Template:
     campaign = await ledger.require_campaign()
-    today = ledger.today_local()
+    today = clock.today()
     return render("dashboard/index.html", campaign=campaign, today=today, **await service.overview(campaign, today))
 
 

@@ -6,16 +6,16 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from server.campaign.tables import Campaign, Phase, ReportingDeadline, Township
+from server.models.campaign import Campaign, Phase, ReportingDeadline, Township
 from server.dashboard import charts
 from server.inspections.checklist import FOCUS_AREAS
-from server.inspections.tables import Finding
+from server.models.inspections import Finding
 from server.ledger import counting, queries
 from server.ledger import service as ledger
 from server.ledger.columns import ACTION_COLUMNS, VIOLATION_COLUMNS
-from server.ledger.tables import WeeklyReport
-from server.rectification.tables import RectificationOrder
-from server.registry.tables import Guard
+from server.models.ledger import WeeklyReport
+from server.models.rectification import RectificationOrder
+from server.models.registry import Guard
 from server.vocab import BodyScope, CertStatus, EmploymentStatus, FindingStatus, OrderStatus
 
 UPCOMING_DAYS = 14

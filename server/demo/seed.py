@@ -20,11 +20,11 @@ from typing import Any
 from piccolo.table import Table
 
 from server.auth.passwords import hash_password
-from server.auth.tables import User
-from server.campaign.tables import Body, Campaign, Phase, ReportingDeadline, Township
+from server.models.auth import User
+from server.models.campaign import Body, Campaign, Phase, ReportingDeadline, Township
 from server.db import atomic
 from server.registry.ids import id_check_digit, org_code_check_char, uscc_check_char
-from server.registry.tables import Guard, GuardCard, Site, TrainingRecord, Unit
+from server.models.registry import Guard, GuardCard, Site, TrainingRecord, Unit
 from server.vocab import (
     BodyScope,
     CertStatus,

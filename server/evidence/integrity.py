@@ -11,9 +11,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
-from server.evidence.tables import Photo
-from server.rectification.tables import CluePhoto
-from server.registry.tables import Guard
+from server.models.evidence import Photo
+from server.models.rectification import CluePhoto
+from server.models.registry import Guard
 from server.storage import ObjectNotFound, ObjectStore
 
 MISSING = "missing"

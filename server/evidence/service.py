@@ -8,14 +8,15 @@ import logging
 from anyio import to_thread
 from litestar.exceptions import NotFoundException
 
+from server.errors import Conflict
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.db import atomic
 from server.evidence import images, integrity
-from server.evidence.tables import AccessLog, Photo
+from server.models.evidence import AccessLog, Photo
 from server.inspections import service as inspections
-from server.inspections.tables import Inspection
+from server.models.inspections import Inspection
 from server.settings import Settings
 from server.storage import ObjectStore
 
@@ -32,7 +33,7 @@ async def ingest(store: ObjectStore, settings: Settings, user: CurrentUser, insp
     existing = await Photo.objects().where(Photo.uuid == uuid).first()
     if existing is not None:
         if existing.inspection != insp.id:
-            raise inspections.Conflict("照片编号冲突，请重新拍照")
+            raise Conflict("照片编号冲突，请重新拍照")
         return existing
     inspections.ensure_editable(user, insp)
     if guard_check is not None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from litestar import Request, get
 from litestar.response import Template
 
+from server import clock
 from server.campaign import service as campaigns
-from server.campaign.tables import Body
+from server.models.campaign import Body
 from server.forms import new_uuid
 from server.inspections import service as inspections
-from server.rectification import service as rectification
 from server.registry import service as registry
 from server.review import service as review
 from server.vocab import InspectionStatus, Role
@@ -40,7 +40,7 @@ async def _due_items(user) -> list:
     if campaign is None:
         return []
     body = await Body.select(Body.id, Body.is_police).where(Body.id == user.body_id).first()
-    return await campaigns.due_for_body(campaign, body, rectification.today()) if body else []
+    return await campaigns.due_for_body(campaign, body, clock.today()) if body else []
 
 
 route_handlers = [home]

@@ -14,7 +14,8 @@ from litestar.response import Template
 from server.cards import service as cards
 from server.evidence import service as evidence
 from server.evidence.images import ImageRejected
-from server.forms import FormError, choice, client_uuid, integer, new_uuid, number, text, tristate
+from server.errors import Conflict, FormError
+from server.forms import choice, client_uuid, integer, new_uuid, number, text, tristate
 from server.inspections import service
 from server.inspections.checklist import BY_NUMBER as AREAS
 from server.rectification import service as rectification
@@ -55,7 +56,7 @@ async def _guarded(request: Request, uuid: str, fragment: str, action, *, anchor
     except FormError as exc:
         return await _respond(request, insp, fragment, status=422, anchor=anchor,
                               errors=exc.errors, **extra)
-    except service.Conflict as exc:
+    except Conflict as exc:
         return await _respond(request, insp, fragment, status=409, anchor=anchor,
                               errors={"_": str(exc)}, **extra)
     return await _respond(request, insp, fragment, anchor=anchor, trigger=trigger, **extra)

@@ -5,23 +5,23 @@ transaction with its audit entry)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
+from server import clock
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.campaign.service import active_campaign, phase_on
-from server.campaign.service import today as campaign_today
 from server.db import atomic
-from server.evidence.tables import Photo
-from server.forms import FormError, new_uuid
+from server.models.evidence import Photo
+from server.errors import Conflict, FormError
+from server.forms import new_uuid
 from server.inspections import rules
 from server.inspections.checklist import BY_NUMBER as AREAS
-from server.inspections.tables import ChecklistAnswer, Finding, GuardCheck, Inspection
+from server.models.inspections import ChecklistAnswer, Finding, GuardCheck, Inspection
 from server.registry import service as registry
 from server.vocab import (
     CountUnit,
@@ -35,14 +35,6 @@ from server.vocab import (
 EDITABLE = (InspectionStatus.draft, InspectionStatus.returned)
 DECIDED = (FindingStatus.confirmed, FindingStatus.rejected)
 """Findings the office has decided on: the officer can no longer change them (review)."""
-
-
-class Conflict(Exception):
-    """The request cannot apply to the record in its current state (shown to the user)."""
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 # ---------------------------------------------------------------- access
@@ -92,7 +84,7 @@ async def start(user: CurrentUser, site_id: int, uuid: str, kind: str = Inspecti
         raise Conflict("当前没有进行中的专项行动")
     if user.role == Role.liaison:
         kind = InspectionKind.self_inspection
-    phase = await phase_on(campaign.id, campaign_today())
+    phase = await phase_on(campaign.id, clock.today())
     insp = Inspection(
         uuid=uuid, campaign=campaign.id, phase=phase.id if phase else None, kind=kind,
         officer=user.id, body=user.body_id, site=site["id"], unit=site["unit.id"], lat=lat, lng=lng,
@@ -132,7 +124,7 @@ class Detail:
 
 
 async def detail(insp: Inspection, with_roster: bool = False) -> Detail:
-    from server.registry.tables import Site
+    from server.models.registry import Site
 
     site = await Site.select(*registry.SITE_COLUMNS).where(Site.id == insp.site).first()
     answers = {a["area"]: a for a in await ChecklistAnswer.select().where(ChecklistAnswer.inspection == insp.id)}
@@ -284,7 +276,7 @@ async def sync_derived_findings(insp: Inspection) -> None:
             ))
         elif f.status not in DECIDED and not f.edited and (f.text, f.stat_column) != (d.text, d.stat_column):
             await Finding.update({Finding.text: d.text, Finding.stat_column: d.stat_column,
-                                  Finding.updated_at: _now()}).where(Finding.id == f.id)
+                                  Finding.updated_at: clock.now()}).where(Finding.id == f.id)
 
 
 async def get_finding(insp: Inspection, finding_id: int) -> Finding:
@@ -323,7 +315,7 @@ async def update_finding(user: CurrentUser, insp: Inspection, finding_id: int, s
     f = await get_finding(insp, finding_id)
     ensure_undecided(f)
     before = snapshot(f)
-    f.stat_column, f.quantity, f.text, f.edited, f.updated_at = stat_column, quantity, text, True, _now()
+    f.stat_column, f.quantity, f.text, f.edited, f.updated_at = stat_column, quantity, text, True, clock.now()
     async with atomic():
         await f.save()
         await audit.record("update", "finding", f.id, actor=user, before=before, after=snapshot(f))
@@ -360,7 +352,7 @@ async def submit(user: CurrentUser, insp: Inspection) -> rules.SubmitProblems:
         problems = rules.submit_problems(answers, derived, [f["text"] for f in findings])
         if problems:
             return problems
-        now = _now()
+        now = clock.now()
         await Inspection.update({Inspection.status: InspectionStatus.submitted,
                                  Inspection.submitted_at: now}).where(Inspection.id == insp.id)
         await Finding.update({Finding.status: FindingStatus.submitted}).where(

@@ -13,6 +13,8 @@ from pathlib import Path
 import anyio
 import click
 
+from server import clock
+
 
 def _fail(message: str) -> None:
     click.echo(f"错误: {message}", err=True)
@@ -46,7 +48,7 @@ def ledger() -> None:
 def stats(body_name: str | None, as_of: str | None, out: Path) -> None:
     from server.ledger import service, weekly, xlsx
 
-    day = service.today_local()
+    day = clock.today()
     if as_of:
         day = weekly.parse_day(as_of)
         if day is None:
@@ -89,7 +91,7 @@ def export(kind: str, body_name: str | None, out: Path) -> None:
                 bar.update(done - seen)
                 seen = done
 
-            return await exports.build_file(out, kind, scope, filters, campaign, service.today_local(), step)
+            return await exports.build_file(out, kind, scope, filters, campaign, clock.today(), step)
 
     rows = anyio.run(run)
     click.echo(f"wrote {out} ({rows} rows)")

@@ -20,7 +20,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
-from zoneinfo import ZoneInfo
 
 from server.auth.scope import Scope
 from server.inspections.checklist import BY_NUMBER as AREAS
@@ -34,7 +33,6 @@ from server.vocab import (
     UnitKind,
 )
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 SURVEY_COLUMNS = (1, 2, 3, 4, 5, 6, 7)
 NUMBER_COLUMNS = tuple(range(1, 23))  # 23 is 备注 (text)
@@ -58,17 +56,6 @@ PROVIDER_COLUMNS = {3: ProviderKind.security_company.value, 4: ProviderKind.prop
                     5: ProviderKind.unqualified.value}
 # The "of which 物业服务企业" columns and the column they are part of.
 SUBSET_OF = {11: 10, 13: 12}
-
-
-def local_date(value: dt.datetime | dt.date | None) -> dt.date | None:
-    """The local calendar day of a timestamp (naive timestamps are UTC)."""
-    if value is None:
-        return None
-    if not isinstance(value, dt.datetime):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(LOCAL_TZ).date()
 
 
 # ---------------------------------------------------------------- the records counted

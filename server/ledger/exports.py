@@ -22,13 +22,13 @@ from typing import Any, Awaitable, Callable, Sequence
 
 from anyio import to_thread
 
+from server import clock
 from server.audit import service as audit
 from server.auth.scope import CurrentUser, Scope
-from server.campaign.tables import Campaign
+from server.models.campaign import Campaign
 from server.inspections.checklist import BY_NUMBER as AREAS
 from server.ledger import service
 from server.ledger.columns import BY_NUMBER as COLUMNS
-from server.ledger.counting import local_date
 from server.ledger.xlsx import XLSX_TYPE, LedgerColumn, LedgerWriter
 from server.storage import ObjectNotFound, ObjectStore
 from server.vocab import (
@@ -76,11 +76,11 @@ def _finding_row(r: Sequence) -> list:
      submitted_at, officer, order_no, order_status, deadline) = r
     column = COLUMNS.get(stat_column) if stat_column else None
     area = AREAS.get(area_no)
-    return [id_, local_date(submitted_at), unit, township or "",
+    return [id_, clock.local_date(submitted_at), unit, township or "",
             f"{area_no}. {area.title}" if area else area_no,
             f"{column.number}. {column.label}" if column else "备注",
             quantity, CountUnit.label_of(count_unit), text, FindingStatus.label_of(status),
-            local_date(reviewed_at), officer or "",
+            clock.local_date(reviewed_at), officer or "",
             order_no or "", OrderStatus.label_of(order_status) if order_status else "", deadline]
 
 

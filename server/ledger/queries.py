@@ -31,12 +31,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Iterable
 
+from server import clock
 from server.auth.scope import Scope
 from server.db import is_postgres
 from server.ledger import counting
 from server.ledger.columns import ACTION_COLUMNS, VIOLATION_COLUMNS
 from server.ledger.counting import (
-    LOCAL_TZ,
     PROVIDER_COLUMNS,
     PROVIDER_KINDS,
     REMARKS,
@@ -48,7 +48,7 @@ from server.ledger.counting import (
     Cell,
     StatRow,
 )
-from server.registry.tables import Unit
+from server.models.registry import Unit
 from server.vocab import (
     SELF_RECRUITING_KINDS,
     BodyScope,
@@ -68,7 +68,7 @@ def _list(values: Iterable[Any]) -> str:
 def cutoff(day: dt.date) -> dt.datetime:
     """The first instant after `day`, Beijing time: a timestamp counts on `day` or before
     exactly when it is earlier than this."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), clock.LOCAL_TZ)
 
 
 class Params:

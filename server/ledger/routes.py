@@ -12,7 +12,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.campaign.tables import Township
+from server.errors import Conflict
+from server import clock
+from server.models.campaign import Township
 from server.forms import choice, integer, text
 from server.inspections.checklist import FOCUS_AREAS
 from server.ledger import exports, service, weekly, xlsx
@@ -34,7 +36,7 @@ def _xlsx(data: bytes, filename: str) -> Response:
 
 def _as_of(request: Request, errors: dict[str, str]) -> dt.date:
     """The 'as of' day from the query (default today); bad input is an error beside the field."""
-    today = service.today_local()
+    today = clock.today()
     raw = (request.query_params.get("as_of") or "").strip()
     if not raw:
         return today
@@ -119,7 +121,7 @@ async def stats_cell(request: Request) -> Template:
 async def weekly_list(request: Request) -> Template:
     campaign = await service.require_campaign()
     weeks = await service.weeks_overview(campaign)
-    return render("ledger/weekly.html", campaign=campaign, weeks=weeks, today=service.today_local())
+    return render("ledger/weekly.html", campaign=campaign, weeks=weeks, today=clock.today())
 
 
 def _week_day(day: str) -> dt.date:
@@ -135,7 +137,7 @@ async def _week_context(request: Request, day: str) -> dict[str, Any]:
     ending = _week_day(day)
     week = service.find_week(campaign, ending)
     frozen = await service.frozen_week(campaign, ending, user)
-    ctx: dict[str, Any] = {"campaign": campaign, "week": week, "frozen": frozen, "today": service.today_local(),
+    ctx: dict[str, Any] = {"campaign": campaign, "week": week, "frozen": frozen, "today": clock.today(),
                            "errors": {}, "columns": COLUMNS}
     if frozen:
         prev_day, prev_rows = await service.previous_week(campaign, ending, user)
@@ -169,8 +171,8 @@ async def week_submit(request: Request, day: FromPath[str]) -> Any:
     campaign = await service.require_campaign()
     ending = _week_day(day)
     try:
-        await service.submit_week(request.scope["user"], campaign, ending, service.today_local())
-    except service.Conflict as exc:
+        await service.submit_week(request.scope["user"], campaign, ending, clock.today())
+    except Conflict as exc:
         ctx = await _week_context(request, day)
         ctx["errors"] = {"submit": str(exc)}
         return render("ledger/week.html", status_code=409, **ctx)
@@ -251,7 +253,7 @@ async def _ledger(request: Request, kind: str, source: Any, *, status: int = 200
     page = integer(request.query_params, "page", label="页码", minimum=1, maximum=100_000, errors={}) or 1
     campaign = await service.require_campaign()
     rows, total = await service.ledger_page(kind, user.scope, filters if not errors else service.LedgerFilters(),
-                                            page, campaign.id, service.today_local())
+                                            page, campaign.id, clock.today())
     townships = await Township.select(Township.id, Township.name).order_by(Township.ordinal)
     return render(f"ledger/{kind}.html", status_code=422 if errors and status == 200 else status, kind=kind,
                   kinds=KIND_LABELS, rows=rows, total=total, page=page, page_size=service.PAGE_SIZE,
@@ -278,7 +280,7 @@ async def export_start(request: Request) -> Any:
         return await _ledger(request, kind, form, errors=errors)
     campaign = await service.require_campaign()
     job = await exports.start(request.app.state.store, request.scope["user"], kind, filters, campaign,
-                              service.today_local())
+                              clock.today())
     return go(request, f"/ledger/exports/{job}")
 
 

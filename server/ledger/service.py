@@ -12,12 +12,13 @@ from typing import Any, AsyncIterator
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
+from server.errors import Conflict
 from server.audit import service as audit
 from server.auth.scope import CurrentUser, Scope
 from server.campaign.service import active_campaign
-from server.campaign.tables import Body, Campaign
+from server.models.campaign import Body, Campaign
 from server.db import atomic, is_postgres
-from server.inspections.tables import Finding
+from server.models.inspections import Finding
 from server.ledger import counting, queries, weekly
 from server.ledger.counting import (
     SOURCE_FINDING,
@@ -26,10 +27,10 @@ from server.ledger.counting import (
     SOURCE_UNIT,
     StatRow,
 )
-from server.ledger.tables import WeeklyCell, WeeklyReport
-from server.rectification.tables import RectificationOrder, RectificationOutcome
+from server.models.ledger import WeeklyCell, WeeklyReport
+from server.models.rectification import RectificationOrder, RectificationOutcome
 from server.registry.service import contains
-from server.registry.tables import Guard, Site, Unit
+from server.models.registry import Guard, Site, Unit
 from server.vocab import BodyScope, EmploymentStatus, FindingStatus, OrderStatus, Role
 
 DISTRICT = "district"
@@ -39,14 +40,6 @@ LEDGER_ROLES = (Role.office.value, Role.leader.value)
 DISTRICT_SCOPE = Scope(BodyScope.district, None, None)
 PAGE_SIZE = 50
 OPEN_ORDER = (OrderStatus.ordered.value, OrderStatus.reported.value, OrderStatus.not_rectified.value)
-
-
-class Conflict(Exception):
-    """The request cannot be carried out as asked (shown to the user)."""
-
-
-def today_local() -> dt.date:
-    return dt.datetime.now(counting.LOCAL_TZ).date()
 
 
 def title_of(campaign: Campaign) -> str:

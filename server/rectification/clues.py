@@ -15,23 +15,25 @@ from typing import Any
 from anyio import to_thread
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
+from server import clock
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
-from server.auth.tables import User
+from server.models.auth import User
 from server.campaign import service as campaigns
 from server.campaign.service import active_campaign, phase_on
-from server.campaign.tables import Body
+from server.models.campaign import Body
 from server.db import atomic
 from server.evidence import images
-from server.evidence.tables import AccessLog
-from server.forms import FormError, new_uuid
-from server.inspections.service import Conflict
-from server.inspections.tables import Finding, Inspection
+from server.models.evidence import AccessLog
+from server.errors import FormError
+from server.forms import new_uuid
+from server.errors import Conflict
+from server.models.inspections import Finding, Inspection
 from server.rectification import rules
-from server.rectification.tables import ClueReferral, CluePhoto, RectificationOrder
+from server.models.rectification import ClueReferral, CluePhoto, RectificationOrder
 from server.registry import service as registry
-from server.registry.tables import Site, Unit
+from server.models.registry import Site, Unit
 from server.settings import Settings
 from server.storage import ObjectStore
 from server.vocab import ClueStatus, FindingStatus, InspectionKind, Role
@@ -40,12 +42,6 @@ log = logging.getLogger(__name__)
 MAX_PHOTOS = 6
 POLICE_ROLES = (Role.office.value, Role.officer.value, Role.leader.value)
 
-
-today = campaigns.today
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 async def police_body() -> dict | None:
@@ -78,7 +74,7 @@ def _decorate(r: dict, day: dt.date) -> dict:
 
 
 async def list_for(user: CurrentUser, status: str = "", day: dt.date | None = None) -> list[dict]:
-    day = day or today()
+    day = day or clock.today()
     query = ClueReferral.select(*COLUMNS)
     clause = _visible(user)
     if clause is not None:
@@ -108,7 +104,7 @@ async def get_for(user: CurrentUser, uuid: str) -> dict:
     row = await query.first()
     if row is None:
         raise NotFoundException("线索不存在")
-    row = _decorate(row, today())
+    row = _decorate(row, clock.today())
     row["photos"] = await CluePhoto.select(CluePhoto.uuid, CluePhoto.width, CluePhoto.height, CluePhoto.sha256).where(
         CluePhoto.clue == row["id"]).order_by(CluePhoto.id)
     return row
@@ -162,8 +158,8 @@ async def create(user: CurrentUser, store: ObjectStore, settings: Settings, *, u
     options = campaigns.options_of(campaign) if campaign else {}
     clue = ClueReferral(uuid=uuid, from_body=user.body_id, to_body=police["id"], unit=unit_id,
                         unit_name=unit_name, address=address, description=description,
-                        response_due=rules.clue_response_due(today(), options), created_by=user.id)
-    now = _now()
+                        response_due=rules.clue_response_due(clock.today(), options), created_by=user.id)
+    now = clock.now()
     stored: list[str] = []
     rows = []
     try:
@@ -228,7 +224,7 @@ async def accept(user: CurrentUser, uuid: str, officer_id: int | None, unit_id: 
     campaign = await active_campaign()
     if campaign is None:
         raise Conflict("当前没有进行中的专项行动")
-    phase = await phase_on(campaign.id, today())
+    phase = await phase_on(campaign.id, clock.today())
     async with atomic():
         clue = await _clue(uuid)
         if clue.status != ClueStatus.referred:
@@ -239,7 +235,7 @@ async def accept(user: CurrentUser, uuid: str, officer_id: int | None, unit_id: 
                           site=site["id"], unit=site["unit"], note=f"线索核查：{clue.description[:200]}")
         await insp.save()
         await audit.record("create", "inspection", insp.id, actor=user, after=snapshot(insp))
-        clue.status, clue.accepted_by, clue.accepted_at = ClueStatus.accepted, user.id, _now()
+        clue.status, clue.accepted_by, clue.accepted_at = ClueStatus.accepted, user.id, clock.now()
         clue.inspection, clue.unit = insp.id, site["unit"]
         await clue.save()
         await audit.record("accept", "clue_referral", clue.id, actor=user, before=before, after=snapshot(clue))
@@ -255,7 +251,7 @@ async def decline(user: CurrentUser, uuid: str, reason: str) -> None:
         if clue.status != ClueStatus.referred:
             raise Conflict(f"该线索当前为“{ClueStatus.label_of(clue.status)}”，不能再答复")
         before = snapshot(clue)
-        clue.status, clue.outcome, clue.closed_at = ClueStatus.declined, reason, _now()
+        clue.status, clue.outcome, clue.closed_at = ClueStatus.declined, reason, clock.now()
         clue.accepted_by = user.id
         await clue.save()
         await audit.record("decline", "clue_referral", clue.id, actor=user, before=before, after=snapshot(clue))
@@ -271,7 +267,7 @@ async def close(user: CurrentUser, uuid: str, outcome: str) -> None:
         if clue.status != ClueStatus.accepted:
             raise Conflict("只有已受理的线索才能反馈结果")
         before = snapshot(clue)
-        clue.status, clue.outcome, clue.closed_at = ClueStatus.closed, outcome, _now()
+        clue.status, clue.outcome, clue.closed_at = ClueStatus.closed, outcome, clock.now()
         await clue.save()
         await audit.record("close", "clue_referral", clue.id, actor=user, before=before, after=snapshot(clue))
 

@@ -32,10 +32,10 @@ def spotcheck_group() -> None:
 async def _draw(n: int, seed: str, township: str | None, kind: str, sector: str, rectified: bool,
                 exclusion: str, save: bool, by: str | None) -> list[str]:
     from server.campaign.service import active_campaign
-    from server.campaign.tables import Township
+    from server.models.campaign import Township
     from server.rectification import rules, spotcheck
-    from server.registry.tables import Unit
-    from server.auth.tables import User
+    from server.models.registry import Unit
+    from server.models.auth import User
 
     campaign = await active_campaign()
     if campaign is None:
@@ -76,7 +76,7 @@ async def _draw(n: int, seed: str, township: str | None, kind: str, sector: str,
 async def _office_user(username: str):
     """The office account recording a draw made on the command line, as a CurrentUser."""
     from server.auth.scope import CurrentUser
-    from server.auth.tables import User
+    from server.models.auth import User
 
     row = await User.select(User.id, User.username, User.display_name, User.role, User.active, User.body.id,
                             User.body.name).where(User.username == username).first()

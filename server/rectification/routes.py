@@ -11,12 +11,13 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
+from server import clock
 from server.auth.guards import roles
 from server.campaign import service as campaigns
-from server.forms import FormError, choice, client_uuid, integer, new_uuid, text
+from server.errors import Conflict, FormError
+from server.forms import date_field, choice, client_uuid, integer, new_uuid, text
 from server.inspections import service as inspections
 from server.rectification import clues, rules, service, spotcheck
-from server.rectification.forms import date_field
 from server.registry import service as registry
 from server.vocab import ClueStatus, GuardActionKind, OrderStatus, Role, Sector, UnitKind
 from server.web import client_ip, go, render
@@ -45,7 +46,7 @@ def _int(value: str | None) -> int | None:
 async def index(request: Request, status: FromQuery[str] = "open", township: FromQuery[str] = "",
                 filing_page: FromQuery[str] = "", pending_page: FromQuery[str] = "") -> Template:
     campaign = await campaigns.require_active()
-    day = service.today()
+    day = clock.today()
     user = request.scope["user"]
     status = status if status in ("open", "") or status in {s.value for s in OrderStatus} else "open"
     body = {"id": user.body_id, "is_police": True}
@@ -69,7 +70,7 @@ async def _order_form(request: Request, unit_id: int | None, status: int = 200, 
     campaign = await campaigns.require_active()
     if unit_id is None:
         return render("rectification/order_new.html", status_code=404, form=None, errors={"unit": "请选择单位"})
-    form = await service.order_form(campaign, unit_id, service.today())
+    form = await service.order_form(campaign, unit_id, clock.today())
     ctx = {"form": form, "errors": {}, "values": {}, **extra}
     return render("rectification/order_new.html", status_code=status, **ctx)
 
@@ -104,7 +105,7 @@ async def create_order(request: Request) -> Any:
 
 async def _order_page(request: Request, order_id: int, status: int = 200, **extra: Any) -> Template:
     d = await service.order_detail(order_id)
-    ctx = {"d": d, "errors": {}, "today": service.today(), "new_uuid": new_uuid, **extra}
+    ctx = {"d": d, "errors": {}, "today": clock.today(), "new_uuid": new_uuid, **extra}
     return render("rectification/order.html", status_code=status, **ctx)
 
 
@@ -126,7 +127,7 @@ async def _order_action(request: Request, order_id: int, action, prefix: str = "
         await action(request.scope["user"])
     except FormError as exc:
         return await _order_page(request, order_id, 422, errors={prefix + k: v for k, v in exc.errors.items()})
-    except service.Conflict as exc:
+    except Conflict as exc:
         return await _order_page(request, order_id, 409, errors={"_": str(exc)})
     return go(request, f"/rectification/orders/{order_id}")
 
@@ -155,7 +156,7 @@ async def order_outcome(request: Request, order_id: FromPath[int]) -> Any:
         errors: dict[str, str] = {}
         column = integer(form, "stat_column", label="统计栏目", minimum=17, maximum=22, errors=errors)
         quantity = integer(form, "quantity", label="数量", minimum=1, maximum=999, errors=errors)
-        day = date_field(form, "recorded_on", label="日期", errors=errors, default=service.today())
+        day = date_field(form, "recorded_on", label="日期", errors=errors, default=clock.today())
         note = text(form, "note", label="说明", errors=errors)
         if errors:
             raise FormError(errors)
@@ -171,7 +172,7 @@ async def order_filing(request: Request, order_id: FromPath[int]) -> Any:
     async def action(user):
         errors: dict[str, str] = {}
         number = text(form, "filing_no", label="备案编号", max_len=64, errors=errors)
-        day = date_field(form, "filed_on", label="备案日期", errors=errors, default=service.today())
+        day = date_field(form, "filed_on", label="备案日期", errors=errors, default=clock.today())
         if errors:
             raise FormError(errors)
         await service.record_filing(user, order_id, number, day)
@@ -187,7 +188,7 @@ async def order_guard(request: Request, order_id: FromPath[int]) -> Any:
         errors: dict[str, str] = {}
         guard_id = integer(form, "guard_id", label="保安员", minimum=1, maximum=2**31, errors=errors)
         act = choice(form, "action", {a.value for a in GuardActionKind}, label="处理方式", errors=errors)
-        day = date_field(form, "done_on", label="日期", errors=errors, default=service.today())
+        day = date_field(form, "done_on", label="日期", errors=errors, default=clock.today())
         cert = text(form, "certificate_no", label="保安员证号", max_len=32, errors=errors)
         if errors:
             raise FormError(errors)
@@ -204,7 +205,7 @@ async def order_reinspect(request: Request, order_id: FromPath[int]) -> Any:
         insp = await service.start_reinspection(request.scope["user"], order_id, site_id, client_uuid(form))
     except FormError as exc:
         return await _order_page(request, order_id, 422, errors=exc.errors)
-    except service.Conflict as exc:
+    except Conflict as exc:
         return await _order_page(request, order_id, 409, errors={"_": str(exc)})
     return go(request, f"/inspections/{insp.uuid}")
 
@@ -213,16 +214,16 @@ async def order_reinspect(request: Request, order_id: FromPath[int]) -> Any:
 async def revoke_filing(request: Request, unit_id: FromPath[int]) -> Any:
     form = await request.form()
     errors: dict[str, str] = {}
-    day = date_field(form, "revoked_on", label="撤销日期", errors=errors, default=service.today())
+    day = date_field(form, "revoked_on", label="撤销日期", errors=errors, default=clock.today())
     if not errors:
         try:
             await service.record_revocation(request.scope["user"], unit_id, day)
-        except service.Conflict as exc:
+        except Conflict as exc:
             errors = {"_": str(exc)}
     if errors:
         errors = {"_": next(iter(errors.values()))}  # one form per row: the message goes on top
         campaign = await campaigns.require_active()
-        today = service.today()
+        today = clock.today()
         alerts, more = await service.filing_alerts(campaign, today)
         pending, pending_more = await service.pending_units(campaign)
         return render("rectification/index.html", status_code=422, errors=errors,
@@ -241,7 +242,7 @@ async def revoke_filing(request: Request, unit_id: FromPath[int]) -> Any:
 async def due(request: Request, township: FromQuery[str] = "", officer: FromQuery[str] = "") -> Template:
     user = request.scope["user"]
     campaign = await campaigns.require_active()
-    day = service.today()
+    day = clock.today()
     officer_id = user.id if officer == "me" else _int(officer)
     rows = await service.due_list(campaign, day, _int(township), officer_id)
     return render("rectification/due.html", rows=rows, today=day, townships=await registry.townships(),
@@ -318,7 +319,7 @@ async def start_target(request: Request, target_id: FromPath[int]) -> Any:
     form = await request.form()
     try:
         insp = await spotcheck.start_target(request.scope["user"], target_id, client_uuid(form))
-    except service.Conflict as exc:
+    except Conflict as exc:
         return render("error.html", status_code=409, message=str(exc), detail="", status=409)
     return go(request, f"/inspections/{insp.uuid}")
 
@@ -337,10 +338,10 @@ async def clue_list(request: Request, status: FromQuery[str] = "") -> Template:
     campaign = await campaigns.active_campaign()
     due_items = []
     if campaign is not None and user.body_id:
-        from server.campaign.tables import Body
+        from server.models.campaign import Body
 
         body = await Body.select(Body.id, Body.is_police).where(Body.id == user.body_id).first()
-        due_items = await campaigns.due_for_body(campaign, body, clues.today()) if body else []
+        due_items = await campaigns.due_for_body(campaign, body, clock.today()) if body else []
     return render("rectification/clues.html", rows=await clues.list_for(user, status),
                   counts=await clues.counts_for(user), status=status, due_items=due_items)
 
@@ -402,7 +403,7 @@ async def _clue_action(request: Request, uuid: str, action, v: dict | None = Non
         await action(request.scope["user"])
     except FormError as exc:
         return await _clue_page(request, uuid, 422, errors=exc.errors, v=v or {})
-    except service.Conflict as exc:
+    except Conflict as exc:
         return await _clue_page(request, uuid, 409, errors={"_": str(exc)})
     return go(request, f"/clues/{uuid}")
 

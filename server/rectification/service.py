@@ -15,22 +15,22 @@ from typing import Any
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
+from server import clock
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
-from server.auth.tables import User
+from server.models.auth import User
 from server.campaign import service as campaigns
-from server.campaign.tables import Body, Campaign, Phase
+from server.models.campaign import Body, Campaign, Phase
 from server.db import atomic, engine, is_postgres
-from server.evidence.tables import Photo
-from server.forms import FormError
+from server.models.evidence import Photo
+from server.errors import FormError
 from server.inspections import service as inspections
-from server.inspections.service import Conflict
-from server.inspections.tables import Finding, Inspection
+from server.errors import Conflict
+from server.models.inspections import Finding, Inspection
 from server.rectification import rules
-from server.rectification.tables import GuardAction, RectificationOrder, RectificationOutcome
-from server.registry.tables import Guard, Site, Unit
-from server.templating import LOCAL_TZ
+from server.models.rectification import GuardAction, RectificationOrder, RectificationOutcome
+from server.models.registry import Guard, Site, Unit
 from server.vocab import (
     SELF_RECRUITING_KINDS,
     CertStatus,
@@ -43,15 +43,8 @@ from server.vocab import (
     Role,
 )
 
-__all__ = ["Conflict"]
 _NUMBER_LOCK = 7_734_006  # pg_advisory_xact_lock key: one notice number at a time
 
-
-today = campaigns.today
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def ensure_police(user: CurrentUser) -> None:
@@ -153,7 +146,7 @@ async def record_revocation(user: CurrentUser, unit_id: int, revoked_on: dt.date
     before = snapshot(unit, ("filing_status", "filing_revoked_on"))
     async with atomic():
         await Unit.update({Unit.filing_status: FilingStatus.revoked, Unit.filing_revoked_on: revoked_on,
-                           Unit.updated_at: _now()}).where(Unit.id == unit.id)
+                           Unit.updated_at: clock.now()}).where(Unit.id == unit.id)
         await audit.record("revoke_filing", "unit", unit.id, actor=user, before=before,
                            after={"filing_status": FilingStatus.revoked.value, "filing_revoked_on": str(revoked_on)})
 
@@ -206,7 +199,7 @@ async def create_order(user: CurrentUser, campaign: Campaign, unit_id: int, find
     focus areas). `filing`: the unit is self-recruiting and unfiled, which is ordered like a
     finding of area 5 even when no inspection found it."""
     ensure_police(user)
-    day = day or today()
+    day = day or clock.today()
     unit = await _unit(unit_id)
     options = campaigns.options_of(campaign)
     async with atomic():
@@ -235,7 +228,7 @@ async def create_order(user: CurrentUser, campaign: Campaign, unit_id: int, find
                                    issued_by=user.id, deadline=deadline, status=OrderStatus.ordered, note=note)
         await order.save()
         if chosen:
-            await Finding.update({Finding.order: order.id, Finding.updated_at: _now()}).where(
+            await Finding.update({Finding.order: order.id, Finding.updated_at: clock.now()}).where(
                 Finding.id.is_in([f["id"] for f in chosen]))
         await audit.record("create", "rectification_order", order.id, actor=user,
                            after={**snapshot(order), "findings": [f["id"] for f in chosen]})
@@ -276,7 +269,7 @@ async def unit_guards(unit_id: int) -> list[dict]:
 
 
 async def order_detail(order_id: int, day: dt.date | None = None) -> dict:
-    day = day or today()
+    day = day or clock.today()
     order = await get_order(order_id)
     row = await RectificationOrder.select(
         RectificationOrder.all_columns(), RectificationOrder.unit.name, RectificationOrder.unit.kind,
@@ -327,7 +320,7 @@ async def change_status(user: CurrentUser, order_id: int, action: str, punishmen
             raise FormError(problems)
         t = rules.TRANSITIONS[action]
         before = snapshot(order)
-        now = _now()
+        now = clock.now()
         order.status = t.target
         if action == "report":
             order.reported_at = now
@@ -338,7 +331,7 @@ async def change_status(user: CurrentUser, order_id: int, action: str, punishmen
         elif action == "close":
             order.closed_at = now
         if note.strip():
-            line = f"{dt.datetime.now(LOCAL_TZ):%Y-%m-%d} {t.label}：{note.strip()}"
+            line = f"{dt.datetime.now(clock.LOCAL_TZ):%Y-%m-%d} {t.label}：{note.strip()}"
             order.note = f"{order.note}\n{line}".strip()
         await order.save()
         await audit.record("status", "rectification_order", order.id, actor=user, before=before, after=snapshot(order))
@@ -382,7 +375,7 @@ async def record_filing(user: CurrentUser, order_id: int, filing_no: str, filed_
             raise FormError(problems)
         before = snapshot(unit, ("filing_status", "filing_no", "filed_on"))
         await Unit.update({Unit.filing_status: FilingStatus.filed, Unit.filing_no: filing_no.strip(),
-                           Unit.filed_on: filed_on, Unit.updated_at: _now()}).where(Unit.id == unit.id)
+                           Unit.filed_on: filed_on, Unit.updated_at: clock.now()}).where(Unit.id == unit.id)
         await audit.record("file", "unit", unit.id, actor=user, before=before,
                            after={"filing_status": FilingStatus.filed.value, "filing_no": filing_no.strip(),
                                   "filed_on": str(filed_on)})
@@ -435,7 +428,7 @@ async def guard_action(user: CurrentUser, order_id: int, guard_id: int | None, a
             guard.certificate_status, guard.certificate_no, guard.certificate_issued_on = CertStatus.valid, number, done_on
         else:
             raise FormError({"action": "请选择处理方式"})
-        guard.updated_at = _now()
+        guard.updated_at = clock.now()
         await guard.save()
         await audit.record(action, "guard", guard.id, actor=user, before=before, after=snapshot(guard, fields))
         row = GuardAction(order=order.id, guard=guard.id, action=action, done_on=done_on, recorded_by=user.id)
@@ -564,7 +557,7 @@ async def notice(order_id: int) -> dict:
     police = await Body.select(Body.name).where(Body.is_police == True).order_by(Body.id).first()  # noqa: E712
     d["issuer"] = d["row"]["issued_by.body.name"] or (police["name"] if police else "")
     d["legal_basis"] = (d["options"].get("legal_basis") or "").strip()
-    d["issued_on"] = d["order"].issued_at.astimezone(LOCAL_TZ).date() if d["order"].issued_at else today()
+    d["issued_on"] = d["order"].issued_at.astimezone(clock.LOCAL_TZ).date() if d["order"].issued_at else clock.today()
     return d
 
 

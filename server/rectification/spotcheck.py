@@ -19,15 +19,15 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
-from server.auth.tables import User
-from server.campaign.tables import Campaign, Township
+from server.models.auth import User
+from server.models.campaign import Campaign, Township
 from server.db import atomic
 from server.inspections import service as inspections
-from server.inspections.service import Conflict
-from server.inspections.tables import Finding, Inspection
+from server.errors import Conflict
+from server.models.inspections import Finding, Inspection
 from server.rectification import rules
-from server.rectification.tables import RectificationOrder, SpotCheckDraw, SpotCheckTarget
-from server.registry.tables import Site, Unit
+from server.models.rectification import RectificationOrder, SpotCheckDraw, SpotCheckTarget
+from server.models.registry import Site, Unit
 from server.vocab import FindingStatus, InspectionKind, OrderStatus, Role, Sector, UnitKind
 
 EXCLUSION_RULES = {

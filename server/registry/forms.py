@@ -4,12 +4,11 @@ refuses is refused by the import too."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from typing import Any, Mapping
 
-from server.forms import text
+from server.forms import date_field, text
 from server.registry.ids import (
     id_birth_date,
     is_valid_id_number,
@@ -28,50 +27,6 @@ from server.vocab import (
 )
 
 _PHONE_RE = re.compile(r"^[0-9+\-() ]{5,32}$")
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
-
-
-def parse_date(value: Any) -> dt.date | None:
-    """A date from a form field or a spreadsheet cell: a date/datetime, "2020-12-14",
-    "2020/12/14", "2020.12.14", "2020年12月14日" or "20201214" (full-width digits too).
-    Empty → None; anything else raises ValueError."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raw = unicodedata.normalize("NFKC", str(value)).strip()
-    if not raw:
-        return None
-    raw = raw.split(" ")[0]  # "2020-12-14 00:00:00"
-    for pattern in _DATE_PATTERNS:
-        m = pattern.match(raw)
-        if m:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))  # ValueError for 2020-02-30
-    raise ValueError(raw)
-
-
-def date_field(form: Mapping[str, Any], name: str, *, label: str, required: bool = False,
-               errors: dict[str, str], not_future: bool = False) -> dt.date | None:
-    try:
-        value = parse_date(form.get(name))
-    except ValueError:
-        errors[name] = f"{label}不是有效日期，请按 2020-12-14 的格式填写"
-        return None
-    if value is None and required:
-        errors[name] = f"请填写{label}"
-    if value is not None and not_future and value > dt.date.today():
-        errors[name] = f"{label}不能晚于今天"
-    if value is not None and value.year < 1950:
-        errors[name] = f"{label}早于 1950 年，请核对"
-    return value
-
-
 def flag(form: Mapping[str, Any], name: str) -> bool:
     return str(form.get(name) or "") in {"1", "on", "yes", "true"}
 

@@ -349,7 +349,7 @@ def _duplicates(report: Report) -> None:
 
 async def plan(report: Report) -> Report:
     """Match rows with existing records; reject rows that would clash with the registry."""
-    from server.registry.tables import Guard, Unit
+    from server.models.registry import Guard, Unit
 
     units = report.valid(report.units)
     usccs = [r.values["uscc"] for r in units if r.values.get("uscc")]
@@ -428,7 +428,7 @@ async def commit(report: Report, user: Any) -> Report:
     from server.audit import service as audit
     from server.audit.service import snapshot
     from server.db import atomic
-    from server.registry.tables import Guard, Unit
+    from server.models.registry import Guard, Unit
 
     now = dt.datetime.now(dt.timezone.utc)
     unit_ids: dict[int, int] = {}
@@ -471,7 +471,7 @@ async def commit(report: Report, user: Any) -> Report:
 
 async def run(data: bytes, user: Any = None, *, write: bool = False) -> Report:
     """parse → plan → (commit when write and at least one valid row). Raises Unreadable."""
-    from server.campaign.tables import Township
+    from server.models.campaign import Township
 
     townships = {t["name"]: t["id"] for t in await Township.select(Township.id, Township.name)}
     report = await plan(parse(data, townships))

@@ -15,7 +15,8 @@ from litestar.response import Redirect, Template
 from server.auth.guards import roles
 from server.cards import service as cards
 from server.evidence.images import ImageRejected
-from server.forms import FormError, new_uuid
+from server.errors import FormError
+from server.forms import new_uuid
 from server.registry import forms, roster_import, service
 from server.vocab import CertStatus, EmploymentStatus, Role, Sector, UnitKind
 from server.web import client_ip, go, is_htmx, render

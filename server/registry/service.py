@@ -4,21 +4,21 @@ rates, logged personal-data access)."""
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 from piccolo.query.mixins import OrderByRaw
 
+from server import clock
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser, Scope
-from server.campaign.tables import Township
+from server.models.campaign import Township
 from server.db import Prepared, atomic, is_postgres
-from server.evidence.tables import AccessLog
-from server.forms import FormError
-from server.inspections.tables import GuardCheck, Inspection
-from server.registry.tables import Guard, Site, TrainingRecord, Unit
+from server.models.evidence import AccessLog
+from server.errors import FormError
+from server.models.inspections import GuardCheck, Inspection
+from server.models.registry import Guard, Site, TrainingRecord, Unit
 from server.vocab import BodyScope, EmploymentStatus
 
 
@@ -116,10 +116,6 @@ SELECT_MAX = 500
 nobody can use, so forms get a search picker and filters only the chosen unit."""
 PICK_LIMIT = 20
 """Matches a search picker offers at once."""
-
-
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
 
 
 async def log_access(user: CurrentUser, action: str, table: str, object_id: Any, ip: str) -> None:
@@ -293,7 +289,7 @@ async def _create_or_update(user: CurrentUser, table: type, name: str, row_id: i
         before = snapshot(row)
         for k, v in values.items():
             setattr(row, k, v)
-        row.updated_at = _now()
+        row.updated_at = clock.now()
         await row.save()
         await audit.record("update", name, row.id, actor=user, before=before, after=snapshot(row))
         return row
@@ -485,7 +481,7 @@ async def set_portrait(store: Any, settings: Any, user: CurrentUser, guard_id: i
     await store.put(key, portrait, "image/jpeg")
     old = guard.portrait_key
     before = snapshot(guard)
-    guard.portrait_key, guard.photo_collected, guard.updated_at = key, True, _now()
+    guard.portrait_key, guard.photo_collected, guard.updated_at = key, True, clock.now()
     try:
         async with atomic():
             await guard.save()

@@ -12,7 +12,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.forms import FormError
+from server.errors import Conflict, FormError
 from server.inspections import service as inspections
 from server.review import rules, service
 from server.vocab import Role
@@ -67,7 +67,7 @@ async def _decide(request: Request, uuid: str, fragment: str, anchor: str, prefi
         await action(user, insp, form)
     except FormError as exc:
         status, errors = 422, {f"{prefix}.{k}": v for k, v in exc.errors.items()}
-    except inspections.Conflict as exc:
+    except Conflict as exc:
         status, errors = 409, {f"{prefix}._": str(exc)}
     # What the user chose and typed is shown again beside the message, never overwritten.
     posted = {"item": prefix, "decision": str(form.get("decision") or ""),
@@ -112,7 +112,7 @@ async def finish(request: Request, uuid: FromPath[str]) -> Any:
         await service.finish(user, insp, str(form.get("note") or ""))
     except FormError as exc:
         status, errors = 422, exc.errors
-    except inspections.Conflict as exc:
+    except Conflict as exc:
         status, errors = 409, {"finish": str(exc)}
     if status >= 400:
         if is_htmx(request):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
+from server.forms import date_field
 from server.vocab import FindingStatus, InspectionStatus, PhotoReview
 
 MAX_NOTE = 500
@@ -60,17 +61,6 @@ def _id(params: Mapping[str, Any], name: str, label: str, errors: dict[str, str]
     return int(raw)
 
 
-def _date(params: Mapping[str, Any], name: str, label: str, errors: dict[str, str]) -> dt.date | None:
-    raw = str(params.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = f"{label}格式应为 年-月-日，例如 2021-01-05"
-        return None
-
-
 def parse_filters(params: Mapping[str, Any]) -> tuple[Filters, dict[str, str]]:
     """Read the queue's query string. Bad values are dropped and explained, never fatal."""
     errors: dict[str, str] = {}
@@ -78,8 +68,8 @@ def parse_filters(params: Mapping[str, Any]) -> tuple[Filters, dict[str, str]]:
     if status not in QUEUE_STATUSES and status != ALL:
         errors["status"] = "状态的取值无效"
         status = InspectionStatus.submitted.value
-    date_from = _date(params, "date_from", "开始日期", errors)
-    date_to = _date(params, "date_to", "结束日期", errors)
+    date_from = date_field(params, "date_from", label="开始日期", errors=errors)
+    date_to = date_field(params, "date_to", label="结束日期", errors=errors)
     if date_from and date_to and date_from > date_to:
         errors["date_to"] = "结束日期不能早于开始日期"
         date_to = None

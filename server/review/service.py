@@ -14,29 +14,25 @@ from typing import Any
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from piccolo.query.functions.aggregate import Count
 
+from server import clock
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
-from server.auth.tables import User
-from server.campaign.tables import Body, Campaign, Phase, Township
+from server.models.auth import User
+from server.models.campaign import Body, Campaign, Phase, Township
 from server.db import atomic
-from server.evidence.tables import Photo
-from server.forms import FormError
+from server.models.evidence import Photo
+from server.errors import FormError
 from server.inspections import service as inspections
-from server.inspections.service import Conflict
-from server.inspections.tables import Finding, Inspection
+from server.errors import Conflict
+from server.models.inspections import Finding, Inspection
 from server.review import rules
 from server.review.rules import Filters
-from server.templating import LOCAL_TZ
 from server.vocab import InspectionStatus, PhotoReview, Role
 
 PAGE_SIZE = 30
 
-__all__ = ["Conflict", "PAGE_SIZE"]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+__all__ = ["PAGE_SIZE"]
 
 
 # ---------------------------------------------------------------- the queue
@@ -58,10 +54,10 @@ def _conditions(user: CurrentUser, f: Filters | None, *, with_status: bool) -> l
     if f.officer is not None:
         where.append(Inspection.officer == f.officer)
     if f.date_from is not None:
-        start = dt.datetime.combine(f.date_from, dt.time(), tzinfo=LOCAL_TZ)
+        start = dt.datetime.combine(f.date_from, dt.time(), tzinfo=clock.LOCAL_TZ)
         where.append(Inspection.submitted_at >= start)
     if f.date_to is not None:
-        end = dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time(), tzinfo=LOCAL_TZ)
+        end = dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time(), tzinfo=clock.LOCAL_TZ)
         where.append(Inspection.submitted_at < end)
     return where
 
@@ -252,7 +248,7 @@ async def decide_finding(user: CurrentUser, insp: Inspection, finding_id: int, d
         before = snapshot(f)
         f.status = rules.FINDING_DECISIONS[decision]
         f.review_note = note.strip() if decision != "confirm" or note.strip() else ""
-        f.reviewed_by, f.reviewed_at = user.id, _now()
+        f.reviewed_by, f.reviewed_at = user.id, clock.now()
         await f.save()
         await audit.record("review", "finding", f.id, actor=user, before=before, after=snapshot(f))
     return f
@@ -301,7 +297,7 @@ async def finish(user: CurrentUser, insp: Inspection, note: str) -> rules.Outcom
         review_note = note.strip()
         if status == InspectionStatus.returned and not review_note:
             review_note = result.summary()
-        now = _now()
+        now = clock.now()
         before = snapshot(fresh, ("status", "reviewed_at", "review_note"))
         await Inspection.update({Inspection.status: status, Inspection.reviewed_at: now,
                                  Inspection.review_note: review_note}).where(Inspection.id == fresh.id)

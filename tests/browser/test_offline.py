@@ -9,8 +9,8 @@ from pathlib import Path
 from PIL import Image
 from playwright.async_api import expect
 
-from server.evidence.tables import Photo
-from server.inspections.tables import ChecklistAnswer, Inspection
+from server.models.evidence import Photo
+from server.models.inspections import ChecklistAnswer, Inspection
 from tests.browser.conftest import log_in
 from tests.support.html import jpeg
 
@@ -159,8 +159,8 @@ async def test_photos_leave_the_phone_downscaled(phone, world, tmp_path: Path):
 
 async def test_a_card_scanned_offline_is_checked_from_the_cached_roster(phone, world, app):
     from server.cards.service import card_url
-    from server.inspections.tables import GuardCheck
-    from server.registry.tables import GuardCard
+    from server.models.inspections import GuardCheck
+    from server.models.registry import GuardCard
 
     await GuardCard.insert(GuardCard(guard=world.guards.valid.id, serial=1),
                            GuardCard(guard=world.guards.revoked.id, serial=1))

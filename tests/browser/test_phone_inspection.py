@@ -6,8 +6,8 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
-from server.evidence.tables import Photo
-from server.inspections.tables import Inspection
+from server.models.evidence import Photo
+from server.models.inspections import Inspection
 from tests.browser.conftest import log_in
 from tests.support.html import jpeg
 

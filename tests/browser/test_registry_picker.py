@@ -8,7 +8,7 @@ import re
 from playwright.async_api import expect
 
 from server.registry import service
-from server.registry.tables import Guard, Unit
+from server.models.registry import Guard, Unit
 from server.vocab import UnitKind
 from tests.browser.conftest import log_in
 from tests.test_registry_screens import ID1

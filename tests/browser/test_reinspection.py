@@ -9,8 +9,8 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
-from server.rectification import service
-from server.rectification.tables import RectificationOrder
+from server import clock
+from server.models.rectification import RectificationOrder
 from tests.browser.conftest import log_in
 from tests.support.flow import answer_all
 from tests.support.html import jpeg
@@ -22,7 +22,7 @@ LOADED = "sel => { const imgs = [...document.querySelectorAll(sel)]; return imgs
 async def test_reinspection_shows_before_and_after_photos_and_closes_the_order(phone, client_factory, world, tmp_path: Path):
     s = await confirmed_inspection(client_factory, world.sites.estate.id, {2: "门岗保安员着“特勤”字样服装"})
     office = await client_factory("office")
-    deadline = service.today() + dt.timedelta(days=1)
+    deadline = clock.today() + dt.timedelta(days=1)
     order = await order_for(office, world.units.estate_co.id, [f.id for f in s.findings], deadline=deadline.isoformat())
 
     page = phone

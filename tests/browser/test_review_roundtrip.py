@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from server.inspections.tables import Finding, Inspection
+from server.models.inspections import Finding, Inspection
 from tests.browser.conftest import log_in
 from tests.support.html import jpeg
 from tests.test_review import submitted_inspection

@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.async_api import async_playwright, expect
 
 from server.cards import qr, service
-from server.inspections.tables import GuardCheck
+from server.models.inspections import GuardCheck
 from server.settings import get_settings
 from tests.browser.conftest import CHROMIUM_ARGS, log_in
 

@@ -5,7 +5,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from server.campaign.tables import Body
+from server.models.campaign import Body
 from server.vocab import Role
 
 

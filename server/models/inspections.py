@@ -18,9 +18,9 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from server.auth.tables import User
-from server.campaign.tables import Body, Campaign, Phase
-from server.registry.tables import Guard, Site, Unit
+from server.models.auth import User
+from server.models.campaign import Body, Campaign, Phase
+from server.models.registry import Guard, Site, Unit
 from server.vocab import (
     Answer,
     CardVerdict,
@@ -101,7 +101,7 @@ class Finding(Table):
     reviewed_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     reviewed_at = Timestamptz(null=True, default=None)
     order = ForeignKey(
-        references=LazyTableReference("RectificationOrder", module_path="server.rectification.tables"),
+        references=LazyTableReference("RectificationOrder", module_path="server.models.rectification"),
         null=True,
         on_delete=OnDelete.set_null,
     )

@@ -5,8 +5,8 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from server.auth.tables import User
-from server.campaign.tables import Body, Campaign
+from server.models.auth import User
+from server.models.campaign import Body, Campaign
 
 
 class WeeklyReport(Table):

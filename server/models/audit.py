@@ -5,7 +5,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from server.auth.tables import User
+from server.models.auth import User
 
 
 class AuditEntry(Table):

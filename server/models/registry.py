@@ -14,7 +14,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from server.campaign.tables import Township
+from server.models.campaign import Township
 from server.vocab import (
     CertStatus,
     EmploymentStatus,

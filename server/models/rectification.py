@@ -5,10 +5,10 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from server.auth.tables import User
-from server.campaign.tables import Body, Campaign
-from server.inspections.tables import Inspection
-from server.registry.tables import Guard, Unit
+from server.models.auth import User
+from server.models.campaign import Body, Campaign
+from server.models.inspections import Inspection
+from server.models.registry import Guard, Unit
 from server.vocab import ClueStatus, GuardActionKind, OrderStatus
 
 

@@ -5,8 +5,8 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from server.auth.tables import User
-from server.inspections.tables import Finding, GuardCheck, Inspection
+from server.models.auth import User
+from server.models.inspections import Finding, GuardCheck, Inspection
 from server.vocab import PhotoReview
 
 
