@@ -35,7 +35,7 @@ P99_TARGET_MS = 50.0
 # Prints the card URL of one demo guard with a valid certificate (the seed issues serial 1).
 CARD_URL_SNIPPET = """
 from server.cards.service import card_url
-from server.registry.tables import Guard
+from server.models.registry import Guard
 from server.settings import get_settings
 row = Guard.select(Guard.id).where(Guard.certificate_status == 'valid').first().run_sync()
 print(card_url(get_settings(), row['id'], 1))

@@ -179,11 +179,11 @@ async def _ingest_child(files: list[tuple[str, int]]) -> dict:
     """Runs inside a process whose environment is the backend's (DATA_DIR, DATABASE_URL, MINIO_*)."""
     from server import db
     from server.auth import service as auth
-    from server.auth.tables import User
-    from server.evidence import images
+    from server.models.auth import User
+    from server import images
     from server.evidence import service as evidence
     from server.inspections import service as inspections
-    from server.registry.tables import Site
+    from server.models.registry import Site
     from server.settings import get_settings
     from server.storage import make_store
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from server import clock, vocab
-from server.inspections.checklist import FOCUS_AREAS
+from server.campaign.checklist import FOCUS_AREAS
 from server.ledger.columns import BY_NUMBER as STAT_COLUMNS
 from server.registry.ids import mask_id_number
 

@@ -1,14 +1,18 @@
-"""Small helpers shared by the route modules: rendering pages and fragments, redirects that
-work with and without htmx, and reading the client's address."""
+"""Small helpers shared by the route modules (floor 0): rendering pages and fragments,
+redirects that work with and without htmx, role declarations, the client's address, and
+`act`, the one place where a refused action becomes an answer (FormError → 422, Conflict → 409).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from litestar import Request
 from litestar.enums import MediaType
 from litestar.plugins.htmx import HXLocation
 from litestar.response import Redirect, Template
+
+from server.errors import Conflict, FormError
 
 
 def render(template: str, status_code: int = 200, headers: dict[str, str] | None = None,
@@ -34,3 +38,41 @@ def go(request: Request, url: str) -> Any:
 def client_ip(request: Request) -> str:
     # Behind the TLS proxy, uvicorn's --proxy-headers fills client from X-Forwarded-For.
     return request.client.host if request.client else ""
+
+
+def roles(*names: Any) -> dict:
+    """A handler's opt: the roles allowed there (the access guard in server/auth/guards.py
+    checks it for every request). `@get(..., opt=roles(Role.office, Role.leader))`."""
+    return {"roles": tuple(str(n.value if hasattr(n, "value") else n) for n in names)}
+
+
+Context = Callable[[dict[str, str]], Awaitable[dict[str, Any]]]
+
+
+async def act(request: Request, action: Callable[[], Awaitable[Any]], *, page: str, context: Context,
+              redirect: str | Callable[[Any], str], fragment: str | None = None, prefix: str = "",
+              conflict_field: str = "_", headers: dict[str, str] | None = None,
+              fragment_on_refusal_only: bool = False) -> Any:
+    """Run a user's action and answer it the htmx way.
+
+    Refused with a FormError: 422 with each message beside its field (field names get
+    `prefix` where one page holds several forms); with a Conflict: 409 with the message at
+    `conflict_field`. The answer is the `fragment` for an htmx request (also on success, with
+    `headers`, e.g. an HX-Trigger, unless `fragment_on_refusal_only`), else the whole `page` on a
+    refusal, else a redirect (post/redirect/get) to `redirect` (a URL, or a function of what
+    the action returned).
+    `context(errors)` builds the template context; what the user typed is the caller's to keep.
+    """
+    status, errors, result = 200, {}, None
+    try:
+        result = await action()
+    except FormError as exc:
+        status, errors = 422, {prefix + k: v for k, v in exc.errors.items()}
+    except Conflict as exc:
+        status, errors = 409, {conflict_field: str(exc)}
+    if fragment and is_htmx(request) and not (fragment_on_refusal_only and status == 200):
+        return render(fragment, status_code=status, headers=headers if status == 200 else None,
+                      **await context(errors))
+    if status != 200:
+        return render(page, status_code=status, **await context(errors))
+    return go(request, redirect(result) if callable(redirect) else redirect)

@@ -13,6 +13,7 @@ from server.models.evidence import AccessLog
 from server.models.inspections import Finding, GuardCheck
 from server.registry.ids import id_check_digit
 from server.models.registry import Guard, GuardCard
+from server.registry import service as registry_service
 from server.settings import get_settings
 from tests.support.flow import new_id, start
 from tests.support.html import errors, soup, visible_text
@@ -23,7 +24,7 @@ ID_NUMBER = "12022519850312003" + id_check_digit("12022519850312003")
 async def issue(c: httpx.AsyncClient, guard_id: int) -> str:
     r = await c.post(f"/cards/guards/{guard_id}/issue")
     assert r.status_code == 303, r.text
-    card = await service.current_card(guard_id)
+    card = await registry_service.current_card(guard_id)
     return service.card_url(get_settings(), guard_id, card["serial"])
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from server import clock
 from server.models.evidence import AccessLog
 from server.models.inspections import Finding, Inspection
-from server.rectification import clues as clue_service
 from server.models.rectification import ClueReferral, CluePhoto
 from tests.support.flow import answer_all, new_id
 from tests.support.html import errors, jpeg, soup, visible_text

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from server.evidence import images
+from server import images
 from server.models.evidence import AccessLog, Photo
 from tests.support.flow import new_id, start
 from tests.support.html import errors, soup, visible_text

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from server.campaign import options
 from server.rectification import rules
 from server.rectification.rules import PhaseSpan
 
@@ -31,10 +32,10 @@ def test_default_deadline_is_the_shortest_period_of_the_findings_areas():
 
 
 def test_rectify_days_fall_back_to_the_default_for_missing_or_bad_values():
-    assert rules.rectify_days({}, 2) == rules.DEFAULT_RECTIFY_DAYS
-    assert rules.rectify_days({"rectify_days": {"2": "abc"}}, 2) == rules.DEFAULT_RECTIFY_DAYS
-    assert rules.rectify_days({"rectify_days": {"2": 0}}, 2) == rules.DEFAULT_RECTIFY_DAYS
-    assert rules.rectify_days({"rectify_days": {"2": 3}}, 2) == 3
+    assert options.rectify_days({}, 2) == options.DEFAULT_RECTIFY_DAYS
+    assert options.rectify_days({"rectify_days": {"2": "abc"}}, 2) == options.DEFAULT_RECTIFY_DAYS
+    assert options.rectify_days({"rectify_days": {"2": 0}}, 2) == options.DEFAULT_RECTIFY_DAYS
+    assert options.rectify_days({"rectify_days": {"2": 3}}, 2) == 3
     assert rules.default_deadline(D(2021, 1, 1), [], {}) == D(2021, 1, 16)
 
 
@@ -123,7 +124,7 @@ def test_transition_problems():
 # ---------------------------------------------------------------- notice numbers
 
 def test_notice_numbers_per_campaign_prefix_and_year():
-    prefix = rules.default_notice_prefix("蓟州区")
+    prefix = options.default_notice_prefix("蓟州区")
     assert prefix == "蓟公保责改字"
     assert rules.notice_number(prefix, 2021, 7) == "蓟公保责改字〔2021〕007号"
     existing = ["蓟公保责改字〔2020〕009号", "蓟公保责改字〔2021〕001号", "蓟公保责改字〔2021〕012号",

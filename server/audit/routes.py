@@ -10,9 +10,9 @@ from litestar.response import Redirect, Template
 
 from server.audit import labels, service
 from server.vocab import Role
-from server.web import go, render
+from server.web import go, render, roles
 
-OFFICE = {"roles": (Role.office.value,)}
+OFFICE = roles(Role.office)
 _CODE = re.compile(r"[a-z_]{1,64}")
 
 

@@ -1,7 +1,7 @@
 """The single access check: session → user (middleware), then role (guard).
 
 Every route requires a logged-in user unless its handler or router says opt={"public": True};
-a route may narrow the roles with opt={"roles": (...)}. A liaison's sector or township scope
+a route may narrow the roles with opt=roles(Role.office, …) (server/web.py). A liaison's sector or township scope
 is applied through CurrentUser.scope in the services (server/auth/scope.py).
 """
 
@@ -39,8 +39,3 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
     roles = handler.opt.get("roles")
     if roles and user.role not in roles:
         raise PermissionDeniedException("您的角色无权访问此页面")
-
-
-def roles(*names: str) -> dict:
-    """opt for a router/controller/handler: the roles allowed there."""
-    return {"roles": tuple(str(n.value if hasattr(n, "value") else n) for n in names)}

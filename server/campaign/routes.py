@@ -11,39 +11,36 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from server import clock
-from server.auth.guards import roles
+
 from server.campaign import service
 from server.models.campaign import Body
 from server.errors import FormError
 from server.forms import date_field, integer, text
-from server.inspections.checklist import AREA_NUMBERS
-from server.rectification.rules import MAX_RECTIFY_DAYS
+from server.campaign.checklist import AREA_NUMBERS
+from server.campaign.options import MAX_RECTIFY_DAYS
 from server.vocab import Role
-from server.web import go, render
+from server.web import act, render, roles
 
 OFFICE = roles(Role.office)
 
 
-async def _page(request: Request, status: int = 200, **extra: Any) -> Template:
+async def _settings_context(**extra: Any) -> dict[str, Any]:
     campaign = await service.require_active()
-    ctx = {**await service.settings(campaign), "errors": {}, "values": {}, "AREA_NUMBERS": AREA_NUMBERS, **extra}
-    return render("campaign/settings.html", status_code=status, **ctx)
+    return {**await service.settings(campaign), "errors": {}, "values": {}, "AREA_NUMBERS": AREA_NUMBERS, **extra}
 
 
 @get("/campaign", opt=OFFICE, name="campaign_settings")
 async def settings_page(request: Request) -> Template:
-    return await _page(request)
+    return render("campaign/settings.html", **await _settings_context())
 
 
 async def _save(request: Request, action, anchor: str, form_key: str) -> Any:
+    """One of the settings page's forms; a refusal shows the page again with what was typed."""
     form = await request.form()
     campaign = await service.require_active()
-    try:
-        await action(request.scope["user"], campaign, form)
-    except FormError as exc:
-        return await _page(request, 422, errors={f"{form_key}.{k}": v for k, v in exc.errors.items()},
-                           values={form_key: dict(form)})
-    return go(request, f"/campaign{anchor}")
+    return await act(request, lambda: action(request.scope["user"], campaign, form), page="campaign/settings.html",
+                     context=lambda errors: _settings_context(errors=errors, values={form_key: dict(form)}),
+                     redirect=f"/campaign{anchor}", prefix=f"{form_key}.")
 
 
 @post("/campaign/options", opt=OFFICE)

@@ -1,10 +1,22 @@
-"""The active campaign and where a date falls in it."""
+"""The active campaign, where a date falls in it, and the office's settings of it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
 
-from server.models.campaign import Campaign, Phase
+from litestar.exceptions import NotFoundException
+
+from server.audit import service as audit
+from server.audit.service import snapshot
+from server.campaign import options as options_mod
+from server.campaign.checklist import AREA_NUMBERS
+from server.campaign.options import options_of
+from server.db import atomic
+from server.errors import FormError
+from server.models.campaign import Body, Campaign, Phase, ReportingDeadline
 
 
 async def active_campaign() -> Campaign | None:
@@ -28,32 +40,8 @@ async def phase_on(campaign_id: int, day: dt.date) -> Phase | None:
 # Phases, reporting deadlines and the campaign's options are data the office edits here;
 # nothing about a campaign's dates is written in code.
 
-import json  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
-
-from litestar.exceptions import NotFoundException  # noqa: E402
-
-from server.audit import service as audit  # noqa: E402
-from server.audit.service import snapshot  # noqa: E402
-from server.models.campaign import Body, ReportingDeadline  # noqa: E402
-from server.db import atomic  # noqa: E402
-from server.errors import FormError
-from server.inspections.checklist import AREA_NUMBERS  # noqa: E402
-
 DUE_HORIZON_DAYS = 14
 """A reporting deadline is shown as a reminder this many days ahead (and the next one always)."""
-
-
-def options_of(campaign: Campaign) -> dict[str, Any]:
-    """Campaign.options as a dict, whatever the driver returned (JSON text or a dict)."""
-    raw = campaign.options if not isinstance(campaign, dict) else campaign.get("options")
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw or "{}")
-        except ValueError:
-            raw = {}
-    return dict(raw or {})
 
 
 async def require_active() -> Campaign:
@@ -64,8 +52,6 @@ async def require_active() -> Campaign:
 
 
 async def settings(campaign: Campaign) -> dict[str, Any]:
-    from server.rectification import rules
-
     options = options_of(campaign)
     return {
         "campaign": campaign,
@@ -74,9 +60,9 @@ async def settings(campaign: Campaign) -> dict[str, Any]:
             ReportingDeadline.campaign == campaign.id).order_by(ReportingDeadline.due_on).order_by(ReportingDeadline.id),
         "bodies": await Body.select(Body.id, Body.name).order_by(Body.ordinal).order_by(Body.id),
         "options": options,
-        "rectify_days": {a: rules.rectify_days(options, a) for a in AREA_NUMBERS},
-        "notice_prefix": options.get("notice_prefix") or rules.default_notice_prefix(campaign.district),
-        "clue_days": rules.clue_response_days(options),
+        "rectify_days": {a: options_mod.rectify_days(options, a) for a in AREA_NUMBERS},
+        "notice_prefix": options.get("notice_prefix") or options_mod.default_notice_prefix(campaign.district),
+        "clue_days": options_mod.clue_response_days(options),
     }
 
 

@@ -7,19 +7,15 @@ from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from server.auth.guards import roles
+
 from server.cards import qr, service
-from server.evidence import images
-from server.errors import Conflict, FormError
-from server.forms import client_uuid, new_uuid
-from server.inspections import service as inspections
+from server.errors import FormError
 from server.registry import service as registry
 from server.vocab import Role
-from server.web import client_ip, go, is_htmx, render
+from server.web import client_ip, go, render, roles
 
 OFFICE = roles(Role.office)
 SCAN = roles(Role.officer, Role.liaison)
@@ -55,35 +51,6 @@ async def public_key(request: Request) -> Response:
 
 # ---------------------------------------------------------------- scanning
 
-class NoCode(Exception):
-    """Nothing to check; the message is for the user."""
-
-
-async def _scanned_text(request: Request, form: Any) -> str:
-    """The text to check: the live scanner's reading, a QR found in a photo of the card, or
-    a typed certificate number (returned as "cert:<number>")."""
-    code = str(form.get("code") or "").strip()
-    if code:
-        return code[:1000]
-    upload = form.get("card_photo")
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read()
-        settings = request.app.state.settings
-        try:
-            await to_thread.run_sync(images.check_image, data, settings.max_upload_mb * 1024 * 1024,
-                                     settings.max_image_pixels)
-        except images.ImageRejected as exc:
-            raise NoCode(str(exc)) from None
-        found = await to_thread.run_sync(qr.decode_photo, data)
-        if not found:
-            raise NoCode("照片中没有找到二维码：请让二维码占满取景框中央、避免反光后重拍，或输入保安员证号")
-        return found[0]
-    cert = str(form.get("certificate_no") or "").strip()
-    if cert:
-        return "cert:" + cert[:32]
-    raise NoCode("请扫描二维码、拍摄证卡照片，或输入保安员证号")
-
-
 @get("/scan", opt=SCAN)
 async def scan_page() -> Template:
     return render("cards/scan.html", errors={})
@@ -94,72 +61,21 @@ async def scan_standalone(request: Request) -> Any:
     """A scan outside an inspection: the same verification page as opening the URL."""
     form = await request.form()
     try:
-        text = await _scanned_text(request, form)
-    except NoCode as exc:
-        return render("cards/scan.html", status_code=422, errors={"scan": str(exc)})
+        text = await service.scanned_text(request.app.state.settings, form)
+    except FormError as exc:
+        return render("cards/scan.html", status_code=422, errors=exc.errors)
     if text.startswith("cert:"):
         guard = await registry.guard_by_certificate(text[5:])
         if guard is None:
             return render("cards/scan.html", status_code=422,
                           errors={"scan": f"名册中没有保安员证号 {text[5:]}：此人可能无证或证号有误"})
-        card = await service.current_card(guard["id"])
+        card = await registry.current_card(guard["id"])
         if card is None:
             return render("cards/scan.html", status_code=422,
                           errors={"scan": f"{guard['name']} 尚未制作现场核验卡，请到检查中按证号添加"})
         text = service.card_url(request.app.state.settings, guard["id"], card["serial"])
     result = await service.check(request.app.state.settings, text)
     return render("cards/verify.html", **await _verify_context(request, result))
-
-
-async def _guards_fragment(request: Request, insp: Any, status: int = 200, **extra: Any) -> Template:
-    user = request.scope["user"]
-    d = await inspections.detail(insp, with_roster=insp.officer == user.id)
-    ctx = {"errors": {}, **extra}
-    return render("inspections/_guards.html", status_code=status, d=d, insp=d.insp,
-                  can_edit=d.editable and insp.officer == user.id, new_uuid=new_uuid, **ctx)
-
-
-@post("/inspections/{uuid:str}/scan", opt=SCAN)
-async def scan_into_inspection(request: Request, uuid: FromPath[str]) -> Any:
-    """A card scanned at the site: the guard joins the inspection with the card's verdict."""
-    user = request.scope["user"]
-    insp = await inspections.get_for(user, uuid)
-    form = await request.form()
-    scan: dict[str, Any] = {}
-    try:
-        text = await _scanned_text(request, form)
-        check_uuid = client_uuid(form)
-        if text.startswith("cert:"):  # typed number: the inspection's own rules decide
-            check = await inspections.add_guard(user, insp, check_uuid, None, text[5:], "")
-        else:
-            site = await registry.get_site(user.scope, insp.site) or {}
-            result = await service.check(request.app.state.settings, text,
-                                         registry.site_employer_ids(site) if site else set())
-            guard = result.guard
-            check = await inspections.add_guard(
-                user, insp, check_uuid, guard["id"] if guard else None,
-                (guard or {}).get("certificate_no") or "", "", verdict=result.verdict)
-            scan = {"reason": result.reason}
-        scan["check_id"] = check.id
-    except NoCode as exc:
-        return await _respond(request, insp, 422, errors={"scan": str(exc)})
-    except FormError as exc:
-        errors = {"scan": next(iter(exc.errors.values()))}
-        return await _respond(request, insp, 422, errors=errors)
-    except Conflict as exc:
-        return await _respond(request, insp, 409, errors={"scan": str(exc)})
-    if not is_htmx(request):
-        return go(request, f"/inspections/{insp.uuid}#guard-{scan['check_id']}")
-    return await _guards_fragment(request, insp, scan=scan)
-
-
-async def _respond(request: Request, insp: Any, status: int, errors: dict[str, str]) -> Any:
-    if is_htmx(request):
-        return await _guards_fragment(request, insp, status=status, errors=errors)
-    user = request.scope["user"]
-    d = await inspections.detail(insp, with_roster=insp.officer == user.id)
-    return render("inspections/page.html", status_code=status, d=d, insp=d.insp,
-                  can_edit=d.editable and insp.officer == user.id, new_uuid=new_uuid, errors=errors)
 
 
 # ---------------------------------------------------------------- issuing and printing
@@ -206,7 +122,7 @@ async def sheet_issue(request: Request) -> Any:
     ids = _ids(form.getall("guard") if hasattr(form, "getall") else form.get("guard", []))
     refused = []
     for gid in ids:
-        if await service.current_card(gid) is None:
+        if await registry.current_card(gid) is None:
             try:
                 await service.issue(request.scope["user"], gid)
             except service.CardRefused as exc:
@@ -224,7 +140,7 @@ async def card_png(request: Request, guard_id: FromPath[int]) -> Response:
     """The guard's current card as a 300 dpi PNG, for printers that want an image."""
     from litestar.exceptions import NotFoundException
 
-    card = await service.current_card(guard_id)
+    card = await registry.current_card(guard_id)
     if card is None:
         raise NotFoundException("该保安员尚未制卡")
     user = request.scope["user"]
@@ -241,5 +157,5 @@ async def card_png(request: Request, guard_id: FromPath[int]) -> Response:
         "Content-Disposition": f'attachment; filename="card-{guard_id}-{card["serial"]}.png"'})
 
 
-route_handlers = [verify, public_key, scan_page, scan_standalone, scan_into_inspection,
+route_handlers = [verify, public_key, scan_page, scan_standalone,
                   issue, revoke, sheet, sheet_issue, card_png]

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from litestar.datastructures import UploadFile
 
-from server import clock
+from server import clock, images
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.cards import tokens
+from server.cards import qr
 from server.cards.qr import qr_svg
+from server.errors import FormError
 from server.cards.verdict import CardFacts, CardState, card_verdict
 from server.db import Prepared, atomic
 from server.models.registry import Guard, GuardCard
+from server.registry import service as registry
 from server.settings import Settings
 from server.vocab import CardVerdict, CertStatus
 
@@ -51,17 +57,6 @@ _CARD_WITH_GUARD = Prepared(lambda guard_id, serial: GuardCard.select(
     GuardCard.guard.employment_status, GuardCard.guard.employer.id, GuardCard.guard.employer.name,
     GuardCard.guard.portrait_key, GuardCard.guard.site.name,
 ).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
-
-
-async def current_card(guard_id: int) -> dict | None:
-    return await GuardCard.select().where(
-        (GuardCard.guard == guard_id) & GuardCard.revoked_at.is_null()
-    ).order_by(GuardCard.serial, ascending=False).first()
-
-
-async def cards_of(guard_id: int) -> list[dict]:
-    return await GuardCard.select().where(GuardCard.guard == guard_id).order_by(
-        GuardCard.serial, ascending=False)
 
 
 async def issue(user: CurrentUser, guard_id: int) -> GuardCard:
@@ -170,9 +165,7 @@ async def offline_roster(settings: Settings, site: dict, limit: int = 400) -> di
     and withdrawn) of the guards posted here or employed by the units that guard it, keyed by
     token, with the verdict the server would give here now. A card not in it cannot be checked
     offline; the queued scan is checked by the server when the signal returns."""
-    from server.registry.service import site_employer_ids
-
-    employers = site_employer_ids(site)
+    employers = registry.site_employer_ids(site)
     guards = await Guard.select(*GUARD_COLUMNS).where(
         (Guard.site == site["id"]) | Guard.employer.is_in(list(employers))).limit(limit)
     by_id = {g["id"]: g for g in guards}
@@ -191,3 +184,30 @@ async def offline_roster(settings: Settings, site: dict, limit: int = 400) -> di
             "label": CardVerdict.label_of(verdict), "reason": reason,
         }
     return {"as_of": clock.now().isoformat(), "cards": entries}
+
+
+# ---------------------------------------------------------------- what was scanned
+
+async def scanned_text(settings: Settings, form: Any) -> str:
+    """The text to check: the live scanner's reading, a QR found in a photo of the card, or
+    a typed certificate number (returned as "cert:<number>"). Nothing to check: a FormError
+    at the field "scan"."""
+    code = str(form.get("code") or "").strip()
+    if code:
+        return code[:1000]
+    upload = form.get("card_photo")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read()
+        try:
+            await to_thread.run_sync(images.check_image, data, settings.max_upload_mb * 1024 * 1024,
+                                     settings.max_image_pixels)
+        except images.ImageRejected as exc:
+            raise FormError({"scan": str(exc)}) from None
+        found = await to_thread.run_sync(qr.decode_photo, data)
+        if not found:
+            raise FormError({"scan": "照片中没有找到二维码：请让二维码占满取景框中央、避免反光后重拍，或输入保安员证号"})
+        return found[0]
+    cert = str(form.get("certificate_no") or "").strip()
+    if cert:
+        return "cert:" + cert[:32]
+    raise FormError({"scan": "请扫描二维码、拍摄证卡照片，或输入保安员证号"})

@@ -9,10 +9,10 @@ from server import clock
 from server.dashboard import service
 from server.ledger import service as ledger
 from server.vocab import Role
-from server.web import render
+from server.web import render, roles
 
 
-@get("/dashboard", opt={"roles": (Role.office.value, Role.leader.value)}, name="dashboard")
+@get("/dashboard", opt=roles(Role.office, Role.leader), name="dashboard")
 async def dashboard(request: Request) -> Template:
     campaign = await ledger.require_campaign()
     today = clock.today()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from server.models.campaign import Campaign, Phase, ReportingDeadline, Township
 from server.dashboard import charts
-from server.inspections.checklist import FOCUS_AREAS
+from server.campaign.checklist import FOCUS_AREAS
 from server.models.inspections import Finding
 from server.ledger import counting, queries
 from server.ledger import service as ledger

@@ -13,7 +13,8 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.db import atomic
-from server.evidence import images, integrity
+from server import images
+from server.evidence import integrity
 from server.models.evidence import AccessLog, Photo
 from server.inspections import service as inspections
 from server.models.inspections import Inspection

@@ -3,63 +3,37 @@ htmx or redirect (post/redirect/get) for a plain form."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
 from litestar.params import FromPath
 from litestar import Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.response import Template
 
 from server.cards import service as cards
-from server.evidence import service as evidence
-from server.evidence.images import ImageRejected
-from server.errors import Conflict, FormError
-from server.forms import choice, client_uuid, integer, new_uuid, number, text, tristate
+from server.errors import FormError
+from server.forms import choice, client_uuid, integer, number, text, tristate
 from server.inspections import service
-from server.inspections.checklist import BY_NUMBER as AREAS
-from server.rectification import service as rectification
+from server.campaign.checklist import BY_NUMBER as AREAS
+from server.registry import service as registry
 from server.vocab import Answer, Role
-from server.web import go, is_htmx, render
+from server.web import act, go, render, roles
 
-EDIT_ROLES = {"roles": (Role.officer.value, Role.liaison.value)}
-
-
-async def _context(request: Request, insp: Any, **extra: Any) -> dict[str, Any]:
-    user = request.scope["user"]
-    d = await service.detail(insp, with_roster=insp.officer == user.id)
-    return {"d": d, "insp": d.insp, "can_edit": d.editable and insp.officer == user.id,
-            "new_uuid": new_uuid, "errors": {},
-            "before_after": await rectification.before_after(insp),  # 回头看: earlier findings beside these
-            **extra}
+EDIT_ROLES = roles(Role.officer, Role.liaison)
 
 
-async def _respond(request: Request, insp: Any, fragment: str, *, status: int = 200,
-                   anchor: str = "", trigger: str | None = None, **extra: Any) -> Any:
-    if is_htmx(request):
-        ctx = await _context(request, insp, **extra)
-        headers = {"HX-Trigger": trigger} if trigger else {}
-        return render(fragment, status_code=status, headers=headers, **ctx)
-    if status >= 400:
-        ctx = await _context(request, insp, **extra)
-        return render("inspections/page.html", status_code=status, **ctx)
-    return go(request, f"/inspections/{insp.uuid}{anchor}")
-
-
-async def _guarded(request: Request, uuid: str, fragment: str, action, *, anchor: str = "",
-                   trigger: str | None = "findings-changed", **extra: Any) -> Any:
-    """Run an edit; map refusals to the fragment with a message beside the field."""
+async def _guarded(request: Request, uuid: str, fragment: str, action, *,
+                   anchor: str | Callable[[Any], str] = "", trigger: str | None = "findings-changed",
+                   conflict_field: str = "_", **extra: Any) -> Any:
+    """Run an edit of the inspection; a refusal answers with the message beside the field.
+    `anchor` is where the page opens after a plain form (or a function of what the edit
+    returned)."""
     user = request.scope["user"]
     insp = await service.get_for(user, uuid)
-    try:
-        await action(user, insp)
-    except FormError as exc:
-        return await _respond(request, insp, fragment, status=422, anchor=anchor,
-                              errors=exc.errors, **extra)
-    except Conflict as exc:
-        return await _respond(request, insp, fragment, status=409, anchor=anchor,
-                              errors={"_": str(exc)}, **extra)
-    return await _respond(request, insp, fragment, anchor=anchor, trigger=trigger, **extra)
+    return await act(
+        request, lambda: action(user, insp), fragment=fragment, page="inspections/page.html",
+        context=lambda errors: service.page_context(user, insp, errors=errors, **extra),
+        redirect=lambda result: f"/inspections/{insp.uuid}{anchor(result) if callable(anchor) else anchor}",
+        conflict_field=conflict_field, headers={"HX-Trigger": trigger} if trigger else None)
 
 
 @post("/inspections", opt=EDIT_ROLES)
@@ -77,8 +51,9 @@ async def start_inspection(request: Request) -> Any:
 
 @get("/inspections/{uuid:str}", name="inspection")
 async def inspection_page(request: Request, uuid: FromPath[str]) -> Template:
-    insp = await service.get_for(request.scope["user"], uuid)
-    ctx = await _context(request, insp)
+    user = request.scope["user"]
+    insp = await service.get_for(user, uuid)
+    ctx = await service.page_context(user, insp)
     if ctx["can_edit"]:  # so a card scanned in a basement is still checked (issue 7)
         ctx["offline_cards"] = await cards.offline_roster(request.app.state.settings, ctx["d"].site)
     return render("inspections/page.html", **ctx)
@@ -151,8 +126,9 @@ def _finding_values(form: Any, errors: dict[str, str]) -> tuple[int | None, int,
 
 @get("/inspections/{uuid:str}/findings")
 async def findings_fragment(request: Request, uuid: FromPath[str]) -> Template:
-    insp = await service.get_for(request.scope["user"], uuid)
-    return render("inspections/_findings.html", **await _context(request, insp))
+    user = request.scope["user"]
+    insp = await service.get_for(user, uuid)
+    return render("inspections/_findings.html", **await service.page_context(user, insp))
 
 
 @post("/inspections/{uuid:str}/findings", opt=EDIT_ROLES)
@@ -195,46 +171,35 @@ async def delete_finding(request: Request, uuid: FromPath[str], finding_id: From
     return await _guarded(request, uuid, "inspections/_findings.html", action, anchor="#findings", trigger=None)
 
 
-def _parse_target(raw: str) -> tuple[str, int | None, int | None]:
-    kind, _, ident = raw.partition(":")
-    if kind == "guard" and ident.isdigit():
-        return raw, int(ident), None
-    if kind == "finding" and ident.isdigit():
-        return raw, None, int(ident)
-    return "general", None, None
-
-
-def _parse_time(raw: str) -> dt.datetime | None:
-    try:
-        value = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
-
-
-@post("/inspections/{uuid:str}/photos", opt=EDIT_ROLES)
-async def upload_photo(request: Request, uuid: FromPath[str]) -> Any:
+@post("/inspections/{uuid:str}/scan", opt=EDIT_ROLES)
+async def scan_into_inspection(request: Request, uuid: FromPath[str]) -> Any:
+    """A card scanned at the site: the guard joins the inspection with the card's verdict."""
     form = await request.form()
-    target, guard_check, finding = _parse_target(str(form.get("target") or ""))
-    field = f"photo:{target}"
+    settings = request.app.state.settings
+    scan: dict[str, Any] = {}
 
     async def action(user, insp):
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise FormError({field: "请选择或拍摄一张照片"})
-        data = await upload.read()
         try:
-            await evidence.ingest(
-                request.app.state.store, request.app.state.settings, user, insp,
-                uuid=client_uuid(form, "photo_uuid"), data=data, guard_check=guard_check,
-                finding=finding, captured_at=_parse_time(str(form.get("captured_at") or "")),
-                lat=number(form, "lat", lo=-90, hi=90), lng=number(form, "lng", lo=-180, hi=180))
-        except ImageRejected as exc:
-            raise FormError({field: str(exc)}) from None
+            text = await cards.scanned_text(settings, form)
+            check_uuid = client_uuid(form)
+        except FormError as exc:  # one message, beside the scanner
+            raise FormError({"scan": next(iter(exc.errors.values()))}) from None
+        if text.startswith("cert:"):  # typed number: the inspection's own rules decide
+            check = await service.add_guard(user, insp, check_uuid, None, text[5:], "")
+        else:
+            site = await registry.get_site(user.scope, insp.site) or {}
+            result = await cards.check(settings, text, registry.site_employer_ids(site) if site else set())
+            guard = result.guard
+            check = await service.add_guard(
+                user, insp, check_uuid, guard["id"] if guard else None,
+                (guard or {}).get("certificate_no") or "", "", verdict=result.verdict)
+            scan["reason"] = result.reason
+        scan["check_id"] = check.id
+        return check
 
-    return await _guarded(request, uuid, "inspections/_photos.html", action,
-                          anchor=f"#{target.replace(':', '-')}", trigger=None, target=target,
-                          guard_check=guard_check, finding=finding)
+    return await _guarded(request, uuid, "inspections/_guards.html", action,
+                          anchor=lambda check: f"#guard-{check.id}", trigger=None, conflict_field="scan",
+                          scan=scan)
 
 
 @post("/inspections/{uuid:str}/submit", opt=EDIT_ROLES)
@@ -244,12 +209,12 @@ async def submit(request: Request, uuid: FromPath[str]) -> Any:
     problems = await service.submit(user, insp)
     if problems:
         errors = {f"area{a}.answer": m for a, m in problems.areas.items()}
-        ctx = await _context(request, insp, errors=errors, problems=problems.messages())
+        ctx = await service.page_context(user, insp, errors=errors, problems=problems.messages())
         return render("inspections/page.html", status_code=422, **ctx)
     return go(request, f"/inspections/{insp.uuid}")
 
 
 route_handlers = [
     start_inspection, inspection_page, save_answer, add_guard, update_guard, remove_guard,
-    findings_fragment, add_finding, update_finding, delete_finding, upload_photo, submit,
+    findings_fragment, add_finding, update_finding, delete_finding, scan_into_inspection, submit,
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.inspections.checklist import AREA_NUMBERS, BY_NUMBER as AREAS
+from server.campaign.checklist import AREA_NUMBERS, BY_NUMBER as AREAS
 from server.vocab import Answer, CardVerdict, CertStatus, CountUnit
 
 PERSON_AREAS = (1, 2)  # focus areas counted per guard (人)

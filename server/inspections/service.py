@@ -5,6 +5,7 @@ transaction with its audit entry)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,9 @@ from server.models.evidence import Photo
 from server.errors import Conflict, FormError
 from server.forms import new_uuid
 from server.inspections import rules
-from server.inspections.checklist import BY_NUMBER as AREAS
+from server.campaign.checklist import BY_NUMBER as AREAS
 from server.models.inspections import ChecklistAnswer, Finding, GuardCheck, Inspection
+from server.models.rectification import RectificationOrder
 from server.registry import service as registry
 from server.vocab import (
     CountUnit,
@@ -371,3 +373,51 @@ async def list_for_officer(user: CurrentUser, statuses: tuple[str, ...], limit: 
     ).where((Inspection.officer == user.id) & Inspection.status.is_in(list(statuses))).order_by(
         Inspection.started_at, ascending=False).limit(limit)
 
+
+# ---------------------------------------------------------------- the inspection's page
+
+async def page_context(user: CurrentUser, insp: Inspection, **extra: Any) -> dict[str, Any]:
+    """What the inspection page and its fragments show: the details, whether this user may
+    edit, and for a re-inspection (回头看) the earlier findings beside these."""
+    d = await detail(insp, with_roster=insp.officer == user.id)
+    return {"d": d, "insp": d.insp, "can_edit": d.editable and insp.officer == user.id,
+            "new_uuid": new_uuid, "errors": {}, "before_after": await before_after(insp), **extra}
+
+
+async def findings_with_photos(where: Any) -> list[dict]:
+    """Findings matching `where`, each with its inspection's site and the uuids of its photos."""
+    rows = await Finding.select(
+        Finding.id, Finding.area, Finding.text, Finding.quantity, Finding.count_unit, Finding.stat_column,
+        Finding.status, Finding.reviewed_at, Finding.inspection.uuid, Finding.inspection.submitted_at,
+        Finding.inspection.site.name, Finding.guard.name,
+    ).where(where).order_by(Finding.area).order_by(Finding.id)
+    if rows:
+        photos = await Photo.select(Photo.uuid, Photo.finding).where(
+            Photo.finding.is_in([r["id"] for r in rows])).order_by(Photo.id)
+        per: dict[int, list[str]] = defaultdict(list)
+        for p in photos:
+            per[p["finding"]].append(p["uuid"])
+        for r in rows:
+            r["photos"] = per.get(r["id"], [])
+    return rows
+
+
+async def before_after(insp: Inspection) -> dict | None:
+    """For a re-inspection's page: the order it checks, the earlier findings with their photos
+    and the earlier scene photos (before), and this inspection's photos (after)."""
+    if insp.kind != InspectionKind.reinspection:
+        return None
+    order = await RectificationOrder.select(
+        RectificationOrder.id, RectificationOrder.number, RectificationOrder.deadline, RectificationOrder.status,
+        RectificationOrder.inspection, RectificationOrder.note,
+    ).where(RectificationOrder.reinspection == insp.id).first()
+    if order is None:
+        return None
+    findings = await findings_with_photos(Finding.order == order["id"])
+    scene = []
+    if order["inspection"]:
+        scene = [p["uuid"] for p in await Photo.select(Photo.uuid).where(
+            (Photo.inspection == order["inspection"]) & Photo.finding.is_null() & Photo.guard_check.is_null()
+        ).order_by(Photo.id)]
+    after = [p["uuid"] for p in await Photo.select(Photo.uuid).where(Photo.inspection == insp.id).order_by(Photo.id)]
+    return {"order": order, "findings": findings, "scene": scene, "after": after, "insp_uuid": insp.uuid}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from server.auth.scope import Scope
-from server.inspections.checklist import BY_NUMBER as AREAS
+from server.campaign.checklist import BY_NUMBER as AREAS
 from server.ledger.columns import ACTION_COLUMNS, BY_NUMBER, VIOLATION_COLUMNS
 from server.vocab import (
     SELF_RECRUITING_KINDS,

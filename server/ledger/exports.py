@@ -26,7 +26,7 @@ from server import clock
 from server.audit import service as audit
 from server.auth.scope import CurrentUser, Scope
 from server.models.campaign import Campaign
-from server.inspections.checklist import BY_NUMBER as AREAS
+from server.campaign.checklist import BY_NUMBER as AREAS
 from server.ledger import service
 from server.ledger.columns import BY_NUMBER as COLUMNS
 from server.ledger.xlsx import XLSX_TYPE, LedgerColumn, LedgerWriter

@@ -16,17 +16,17 @@ from server.errors import Conflict
 from server import clock
 from server.models.campaign import Township
 from server.forms import choice, integer, text
-from server.inspections.checklist import FOCUS_AREAS
+from server.campaign.checklist import FOCUS_AREAS
 from server.ledger import exports, service, weekly, xlsx
 from server.ledger.columns import COLUMNS
 from server.ledger.counting import REMARKS
 from server.storage import ObjectNotFound
 from server.vocab import CertStatus, EmploymentStatus, FindingStatus, Role, UnitKind
-from server.web import go, is_htmx, render
+from server.web import go, is_htmx, render, roles
 
-STATS = {"roles": service.STATS_ROLES}
-LEDGER = {"roles": service.LEDGER_ROLES}
-OFFICE = {"roles": (Role.office.value,)}
+STATS = roles(*service.STATS_ROLES)
+LEDGER = roles(*service.LEDGER_ROLES)
+OFFICE = roles(Role.office)
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
@@ -91,7 +91,7 @@ def _column(request: Request) -> int:
     return column
 
 
-def _page(request: Request) -> int:
+def _page_number(request: Request) -> int:
     return integer(request.query_params, "page", label="页码", minimum=1, maximum=10**6, errors={}) or 1
 
 
@@ -107,7 +107,7 @@ async def stats_cell(request: Request) -> Template:
     errors: dict[str, str] = {}
     day = _as_of(request, errors)
     column = _column(request)
-    found = await service.cell(user, request.query_params.get("body"), column, day, _page(request))
+    found = await service.cell(user, request.query_params.get("body"), column, day, _page_number(request))
     rows = await service.records(found.cell.source, found.ids)
     return render("ledger/records.html", table=found.table, column=column, cell=found.cell, rows=rows,
                   records=found.records, page=found.page, page_size=service.PAGE_SIZE, page_url=_page_url(request),
@@ -204,7 +204,7 @@ async def week_cell(request: Request, day: FromPath[str]) -> Template:
     frozen = next((r for r in ctx["frozen"] if r.key == key), None)
     if frozen is None:
         raise NotFoundException("填报单位不存在")
-    page = _page(request)
+    page = _page_number(request)
     cell, records, ids = await service.frozen_cell(frozen, column, page)
     rows = await service.records(cell.source, ids)
     table = service.Table(ctx["table"].title, f"填报单位：{frozen.label}", ctx["week"].ending,

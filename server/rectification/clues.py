@@ -20,11 +20,11 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.models.auth import User
-from server.campaign import service as campaigns
+from server.campaign.options import options_of
 from server.campaign.service import active_campaign, phase_on
 from server.models.campaign import Body
 from server.db import atomic
-from server.evidence import images
+from server import images
 from server.models.evidence import AccessLog
 from server.errors import FormError
 from server.forms import new_uuid
@@ -155,7 +155,7 @@ async def create(user: CurrentUser, store: ObjectStore, settings: Settings, *, u
     if police is None:
         raise Conflict("系统中没有登记公安机关，无法移交线索")
     campaign = await active_campaign()
-    options = campaigns.options_of(campaign) if campaign else {}
+    options = options_of(campaign) if campaign else {}
     clue = ClueReferral(uuid=uuid, from_body=user.body_id, to_body=police["id"], unit=unit_id,
                         unit_name=unit_name, address=address, description=description,
                         response_due=rules.clue_response_due(clock.today(), options), created_by=user.id)

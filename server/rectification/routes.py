@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from server import clock
-from server.auth.guards import roles
+
 from server.campaign import service as campaigns
 from server.errors import Conflict, FormError
 from server.forms import date_field, choice, client_uuid, integer, new_uuid, text
@@ -20,7 +20,7 @@ from server.inspections import service as inspections
 from server.rectification import clues, rules, service, spotcheck
 from server.registry import service as registry
 from server.vocab import ClueStatus, GuardActionKind, OrderStatus, Role, Sector, UnitKind
-from server.web import client_ip, go, render
+from server.web import act, client_ip, go, render, roles
 
 READ = roles(Role.office, Role.officer, Role.leader)
 WRITE = roles(Role.office, Role.officer)
@@ -32,7 +32,7 @@ LIAISON = roles(Role.liaison)
 _PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def _page(value: str) -> int:
+def _page_number(value: str) -> int:
     return min(int(value), 100_000) if value.isdigit() and int(value) > 0 else 1
 
 
@@ -50,9 +50,9 @@ async def index(request: Request, status: FromQuery[str] = "open", township: Fro
     user = request.scope["user"]
     status = status if status in ("open", "") or status in {s.value for s in OrderStatus} else "open"
     body = {"id": user.body_id, "is_police": True}
-    number = _page(filing_page)
+    number = _page_number(filing_page)
     alerts, more = await service.filing_alerts(campaign, day, number)
-    pending_number = _page(pending_page)
+    pending_number = _page_number(pending_page)
     pending, pending_more = await service.pending_units(campaign, pending_number)
     query = {"status": status, **({"township": township} if township else {})}
     return render(
@@ -103,15 +103,14 @@ async def create_order(request: Request) -> Any:
                              values={"deadline": form.get("deadline") or "", "note": note, "ids": ids})
 
 
-async def _order_page(request: Request, order_id: int, status: int = 200, **extra: Any) -> Template:
+async def _order_context(order_id: int, **extra: Any) -> dict[str, Any]:
     d = await service.order_detail(order_id)
-    ctx = {"d": d, "errors": {}, "today": clock.today(), "new_uuid": new_uuid, **extra}
-    return render("rectification/order.html", status_code=status, **ctx)
+    return {"d": d, "errors": {}, "today": clock.today(), "new_uuid": new_uuid, **extra}
 
 
 @get("/rectification/orders/{order_id:int}", opt=READ, name="rectification_order")
 async def order_page(request: Request, order_id: FromPath[int]) -> Template:
-    return await _order_page(request, order_id)
+    return render("rectification/order.html", **await _order_context(order_id))
 
 
 @get("/rectification/orders/{order_id:int}/notice", opt=READ)
@@ -123,13 +122,9 @@ async def _order_action(request: Request, order_id: int, action, prefix: str = "
     """Run a change on an order; on bad input re-render the order page with the message
     beside the field (field names carry the form's prefix: one page, several forms)."""
     await service.get_order(order_id)  # 404 before anything else
-    try:
-        await action(request.scope["user"])
-    except FormError as exc:
-        return await _order_page(request, order_id, 422, errors={prefix + k: v for k, v in exc.errors.items()})
-    except Conflict as exc:
-        return await _order_page(request, order_id, 409, errors={"_": str(exc)})
-    return go(request, f"/rectification/orders/{order_id}")
+    return await act(request, lambda: action(request.scope["user"]), page="rectification/order.html",
+                     context=lambda errors: _order_context(order_id, errors=errors),
+                     redirect=f"/rectification/orders/{order_id}", prefix=prefix)
 
 
 @post("/rectification/orders/{order_id:int}/status", opt=WRITE)
@@ -201,13 +196,10 @@ async def order_guard(request: Request, order_id: FromPath[int]) -> Any:
 async def order_reinspect(request: Request, order_id: FromPath[int]) -> Any:
     form = await request.form()
     site_id = _int(str(form.get("site_id") or ""))
-    try:
-        insp = await service.start_reinspection(request.scope["user"], order_id, site_id, client_uuid(form))
-    except FormError as exc:
-        return await _order_page(request, order_id, 422, errors=exc.errors)
-    except Conflict as exc:
-        return await _order_page(request, order_id, 409, errors={"_": str(exc)})
-    return go(request, f"/inspections/{insp.uuid}")
+    return await act(
+        request, lambda: service.start_reinspection(request.scope["user"], order_id, site_id, client_uuid(form)),
+        page="rectification/order.html", context=lambda errors: _order_context(order_id, errors=errors),
+        redirect=lambda insp: f"/inspections/{insp.uuid}")
 
 
 @post("/rectification/units/{unit_id:int}/revoke-filing", opt=WRITE)
@@ -254,7 +246,7 @@ async def due(request: Request, township: FromQuery[str] = "", officer: FromQuer
 @get("/rectification/reinspections/{uuid:str}/compare", opt=READ)
 async def compare(request: Request, uuid: FromPath[str]) -> Template:
     insp = await inspections.get_for(request.scope["user"], uuid)
-    return render("rectification/_compare.html", before_after=await service.before_after(insp))
+    return render("rectification/_compare.html", before_after=await inspections.before_after(insp))
 
 
 # ================================================================ 双随机
@@ -380,7 +372,7 @@ async def create_clue(request: Request) -> Any:
     return go(request, f"/clues/{clue.uuid}")
 
 
-async def _clue_page(request: Request, uuid: str, status: int = 200, **extra: Any) -> Template:
+async def _clue_context(request: Request, uuid: str, **extra: Any) -> dict[str, Any]:
     user = request.scope["user"]
     clue = await clues.get_for(user, uuid)
     ctx: dict[str, Any] = {"c": clue, "errors": {}}
@@ -389,23 +381,19 @@ async def _clue_page(request: Request, uuid: str, status: int = 200, **extra: An
         ctx["accept"] = await clues.accept_options(clue, user, v.get("site_id"), v.get("site_id_q"))
         ctx["suggested"] = await clues.suggested_outcome(clue)
     ctx.update(extra)
-    return render("rectification/clue.html", status_code=status, **ctx)
+    return ctx
 
 
 @get("/clues/{uuid:str}", opt=CLUE_READ)
 async def clue_page(request: Request, uuid: FromPath[str]) -> Template:
-    return await _clue_page(request, uuid)
+    return render("rectification/clue.html", **await _clue_context(request, uuid))
 
 
 async def _clue_action(request: Request, uuid: str, action, v: dict | None = None) -> Any:
     await clues.get_for(request.scope["user"], uuid)
-    try:
-        await action(request.scope["user"])
-    except FormError as exc:
-        return await _clue_page(request, uuid, 422, errors=exc.errors, v=v or {})
-    except Conflict as exc:
-        return await _clue_page(request, uuid, 409, errors={"_": str(exc)})
-    return go(request, f"/clues/{uuid}")
+    return await act(request, lambda: action(request.scope["user"]), page="rectification/clue.html",
+                     context=lambda errors: _clue_context(request, uuid, errors=errors, v=v or {}),
+                     redirect=f"/clues/{uuid}")
 
 
 @post("/clues/{uuid:str}/accept", opt=OFFICE)
@@ -422,7 +410,7 @@ async def accept_clue(request: Request, uuid: FromPath[str]) -> Any:
         await clues.accept(user, uuid, officer, clue["unit.id"], site)
 
     if form.get("_pick"):  # 查找 in the site picker without JavaScript: show its matches
-        return await _clue_page(request, uuid, v=dict(form))
+        return render("rectification/clue.html", **await _clue_context(request, uuid, v=dict(form)))
     return await _clue_action(request, uuid, action, v=dict(form))
 
 

@@ -12,6 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from server.campaign.options import (
+    DEFAULT_RECTIFY_DAYS,
+    MAX_RECTIFY_DAYS,
+    clue_response_days,
+    rectify_days,
+)
 from server.vocab import (
     SELF_RECRUITING_KINDS,
     ClueStatus,
@@ -21,30 +27,13 @@ from server.vocab import (
     UnitKind,
 )
 
-DEFAULT_RECTIFY_DAYS = 15
-"""When the campaign's options name no period for a focus area."""
 DUE_HORIZON_DAYS = 3
 """An order enters the re-inspection list this many days before its deadline."""
 STALE_FILING_DAYS = 30
 """A self-recruiting unit must revoke its filing within 30 days after it stops (四(二))."""
-DEFAULT_CLUE_RESPONSE_DAYS = 5
-"""The police answer a referred clue (accept or decline) within this many days by default."""
-MAX_RECTIFY_DAYS = 180
 
 
 # ---------------------------------------------------------------- deadlines
-
-def rectify_days(options: Mapping, area: int) -> int:
-    """The campaign's rectification period for a focus area (Campaign.options["rectify_days"],
-    keys are the area numbers as strings), or the default."""
-    table = options.get("rectify_days") or {}
-    raw = table.get(str(area), table.get(area)) if isinstance(table, Mapping) else None
-    try:
-        days = int(raw)
-    except (TypeError, ValueError):
-        return DEFAULT_RECTIFY_DAYS
-    return days if 1 <= days <= MAX_RECTIFY_DAYS else DEFAULT_RECTIFY_DAYS
-
 
 def default_deadline(issued_on: dt.date, areas: Iterable[int], options: Mapping) -> dt.date:
     """The deadline an order gets unless the person ordering changes it: the shortest period
@@ -173,11 +162,6 @@ def transition_problems(status: str, action: str, *, punishment: str = "",
 
 # ---------------------------------------------------------------- notice numbers
 
-def default_notice_prefix(district: str) -> str:
-    """E.g. 蓟州区 → 蓟公保责改字; the office may set its own in the campaign settings."""
-    return f"{(district or '区')[:1]}公保责改字"
-
-
 def notice_number(prefix: str, year: int, seq: int) -> str:
     """责令限期整改通知书 number: numbered per campaign and year, e.g. 蓟公保责改字〔2021〕007号."""
     return f"{prefix}〔{year}〕{seq:03d}号"
@@ -253,14 +237,6 @@ def filing_alert(kind: str, filing_status: str, service_stopped_on: dt.date | No
 
 
 # ---------------------------------------------------------------- clues
-
-def clue_response_days(options: Mapping) -> int:
-    try:
-        days = int(options.get("clue_response_days", DEFAULT_CLUE_RESPONSE_DAYS))
-    except (TypeError, ValueError):
-        return DEFAULT_CLUE_RESPONSE_DAYS
-    return days if 1 <= days <= 60 else DEFAULT_CLUE_RESPONSE_DAYS
-
 
 def clue_response_due(referred_on: dt.date, options: Mapping) -> dt.date:
     return referred_on + dt.timedelta(days=clue_response_days(options))

@@ -20,10 +20,9 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.models.auth import User
-from server.campaign import service as campaigns
+from server.campaign.options import default_notice_prefix, options_of, rectify_days
 from server.models.campaign import Body, Campaign, Phase
 from server.db import atomic, engine, is_postgres
-from server.models.evidence import Photo
 from server.errors import FormError
 from server.inspections import service as inspections
 from server.errors import Conflict
@@ -160,27 +159,10 @@ async def _unit(unit_id: int) -> Unit:
     return unit
 
 
-async def _findings(where: Any) -> list[dict]:
-    rows = await Finding.select(
-        Finding.id, Finding.area, Finding.text, Finding.quantity, Finding.count_unit, Finding.stat_column,
-        Finding.status, Finding.reviewed_at, Finding.inspection.uuid, Finding.inspection.submitted_at,
-        Finding.inspection.site.name, Finding.guard.name,
-    ).where(where).order_by(Finding.area).order_by(Finding.id)
-    if rows:
-        photos = await Photo.select(Photo.uuid, Photo.finding).where(
-            Photo.finding.is_in([r["id"] for r in rows])).order_by(Photo.id)
-        per: dict[int, list[str]] = defaultdict(list)
-        for p in photos:
-            per[p["finding"]].append(p["uuid"])
-        for r in rows:
-            r["photos"] = per.get(r["id"], [])
-    return rows
-
-
 async def order_form(campaign: Campaign, unit_id: int, day: dt.date) -> dict:
     unit = await _unit(unit_id)
-    findings = await _findings(_confirmed_unordered(campaign.id) & (Finding.unit == unit_id))
-    options = campaigns.options_of(campaign)
+    findings = await inspections.findings_with_photos(_confirmed_unordered(campaign.id) & (Finding.unit == unit_id))
+    options = options_of(campaign)
     alert = rules.filing_alert(unit.kind, unit.filing_status, unit.service_stopped_on, unit.filing_revoked_on, day)
     filing = alert is not None and alert.kind == "unfiled"
     areas = {f["area"] for f in findings} | ({5} if filing and not findings else set())
@@ -188,7 +170,7 @@ async def order_form(campaign: Campaign, unit_id: int, day: dt.date) -> dict:
     township = await Unit.select(Unit.township.name).where(Unit.id == unit_id).first()
     return {"unit": unit, "township": township["township.name"] or "", "findings": findings,
             "filing": filing, "deadline": deadline, "today": day,
-            "days": {a: rules.rectify_days(options, a) for a in sorted(areas)},
+            "days": {a: rectify_days(options, a) for a in sorted(areas)},
             "warning": rules.deadline_warning(deadline, campaign.ends_on)}
 
 
@@ -201,7 +183,7 @@ async def create_order(user: CurrentUser, campaign: Campaign, unit_id: int, find
     ensure_police(user)
     day = day or clock.today()
     unit = await _unit(unit_id)
-    options = campaigns.options_of(campaign)
+    options = options_of(campaign)
     async with atomic():
         chosen = await Finding.select(Finding.id, Finding.area, Finding.inspection).where(
             _confirmed_unordered(campaign.id) & (Finding.unit == unit_id) & Finding.id.is_in(finding_ids or [0]))
@@ -242,7 +224,7 @@ async def _next_number(campaign: Campaign, options: dict, year: int) -> str:
     """Inside the caller's transaction: the next notice number of this campaign and year."""
     if is_postgres():
         await engine().run_ddl(f"SELECT pg_advisory_xact_lock({_NUMBER_LOCK})")
-    prefix = options.get("notice_prefix") or rules.default_notice_prefix(campaign.district)
+    prefix = options.get("notice_prefix") or default_notice_prefix(campaign.district)
     existing = await RectificationOrder.select(RectificationOrder.number).where(
         RectificationOrder.number.like(f"{prefix}〔{year}〕%"))
     number = rules.notice_number(prefix, year, rules.next_notice_seq([r["number"] for r in existing], prefix, year))
@@ -278,7 +260,7 @@ async def order_detail(order_id: int, day: dt.date | None = None) -> dict:
         RectificationOrder.issued_by.username, RectificationOrder.issued_by.body.name,
         RectificationOrder.campaign.name, RectificationOrder.campaign.district,
     ).where(RectificationOrder.id == order_id).first()
-    findings = await _findings(Finding.order == order_id)
+    findings = await inspections.findings_with_photos(Finding.order == order_id)
     outcomes = await RectificationOutcome.select(
         RectificationOutcome.all_columns(), RectificationOutcome.recorded_by.display_name,
     ).where(RectificationOutcome.order == order_id).order_by(RectificationOutcome.id)
@@ -299,7 +281,7 @@ async def order_detail(order_id: int, day: dt.date | None = None) -> dict:
         "sites": await Site.select(Site.id, Site.name).where(Site.unit == order.unit).order_by(Site.name),
         "transitions": rules.available_actions(order.status),
         "due": rules.due_state(order.status, order.deadline, day), "deadline_phase": phase,
-        "options": campaigns.options_of(campaign) if campaign else {},
+        "options": options_of(campaign) if campaign else {},
         "columns_recorded": [o["stat_column"] for o in outcomes],
         "is_self_recruiting": row["unit.kind"] in SELF_RECRUITING_KINDS,
     }
@@ -527,27 +509,6 @@ async def start_reinspection(user: CurrentUser, order_id: int, site_id: int | No
             await audit.record("reinspect", "rectification_order", order_id, actor=user,
                                before={"reinspection": None}, after={"reinspection": insp.id})
     return insp
-
-
-async def before_after(insp: Inspection) -> dict | None:
-    """For a re-inspection's page: the order it checks, the earlier findings with their photos
-    and the earlier scene photos (before), and this inspection's photos (after)."""
-    if insp.kind != InspectionKind.reinspection:
-        return None
-    order = await RectificationOrder.select(
-        RectificationOrder.id, RectificationOrder.number, RectificationOrder.deadline, RectificationOrder.status,
-        RectificationOrder.inspection, RectificationOrder.note,
-    ).where(RectificationOrder.reinspection == insp.id).first()
-    if order is None:
-        return None
-    findings = await _findings(Finding.order == order["id"])
-    scene = []
-    if order["inspection"]:
-        scene = [p["uuid"] for p in await Photo.select(Photo.uuid).where(
-            (Photo.inspection == order["inspection"]) & Photo.finding.is_null() & Photo.guard_check.is_null()
-        ).order_by(Photo.id)]
-    after = [p["uuid"] for p in await Photo.select(Photo.uuid).where(Photo.inspection == insp.id).order_by(Photo.id)]
-    return {"order": order, "findings": findings, "scene": scene, "after": after, "insp_uuid": insp.uuid}
 
 
 # ---------------------------------------------------------------- the notice

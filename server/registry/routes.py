@@ -12,14 +12,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.auth.guards import roles
-from server.cards import service as cards
-from server.evidence.images import ImageRejected
+
+from server.images import ImageRejected
 from server.errors import FormError
 from server.forms import new_uuid
 from server.registry import forms, roster_import, service
 from server.vocab import CertStatus, EmploymentStatus, Role, Sector, UnitKind
-from server.web import client_ip, go, is_htmx, render
+from server.web import client_ip, go, is_htmx, render, roles
 
 READ = roles(Role.office, Role.leader)
 WRITE = roles(Role.office)
@@ -28,7 +27,7 @@ REVEAL = roles(Role.office, Role.officer)
 _PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
-@get("/sites", opt={"roles": (Role.officer.value, Role.liaison.value)}, name="sites")
+@get("/sites", opt=roles(Role.officer, Role.liaison), name="sites")
 async def sites(request: Request, q: FromQuery[str] = "") -> Template:
     user = request.scope["user"]
     results = await service.search_sites(user.scope, q)
@@ -57,7 +56,7 @@ async def _filter_choices(unit: str = "") -> dict[str, Any]:
     return {"townships": await service.townships(), "units": await service.unit_filter_choices(_int(unit))}
 
 
-def _page(value: str) -> int:
+def _page_number(value: str) -> int:
     return min(int(value), 100_000) if value.isdigit() and int(value) > 0 else 1
 
 
@@ -71,7 +70,7 @@ async def registry_home() -> Redirect:
 @get("/registry/units", opt=READ)
 async def units(q: FromQuery[str] = "", kind: FromQuery[str] = "", township: FromQuery[str] = "",
                 sector: FromQuery[str] = "", page: FromQuery[str] = "") -> Template:
-    number = _page(page)
+    number = _page_number(page)
     rows, more = await service.unit_page(q, kind, _int(township), sector, number)
     f = {"q": q, "kind": kind, "township": township, "sector": sector}
     return render("registry/units.html", rows=rows, f=f, tab="units", page=number, more=more,
@@ -127,7 +126,7 @@ async def unit_update(request: Request, unit_id: FromPath[int]) -> Any:
 @get("/registry/sites", opt=READ)
 async def site_list(q: FromQuery[str] = "", township: FromQuery[str] = "", sector: FromQuery[str] = "",
                     unit: FromQuery[str] = "", page: FromQuery[str] = "") -> Template:
-    number = _page(page)
+    number = _page_number(page)
     rows, more = await service.site_page(q, _int(township), sector, _int(unit), number)
     f = {"q": q, "township": township, "sector": sector, "unit": unit}
     return render("registry/site_list.html", rows=rows, tab="sites", f=f, page=number, more=more,
@@ -192,7 +191,7 @@ async def guards(q: FromQuery[str] = "", unit: FromQuery[str] = "", township: Fr
     cert = cert if cert in {c.value for c in CertStatus} else ""
     status = status if status in {c.value for c in EmploymentStatus} else ""
     gap = gap if gap in service.GAPS else ""
-    number = _page(page)
+    number = _page_number(page)
     rows, more = await service.guard_page(q, _int(unit), _int(township), sector, cert, gap, status, number)
     f = {"q": q, "unit": unit, "township": township, "sector": sector, "cert": cert, "gap": gap,
          "status": status}
@@ -212,7 +211,7 @@ async def _file(request: Request, guard_id: int, **extra: Any) -> dict[str, Any]
     user = request.scope["user"]
     await service.log_access(user, "guard_view", "guard", guard_id, client_ip(request))
     data = await service.guard_file(guard_id)
-    return {**data, "card": await cards.current_card(guard_id), "cards": await cards.cards_of(guard_id),
+    return {**data, "card": await service.current_card(guard_id), "cards": await service.cards_of(guard_id),
             "tab": "guards", "errors": {}, "revealed": None, **extra}
 
 
@@ -339,7 +338,7 @@ async def pick(request: Request, name: FromPath[str]) -> Template:
 @get("/registry/collection", opt=READ)
 async def collection(unit: FromQuery[str] = "", page: FromQuery[str] = "",
                      missing_page: FromQuery[str] = "") -> Template:
-    number, missing_number, unit_id = _page(page), _page(missing_page), _int(unit)
+    number, missing_number, unit_id = _page_number(page), _page_number(missing_page), _int(unit)
     companies, more = await service.collection_page(number)
     total = await service.collection_total()
     missing, missing_more = await service.missing_page(unit_id, missing_number)

@@ -18,7 +18,7 @@ from server.db import Prepared, atomic, is_postgres
 from server.models.evidence import AccessLog
 from server.errors import FormError
 from server.models.inspections import GuardCheck, Inspection
-from server.models.registry import Guard, Site, TrainingRecord, Unit
+from server.models.registry import Guard, GuardCard, Site, TrainingRecord, Unit
 from server.vocab import BodyScope, EmploymentStatus
 
 
@@ -471,7 +471,7 @@ async def set_portrait(store: Any, settings: Any, user: CurrentUser, guard_id: i
     upright and reduced), point the guard at it and mark the photo collected."""
     from anyio import to_thread
 
-    from server.evidence import images
+    from server import images
 
     guard = await get_guard_row(guard_id)
     checked = await to_thread.run_sync(
@@ -590,3 +590,17 @@ async def guard_in_scope(scope: Scope, guard_id: int) -> bool:
         return False
     return scope.admits(g["employer.sector"], g["employer.township"]) or (
         g["site.unit.sector"] is not None and scope.admits(g["site.unit.sector"], g["site.unit.township"]))
+
+
+# ---------------------------------------------------------------- guard cards (read)
+
+async def current_card(guard_id: int) -> dict | None:
+    """The guard's card in force (the newest not revoked), or None."""
+    return await GuardCard.select().where(
+        (GuardCard.guard == guard_id) & GuardCard.revoked_at.is_null()
+    ).order_by(GuardCard.serial, ascending=False).first()
+
+
+async def cards_of(guard_id: int) -> list[dict]:
+    return await GuardCard.select().where(GuardCard.guard == guard_id).order_by(
+        GuardCard.serial, ascending=False)

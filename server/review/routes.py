@@ -12,14 +12,13 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.errors import Conflict, FormError
 from server.inspections import service as inspections
 from server.review import rules, service
 from server.vocab import Role
-from server.web import go, is_htmx, render
+from server.web import act, is_htmx, render, roles
 
-READ = {"roles": (Role.office.value, Role.leader.value)}
-DECIDE = {"roles": (Role.office.value,)}
+READ = roles(Role.office, Role.leader)
+DECIDE = roles(Role.office)
 
 
 def _page_url(uuid: str, anchor: str = "") -> str:
@@ -62,23 +61,17 @@ async def _decide(request: Request, uuid: str, fragment: str, anchor: str, prefi
     user = request.scope["user"]
     insp = await inspections.get_for(user, uuid)
     form = await request.form()
-    status, errors = 200, {}
-    try:
-        await action(user, insp, form)
-    except FormError as exc:
-        status, errors = 422, {f"{prefix}.{k}": v for k, v in exc.errors.items()}
-    except Conflict as exc:
-        status, errors = 409, {f"{prefix}._": str(exc)}
-    # What the user chose and typed is shown again beside the message, never overwritten.
-    posted = {"item": prefix, "decision": str(form.get("decision") or ""),
-              "note": str(form.get("note") or "")} if errors else None
-    if is_htmx(request):
-        return render(fragment, status_code=status, **await _context(
-            request, insp, errors=errors, oob=True, posted=posted, **extra))
-    if status >= 400:
-        return render("review/inspection.html", status_code=status,
-                      **await _context(request, insp, errors=errors, posted=posted))
-    return go(request, _page_url(insp.uuid, anchor))
+
+    async def context(errors: dict[str, str]) -> dict[str, Any]:
+        # What the user chose and typed is shown again beside the message, never overwritten.
+        posted = {"item": prefix, "decision": str(form.get("decision") or ""),
+                  "note": str(form.get("note") or "")} if errors else None
+        swap = {"oob": True, **extra} if is_htmx(request) else {}
+        return await _context(request, insp, errors=errors, posted=posted, **swap)
+
+    return await act(request, lambda: action(user, insp, form), fragment=fragment, page="review/inspection.html",
+                     context=context, redirect=_page_url(insp.uuid, anchor), prefix=f"{prefix}.",
+                     conflict_field=f"{prefix}._")
 
 
 @post("/office/inspections/{uuid:str}/findings/{finding_id:int}", opt=DECIDE)
@@ -106,21 +99,10 @@ async def finish(request: Request, uuid: FromPath[str]) -> Any:
     user = request.scope["user"]
     insp = await inspections.get_for(user, uuid)
     form = await request.form()
-    errors: dict[str, str] = {}
-    status = 200
-    try:
-        await service.finish(user, insp, str(form.get("note") or ""))
-    except FormError as exc:
-        status, errors = 422, exc.errors
-    except Conflict as exc:
-        status, errors = 409, {"finish": str(exc)}
-    if status >= 400:
-        if is_htmx(request):
-            return render("review/_finish.html", status_code=status,
-                          **await _context(request, insp, errors=errors))
-        return render("review/inspection.html", status_code=status,
-                      **await _context(request, insp, errors=errors))
-    return go(request, _page_url(insp.uuid))
+    return await act(request, lambda: service.finish(user, insp, str(form.get("note") or "")),
+                     fragment="review/_finish.html", page="review/inspection.html",
+                     context=lambda errors: _context(request, insp, errors=errors),
+                     redirect=_page_url(insp.uuid), conflict_field="finish", fragment_on_refusal_only=True)
 
 
 route_handlers = [queue, review_page, print_record, decide_finding, decide_photo, finish]

@@ -1,4 +1,5 @@
-"""Checking uploaded images by content and making thumbnails. Pure: bytes in, bytes out."""
+"""Checking uploaded images by content and making thumbnails (floor 0: photos, portraits, clue
+attachments and card pictures all go through it). Pure: bytes in, bytes out."""
 
 from __future__ import annotations
 
