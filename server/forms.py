@@ -79,6 +79,12 @@ def client_uuid(form: Mapping[str, Any], name: str = "uuid") -> str:
         raise FormError({name: "请求缺少有效的编号，请刷新页面后重试"}) from None
 
 
+def page_number(raw: Any) -> int:
+    """A list's page from the query string: 1 unless a positive whole number (capped)."""
+    value = str(raw or "").strip()
+    return min(int(value), 100_000) if value.isdigit() and 0 < len(value) < 7 and int(value) > 0 else 1
+
+
 def new_uuid() -> str:
     return str(uuidlib.uuid4())
 

@@ -11,8 +11,9 @@ import pytest
 
 from server.auth.scope import Scope
 from server import clock
-from server.ledger import counting
-from server.ledger.counting import Dataset, FindingRec, GuardRec, OutcomeRec, SiteRec, UnitRec
+from server.ledger.row import StatRow
+from tests.support import counting
+from tests.support.counting import Dataset, FindingRec, GuardRec, OutcomeRec, SiteRec, UnitRec
 from server.ledger.weekly import compare, parse_day, report_weeks
 from server.vocab import BodyScope
 
@@ -86,7 +87,7 @@ def data() -> Dataset:
     return Dataset({u.id: u for u in units}, sites, guards, findings, outcomes)
 
 
-def values(row: counting.StatRow) -> dict[int, int]:
+def values(row: StatRow) -> dict[int, int]:
     return {c: v for c, v in row.values().items() if v}
 
 
@@ -172,7 +173,7 @@ def test_local_date_is_beijing_time():
 
 def test_frozen_form_round_trips(data):
     row = counting.count(data, DISTRICT, D(2020, 12, 31))
-    again = counting.StatRow.from_data(row.to_data())
+    again = StatRow.from_data(row.to_data())
     assert again == row
 
 

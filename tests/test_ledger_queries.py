@@ -13,9 +13,12 @@ import pytest
 from server.auth.scope import Scope
 from server.models.campaign import Body, Campaign, Township
 from server.models.inspections import Finding, Inspection
-from server.ledger import counting, queries, service
+from server.ledger import queries, service
+from server.ledger.columns import VIOLATION_COLUMNS
+from server.ledger.row import REMARKS
+from tests.support import counting
 from server.clock import local_date
-from server.ledger.counting import Dataset
+from tests.support.counting import Dataset
 from server.models.rectification import RectificationOrder, RectificationOutcome
 from server.models.registry import Guard, Site, Unit
 from server.vocab import BodyScope, CertStatus, EmploymentStatus, FindingStatus, ProviderKind, Sector, UnitKind
@@ -177,7 +180,7 @@ async def test_the_records_behind_every_number_are_the_references(district):
         expected = counting.count(data, scope, day)
         counts = await queries.count(campaign, day, scope, records=range(1, 24))
         for column in range(1, 24):
-            want = expected.remark_ids if column == counting.REMARKS else expected.cells[column].ids
+            want = expected.remark_ids if column == REMARKS else expected.cells[column].ids
             got = await queries.ids(campaign, day, scope, column, limit=10_000)
             assert tuple(got) == want, (name, column)
             assert counts.records(scope, column) == len(want), (name, column)
@@ -200,7 +203,7 @@ async def test_the_weekly_freeze_pass_gives_the_same_numbers_and_records(distric
         row = counts.row(scope)
         assert row.values() == expected.values() and row.remarks == expected.remarks, key
         for column in range(1, 24):
-            want = expected.remark_ids if column == counting.REMARKS else expected.cells[column].ids
+            want = expected.remark_ids if column == REMARKS else expected.cells[column].ids
             assert tuple(ids[key].get(column, ())) == want, (key, column)
 
 
@@ -222,7 +225,7 @@ async def test_findings_per_body_and_township_for_the_dashboard(district):
     for name, scope in await scopes():
         expected = counting.count(data, scope, day)
         records = set(expected.remark_ids)
-        for c in counting.VIOLATION_COLUMNS:
+        for c in VIOLATION_COLUMNS:
             records.update(expected.cells[c].ids)
         assert counted.finding_records(scope) == len(records), name
     per_township: dict = {}

@@ -9,7 +9,7 @@ import openpyxl
 
 from server.ledger import xlsx
 from server.ledger.columns import COLUMNS
-from server.ledger.counting import Cell, StatRow
+from server.ledger.row import Cell, StatRow
 
 
 def row(value: int = 0, remarks: str = "") -> StatRow:

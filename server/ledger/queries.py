@@ -11,14 +11,14 @@ guards) and a SQL condition on them. From the same rule two queries are built:
 - `ids`: the records behind one number, a page at a time (the drill-down), and `scan`:
   all of them in id order, batch by batch (freezing a weekly report).
 
-The rules are those of docs/counting-rules.md. counting.py holds the same rules as plain
-Python over loaded records; the tests check that both give the same numbers and the same
+The rules are those of docs/counting-rules.md. tests/support/counting.py holds the same rules
+as plain Python over loaded records; the tests check that both give the same numbers and the same
 records. A query reads the conditions as SQL text with named parameters (:day, :cutoff,
 :campaign, …); `Params` collects the values and `_render` turns them into the engine's
 positional parameters.
 
 Dates: "as of D" is "before the start of D + 1, Beijing time" (`cutoff`), so a timestamp
-counts on its local day exactly as `counting.local_date` says. On SQLite, where timestamps
+counts on its local day exactly as `clock.local_date` says. On SQLite, where timestamps
 are text, they are compared through datetime() (UTC, whole seconds).
 """
 
@@ -34,9 +34,8 @@ from typing import Any, AsyncIterator, Callable, Iterable
 from server import clock
 from server.auth.scope import Scope
 from server.db import is_postgres
-from server.ledger import counting
 from server.ledger.columns import ACTION_COLUMNS, VIOLATION_COLUMNS
-from server.ledger.counting import (
+from server.ledger.row import (
     PROVIDER_COLUMNS,
     PROVIDER_KINDS,
     REMARKS,
@@ -47,6 +46,7 @@ from server.ledger.counting import (
     SUBSET_OF,
     Cell,
     StatRow,
+    remarks_by_area,
 )
 from server.models.registry import Unit
 from server.vocab import (
@@ -173,7 +173,7 @@ def _guard_rows(p: Params) -> str:
 
 
 def _guard_on_duty(p: Params) -> str:
-    """counting.guard_on_duty: registered and hired by the day, not gone by then (no leaving
+    """(tests/support/counting.py guard_on_duty) Registered and hired by the day, not gone by then (no leaving
     date but no longer active: gone on the day the record last changed)."""
     return f"""({p.ts('r.created_at')} < {p.cutoff}
         AND (r.hired_on IS NULL OR r.hired_on <= {p.day})
@@ -187,7 +187,7 @@ _FOLDED = "CASE f.stat_column " + " ".join(f"WHEN {s} THEN {p}" for s, p in SUBS
 
 def _finding_rows(p: Params) -> str:
     """Confirmed findings of the campaign, with the column they count toward (11/13 folded
-    into 10/12, counting.finding_column) and their confirmation time."""
+    into 10/12, as tests/support/counting.py finding_column) and their confirmation time."""
     return f"""
         SELECT f.id AS id, u.sector AS sector, u.township AS township, f.quantity AS m, f.area AS area,
                {_FOLDED} AS col, u.kind AS kind, COALESCE(f.reviewed_at, f.updated_at) AS confirmed_at
@@ -329,7 +329,7 @@ class Counts:
             if g.records[REMARKS]:
                 per_area[g.key[0]] += g.sums[REMARKS]
             records += g.records[REMARKS]
-        return StatRow(dict(sorted(cells.items())), counting.remarks_by_area(per_area), None, records)
+        return StatRow(dict(sorted(cells.items())), remarks_by_area(per_area), None, records)
 
     def records(self, scope: Scope, column: int) -> int:
         """How many records are behind one number of a scope's row."""

@@ -15,11 +15,11 @@ from litestar.response import Template
 from server.errors import Conflict
 from server import clock
 from server.models.campaign import Township
-from server.forms import choice, integer, text
+from server.forms import page_number, choice, integer, text
 from server.campaign.checklist import FOCUS_AREAS
 from server.ledger import exports, service, weekly, xlsx
 from server.ledger.columns import COLUMNS
-from server.ledger.counting import REMARKS
+from server.ledger.row import REMARKS
 from server.storage import ObjectNotFound
 from server.vocab import CertStatus, EmploymentStatus, FindingStatus, Role, UnitKind
 from server.web import go, is_htmx, render, roles
@@ -91,10 +91,6 @@ def _column(request: Request) -> int:
     return column
 
 
-def _page_number(request: Request) -> int:
-    return integer(request.query_params, "page", label="页码", minimum=1, maximum=10**6, errors={}) or 1
-
-
 def _page_url(request: Request) -> Any:
     """The same list at another page."""
     query = {k: v for k, v in request.query_params.items() if k != "page"}
@@ -107,7 +103,7 @@ async def stats_cell(request: Request) -> Template:
     errors: dict[str, str] = {}
     day = _as_of(request, errors)
     column = _column(request)
-    found = await service.cell(user, request.query_params.get("body"), column, day, _page_number(request))
+    found = await service.cell(user, request.query_params.get("body"), column, day, page_number(request.query_params.get("page")))
     rows = await service.records(found.cell.source, found.ids)
     return render("ledger/records.html", table=found.table, column=column, cell=found.cell, rows=rows,
                   records=found.records, page=found.page, page_size=service.PAGE_SIZE, page_url=_page_url(request),
@@ -204,7 +200,7 @@ async def week_cell(request: Request, day: FromPath[str]) -> Template:
     frozen = next((r for r in ctx["frozen"] if r.key == key), None)
     if frozen is None:
         raise NotFoundException("填报单位不存在")
-    page = _page_number(request)
+    page = page_number(request.query_params.get("page"))
     cell, records, ids = await service.frozen_cell(frozen, column, page)
     rows = await service.records(cell.source, ids)
     table = service.Table(ctx["table"].title, f"填报单位：{frozen.label}", ctx["week"].ending,

@@ -1,6 +1,6 @@
 """The statistics table, weekly reports and the ledger: access by role and scope, the
 records behind a number, freezing weeks. The counting itself is queries.py (the rules as
-SQL) and counting.py (the pure parts)."""
+SQL) and row.py (the row, its cells and remarks)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ from server.campaign.service import active_campaign
 from server.models.campaign import Body, Campaign
 from server.db import atomic, is_postgres
 from server.models.inspections import Finding
-from server.ledger import counting, queries, weekly
-from server.ledger.counting import (
+from server.ledger import queries, weekly
+from server.ledger.row import (
     SOURCE_FINDING,
     SOURCE_GUARD,
     SOURCE_OUTCOME,
     SOURCE_UNIT,
+    Cell,
+    REMARKS,
     StatRow,
 )
 from server.models.ledger import WeeklyCell, WeeklyReport
@@ -148,7 +150,7 @@ class CellPage:
     """One number of a table and a page of the records behind it."""
 
     table: Table
-    cell: counting.Cell
+    cell: Cell
     records: int
     """How many records are behind the number (a finding may count several persons)."""
     ids: list[int]
@@ -171,7 +173,7 @@ async def cell(user: CurrentUser, requested: str | None, column: int, day: dt.da
     scope, label, line = _target(bodies, campaign, target)
     counts = await queries.count(campaign.id, day, scope, sources=[rule.source], records=[column])
     row = counts.row(scope)
-    the_cell = row.remark_cell() if column == counting.REMARKS else row.cells[column]
+    the_cell = row.remark_cell() if column == REMARKS else row.cells[column]
     page = max(page, 1)
     ids = await queries.ids(campaign.id, day, scope, column, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     table = Table(title_of(campaign), line, day, [(label, target, row)], False)
@@ -354,11 +356,11 @@ async def frozen_week(campaign: Campaign, day: dt.date, user: CurrentUser) -> li
     return [row for _, row in sorted(out, key=lambda x: x[0])]
 
 
-async def frozen_cell(frozen: FrozenRow, column: int, page: int = 1) -> tuple[counting.Cell, int, list[int]]:
+async def frozen_cell(frozen: FrozenRow, column: int, page: int = 1) -> tuple[Cell, int, list[int]]:
     """A number of a submitted week: the cell, how many records it names, and a page of
     their ids (kept in WeeklyCell; reports frozen before that kept them in their data)."""
     row = frozen.row
-    if column == counting.REMARKS:
+    if column == REMARKS:
         the_cell = row.remark_cell()
     elif column in row.cells:
         the_cell = row.cells[column]

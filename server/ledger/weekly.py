@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from server.ledger.columns import BY_NUMBER
-from server.ledger.counting import NUMBER_COLUMNS
+from server.ledger.row import NUMBER_COLUMNS
 
 
 @dataclass(frozen=True)

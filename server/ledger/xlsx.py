@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from server.ledger.columns import COLUMNS, Column
-from server.ledger.counting import REMARKS, StatRow
+from server.ledger.row import REMARKS, StatRow
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

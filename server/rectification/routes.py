@@ -15,7 +15,7 @@ from server import clock
 
 from server.campaign import service as campaigns
 from server.errors import Conflict, FormError
-from server.forms import date_field, choice, client_uuid, integer, new_uuid, text
+from server.forms import page_number, date_field, choice, client_uuid, integer, new_uuid, text
 from server.inspections import service as inspections
 from server.rectification import clues, rules, service, spotcheck
 from server.registry import service as registry
@@ -32,10 +32,6 @@ LIAISON = roles(Role.liaison)
 _PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def _page_number(value: str) -> int:
-    return min(int(value), 100_000) if value.isdigit() and int(value) > 0 else 1
-
-
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 10 else None
 
@@ -50,9 +46,9 @@ async def index(request: Request, status: FromQuery[str] = "open", township: Fro
     user = request.scope["user"]
     status = status if status in ("open", "") or status in {s.value for s in OrderStatus} else "open"
     body = {"id": user.body_id, "is_police": True}
-    number = _page_number(filing_page)
+    number = page_number(filing_page)
     alerts, more = await service.filing_alerts(campaign, day, number)
-    pending_number = _page_number(pending_page)
+    pending_number = page_number(pending_page)
     pending, pending_more = await service.pending_units(campaign, pending_number)
     query = {"status": status, **({"township": township} if township else {})}
     return render(

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from server.images import ImageRejected
 from server.errors import FormError
-from server.forms import new_uuid
+from server.forms import page_number, new_uuid
 from server.registry import forms, roster_import, service
 from server.vocab import CertStatus, EmploymentStatus, Role, Sector, UnitKind
 from server.web import client_ip, go, is_htmx, render, roles
@@ -56,10 +56,6 @@ async def _filter_choices(unit: str = "") -> dict[str, Any]:
     return {"townships": await service.townships(), "units": await service.unit_filter_choices(_int(unit))}
 
 
-def _page_number(value: str) -> int:
-    return min(int(value), 100_000) if value.isdigit() and int(value) > 0 else 1
-
-
 # ---------------------------------------------------------------- units
 
 @get("/registry", opt=READ)
@@ -70,7 +66,7 @@ async def registry_home() -> Redirect:
 @get("/registry/units", opt=READ)
 async def units(q: FromQuery[str] = "", kind: FromQuery[str] = "", township: FromQuery[str] = "",
                 sector: FromQuery[str] = "", page: FromQuery[str] = "") -> Template:
-    number = _page_number(page)
+    number = page_number(page)
     rows, more = await service.unit_page(q, kind, _int(township), sector, number)
     f = {"q": q, "kind": kind, "township": township, "sector": sector}
     return render("registry/units.html", rows=rows, f=f, tab="units", page=number, more=more,
@@ -126,7 +122,7 @@ async def unit_update(request: Request, unit_id: FromPath[int]) -> Any:
 @get("/registry/sites", opt=READ)
 async def site_list(q: FromQuery[str] = "", township: FromQuery[str] = "", sector: FromQuery[str] = "",
                     unit: FromQuery[str] = "", page: FromQuery[str] = "") -> Template:
-    number = _page_number(page)
+    number = page_number(page)
     rows, more = await service.site_page(q, _int(township), sector, _int(unit), number)
     f = {"q": q, "township": township, "sector": sector, "unit": unit}
     return render("registry/site_list.html", rows=rows, tab="sites", f=f, page=number, more=more,
@@ -191,7 +187,7 @@ async def guards(q: FromQuery[str] = "", unit: FromQuery[str] = "", township: Fr
     cert = cert if cert in {c.value for c in CertStatus} else ""
     status = status if status in {c.value for c in EmploymentStatus} else ""
     gap = gap if gap in service.GAPS else ""
-    number = _page_number(page)
+    number = page_number(page)
     rows, more = await service.guard_page(q, _int(unit), _int(township), sector, cert, gap, status, number)
     f = {"q": q, "unit": unit, "township": township, "sector": sector, "cert": cert, "gap": gap,
          "status": status}
@@ -338,7 +334,7 @@ async def pick(request: Request, name: FromPath[str]) -> Template:
 @get("/registry/collection", opt=READ)
 async def collection(unit: FromQuery[str] = "", page: FromQuery[str] = "",
                      missing_page: FromQuery[str] = "") -> Template:
-    number, missing_number, unit_id = _page_number(page), _page_number(missing_page), _int(unit)
+    number, missing_number, unit_id = page_number(page), page_number(missing_page), _int(unit)
     companies, more = await service.collection_page(number)
     total = await service.collection_total()
     missing, missing_more = await service.missing_page(unit_id, missing_number)
