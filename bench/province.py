@@ -483,11 +483,11 @@ class Province:
             phase = next((p for p, a, b in phases if a <= day <= b), phases[-1][0])
             if active:
                 roll = rng.random()
-                status = "draft" if roll < 0.03 else "submitted" if roll < 0.23 else "returned" if roll < 0.28 else "reviewed"
+                status = "draft" if roll < 0.03 else "submitted" if roll < 0.23 else "sent_back" if roll < 0.28 else "reviewed"
             else:
                 status = "reviewed"
             submitted = started + timedelta(minutes=rng.randint(15, 120)) if status != "draft" else None
-            reviewed = submitted + timedelta(hours=rng.randint(2, 96)) if status in ("reviewed", "returned") else None
+            reviewed = submitted + timedelta(hours=rng.randint(2, 96)) if status in ("reviewed", "sent_back") else None
             # Findings: the remaining count spread evenly over the remaining inspections.
             remaining = n_insp - n
             mean = left / remaining
@@ -498,7 +498,7 @@ class Province:
             add = batch.setdefault
             add("inspection", []).append((
                 iid, insp_uuid, cid, phase, kind, status, officer, body, sid, unit, started, submitted, reviewed,
-                lat, lng, float(rng.randint(5, 40)), "", "已退回：请补拍现场照片" if status == "returned" else ""))
+                lat, lng, float(rng.randint(5, 40)), "", "已退回：请补拍现场照片" if status == "sent_back" else ""))
             # Guards met on duty.
             posted = site_guards.get(sid) or []
             checks = []
@@ -539,11 +539,11 @@ class Province:
                 if derived:
                     used_keys.add(key)
                 fstatus = finding_status
-                if fstatus is None:  # reviewed (or returned: some still sent back)
+                if fstatus is None:  # reviewed (or sent back: some findings still sent back)
                     roll = rng.random()
-                    fstatus = "rejected" if roll < 0.08 else "returned" if status == "returned" and roll < 0.5 else "confirmed"
+                    fstatus = "rejected" if roll < 0.08 else "sent_back" if status == "sent_back" and roll < 0.5 else "confirmed"
                 confirmed_violation |= fstatus == "confirmed" and column is not None
-                reviewer = rng.choice(ref.office_ids) if fstatus in ("confirmed", "rejected", "returned") else None
+                reviewer = rng.choice(ref.office_ids) if fstatus in ("confirmed", "rejected", "sent_back") else None
                 r_at = reviewed if reviewer else None
                 text = f"{AREA_TITLE[area]}：现场检查发现问题（第{j + 1}项）"
                 rows.append([fid, _uuid(rng), iid, unit, guard, check, area, column, count_unit, 1, text,
@@ -603,7 +603,7 @@ class Province:
                     pid, puuid, f"evidence/{insp_uuid}/{puuid}.jpg", f"evidence/{insp_uuid}/{puuid}.thumb.jpg",
                     f"{rng.getrandbits(256):064x}", rng.randint(180_000, 900_000), 2048, 1536, "image/jpeg",
                     taken, taken + timedelta(seconds=rng.randint(2, 90)), officer, iid, check_id, finding_id,
-                    lat, lng, "reshoot" if status == "returned" and finding_id and rng.random() < 0.3 else photo_review,
+                    lat, lng, "reshoot" if status == "sent_back" and finding_id and rng.random() < 0.3 else photo_review,
                     ""))
             if (n + 1) % CHUNK == 0 or n + 1 == n_insp:
                 yield n + 1, batch

@@ -150,9 +150,9 @@ class InspectionKind(Choice):
 class InspectionStatus(Choice):
     draft = "draft"
     submitted = "submitted"
-    returned = "returned"
+    sent_back = "sent_back"
     reviewed = "reviewed"
-    LABELS = _labels(draft="填写中", submitted="已提交", returned="已退回", reviewed="已审核")
+    LABELS = _labels(draft="填写中", submitted="已提交", sent_back="已退回", reviewed="已审核")
 
 
 class Answer(Choice):
@@ -174,10 +174,10 @@ class FindingStatus(Choice):
     draft = "draft"
     submitted = "submitted"
     confirmed = "confirmed"
-    returned = "returned"
+    sent_back = "sent_back"
     rejected = "rejected"
     LABELS = _labels(
-        draft="草稿", submitted="待审核", confirmed="已确认", returned="已退回", rejected="已驳回"
+        draft="草稿", submitted="待审核", confirmed="已确认", sent_back="已退回", rejected="已驳回"
     )
 
 

@@ -213,10 +213,10 @@ async def test_decisions_need_reasons_and_finishing_needs_every_finding(client_f
     s = await submitted_inspection(officer, world.sites.school.id)
     office = await client_factory("office")
 
-    r = await decide(office, s.key, "findings", s.filing.id, "return", "", htmx=True)
+    r = await decide(office, s.key, "findings", s.filing.id, "send_back", "", htmx=True)
     assert r.status_code == 422 and errors(r) == ["请填写退回原因，民警会看到这段话"]
     # What the office chose is still chosen.
-    assert soup(r).select_one(f"#finding-{s.filing.id} input[value=return]").has_attr("checked")
+    assert soup(r).select_one(f"#finding-{s.filing.id} input[value=send_back]").has_attr("checked")
     r = await decide(office, s.key, "findings", s.filing.id, "")
     assert r.status_code == 422 and "请选择审核结论" in errors(r)
     r = await decide(office, s.key, "photos", await photo_id(s.scene), "reshoot", "")
@@ -228,7 +228,7 @@ async def test_decisions_need_reasons_and_finishing_needs_every_finding(client_f
     r = await office.post(f"/office/inspections/{s.key}/finish", data={"note": ""})
     assert r.status_code == 422 and errors(r) == ["还有 1 条问题未审核，请逐条确认、退回或驳回后再完成审核"]
     assert (await Inspection.objects().where(Inspection.uuid == s.key).first()).status == "submitted"
-    assert await Finding.count().where(Finding.status == "returned") == 0
+    assert await Finding.count().where(Finding.status == "sent_back") == 0
 
 
 async def test_who_may_review(client_factory, world):
@@ -268,12 +268,12 @@ async def test_send_back_round_trip(client_factory, world):
     proof = await photo_id(s.proof)
 
     await decide(office, s.key, "findings", s.training.id, "confirm")
-    await decide(office, s.key, "findings", s.filing.id, "return", "请写明备案的具体情况，并补拍营业执照")
+    await decide(office, s.key, "findings", s.filing.id, "send_back", "请写明备案的具体情况，并补拍营业执照")
     await decide(office, s.key, "photos", proof, "reshoot", "照片模糊，看不清")
     r = await office.post(f"/office/inspections/{s.key}/finish", data={"note": ""})
     assert r.status_code == 303
     insp = await Inspection.objects().where(Inspection.uuid == s.key).first()
-    assert insp.status == "returned"
+    assert insp.status == "sent_back"
     assert insp.review_note == "1 条问题被退回、1 张照片需要重拍，请按审核意见补充或更正后重新提交"
 
     # The officer sees why, on the inspection and beside the finding and the photo.
@@ -282,7 +282,7 @@ async def test_send_back_round_trip(client_factory, world):
     filing = visible_text(page.select_one(f"#finding-{s.filing.id}"))
     assert "审核意见：请写明备案的具体情况，并补拍营业执照" in filing and "已退回" in filing
     assert "需重拍：照片模糊，看不清" in filing
-    # The confirmed finding is locked; the returned one can be corrected.
+    # The confirmed finding is locked; the one sent back can be corrected.
     assert page.select_one(f"#finding-{s.training.id} textarea[name=text]") is None
     r = await officer.post(f"/inspections/{s.key}/findings/{s.training.id}", headers=HX,
                            data={"text": "改掉已确认的问题", "quantity": "1"})
@@ -311,7 +311,7 @@ async def test_send_back_round_trip(client_factory, world):
     assert "等待重拍" not in visible_text(page.select_one("#gallery"))
 
 
-async def test_a_returned_photo_without_a_new_one_is_sent_back_again(client_factory, world):
+async def test_a_photo_sent_back_without_a_new_one_is_sent_back_again(client_factory, world):
     officer = await client_factory("officer")
     s = await submitted_inspection(officer, world.sites.school.id)
     office = await client_factory("office")
@@ -320,13 +320,13 @@ async def test_a_returned_photo_without_a_new_one_is_sent_back_again(client_fact
     await decide(office, s.key, "photos", await photo_id(s.scene), "reshoot", "未拍到门岗")
     await office.post(f"/office/inspections/{s.key}/finish", data={"note": "请补拍门岗"})
     insp = await Inspection.objects().where(Inspection.uuid == s.key).first()
-    assert insp.status == "returned" and insp.review_note == "请补拍门岗"
+    assert insp.status == "sent_back" and insp.review_note == "请补拍门岗"
     # Resubmitted without a new photo of the scene: it goes back again.
     assert (await officer.post(f"/inspections/{s.key}/submit")).status_code == 303
     page = soup(await office.get(f"/office/inspections/{s.key}"))
     assert "等待重拍" in visible_text(page.select_one(f"#photo-{await photo_id(s.scene)}"))
     await office.post(f"/office/inspections/{s.key}/finish", data={})
-    assert (await Inspection.objects().where(Inspection.uuid == s.key).first()).status == "returned"
+    assert (await Inspection.objects().where(Inspection.uuid == s.key).first()).status == "sent_back"
 
 
 async def test_printable_record(client_factory, world):

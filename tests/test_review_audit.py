@@ -23,7 +23,7 @@ async def test_office_opens_an_inspections_history(client_factory, world):
     officer = await client_factory("officer")
     s = await submitted_inspection(officer, world.sites.school.id)
     office = await client_factory("office")
-    await decide(office, s.key, "findings", s.filing.id, "return", "请补充备案情况")
+    await decide(office, s.key, "findings", s.filing.id, "send_back", "请补充备案情况")
 
     page = soup(await office.get(f"/office/inspections/{s.key}"))
     link = page.select_one(".review-head").find("a", string="变更记录")
@@ -37,7 +37,7 @@ async def test_office_opens_an_inspections_history(client_factory, world):
     assert any("officer · 提交 · 检查" in e and "status draft submitted" in e for e in entries)
     review = entries[-1]
     assert f"office · 审核 · 问题 {s.filing.id}" in review
-    assert "status submitted returned" in review and "review_note 请补充备案情况" in review
+    assert "status submitted sent_back" in review and "review_note 请补充备案情况" in review
 
     # One record alone, found through the lookup form.
     r = await office.get("/audit", params={"table": "finding", "record": str(s.filing.id)})

@@ -20,11 +20,11 @@ def at(minutes: int) -> dt.datetime:
 def test_filters_default_to_submitted_and_read_every_field():
     f, errors = rules.parse_filters({})
     assert errors == {} and f.status == "submitted" and f.page == 1
-    f, errors = rules.parse_filters({"status": "returned", "body": "3", "township": "4", "phase": "5",
+    f, errors = rules.parse_filters({"status": "sent_back", "body": "3", "township": "4", "phase": "5",
                                      "officer": "6", "date_from": "2021-01-01", "date_to": "2021-01-31",
                                      "page": "2"})
     assert errors == {}
-    assert (f.status, f.body, f.township, f.phase, f.officer, f.page) == ("returned", 3, 4, 5, 6, 2)
+    assert (f.status, f.body, f.township, f.phase, f.officer, f.page) == ("sent_back", 3, 4, 5, 6, 2)
     assert f.date_from == dt.date(2021, 1, 1) and f.date_to == dt.date(2021, 1, 31)
     # Links keep every filter and change only what they say.
     assert "township=4" in f.query(page=1) and "page" not in f.query(page=1)
@@ -43,13 +43,13 @@ def test_bad_filters_are_dropped_with_chinese_messages():
 
 def test_send_back_reject_and_reshoot_need_a_reason():
     assert rules.decision_errors("confirm", "", rules.FINDING_DECISIONS) == {}
-    assert rules.decision_errors("return", " ", rules.FINDING_DECISIONS) == {"note": "请填写退回原因，民警会看到这段话"}
+    assert rules.decision_errors("send_back", " ", rules.FINDING_DECISIONS) == {"note": "请填写退回原因，民警会看到这段话"}
     assert rules.decision_errors("reject", "", rules.FINDING_DECISIONS) == {"note": "请填写驳回理由"}
     assert rules.decision_errors("reshoot", "", rules.PHOTO_DECISIONS) == {"note": "请说明需要重拍的原因"}
     assert rules.decision_errors("accept", "", rules.PHOTO_DECISIONS) == {}
     assert rules.decision_errors("", "", rules.FINDING_DECISIONS) == {"decision": "请选择审核结论"}
     assert rules.decision_errors("accept", "", rules.FINDING_DECISIONS) == {"decision": "请选择审核结论"}
-    assert "不能超过 500 字" in rules.decision_errors("return", "字" * 501, rules.FINDING_DECISIONS)["note"]
+    assert "不能超过 500 字" in rules.decision_errors("send_back", "字" * 501, rules.FINDING_DECISIONS)["note"]
 
 
 def test_outcome_is_reviewed_only_when_everything_is_settled():
@@ -57,29 +57,29 @@ def test_outcome_is_reviewed_only_when_everything_is_settled():
     assert o.can_finish and o.status == "reviewed" and o.summary() == ""
     o = rules.outcome(["confirmed", "submitted"], [], None)
     assert not o.can_finish and o.undecided == 1 and "还有 1 条问题未审核" in o.blocking_message()
-    o = rules.outcome(["confirmed", "returned"], [], None)
-    assert o.status == "returned" and o.summary().startswith("1 条问题被退回")
+    o = rules.outcome(["confirmed", "sent_back"], [], None)
+    assert o.status == "sent_back" and o.summary().startswith("1 条问题被退回")
     o = rules.outcome([], [PhotoFacts(1, "general", "reshoot", at(0))], None)
-    assert o.can_finish and o.status == "returned" and o.reshoot == [1] and "1 张照片需要重拍" in o.summary()
+    assert o.can_finish and o.status == "sent_back" and o.reshoot == [1] and "1 张照片需要重拍" in o.summary()
     # No findings and no photos: nothing to object to.
     assert rules.outcome([], [], None).status == "reviewed"
 
 
 def test_a_reshoot_is_settled_only_by_a_later_photo_of_the_same_thing():
-    returned_at = at(10)
+    sent_back_at = at(10)
     bad = PhotoFacts(1, "finding:7", "reshoot", at(0))
     # Sent back, nothing new yet: still waiting.
-    assert rules.awaiting_reshoot([bad], returned_at) == [1]
+    assert rules.awaiting_reshoot([bad], sent_back_at) == [1]
     # An older photo of the same finding does not count, nor a new one of something else.
     older = PhotoFacts(2, "finding:7", "accepted", at(-5))
     elsewhere = PhotoFacts(3, "general", "pending", at(20))
-    assert rules.awaiting_reshoot([bad, older, elsewhere], returned_at) == [1]
+    assert rules.awaiting_reshoot([bad, older, elsewhere], sent_back_at) == [1]
     # A new photo of the same finding after the send-back settles it ...
     new = PhotoFacts(4, "finding:7", "pending", at(20))
-    assert rules.awaiting_reshoot([bad, new], returned_at) == []
+    assert rules.awaiting_reshoot([bad, new], sent_back_at) == []
     # ... unless the office asks for that one to be re-shot too.
     new_bad = PhotoFacts(4, "finding:7", "reshoot", at(20))
-    assert rules.awaiting_reshoot([bad, new_bad], returned_at) == [1, 4]
+    assert rules.awaiting_reshoot([bad, new_bad], sent_back_at) == [1, 4]
     # Before the first send-back, nothing can have been re-shot.
     assert rules.awaiting_reshoot([bad, new], None) == [1]
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from server import clock
 from server.models.audit import AuditEntry
 from server.db import atomic, engine, is_postgres
 
@@ -94,6 +95,21 @@ async def verify_chain() -> tuple[int, ChainProblem | None]:
         prev = row["hash"]
     return count, None
 
+
+
+async def save(actor: Any, table_name: str, row: Any, values: dict[str, Any] | None = None) -> Any:
+    """Write a row with its audit entry in one transaction: insert it when it is new, else set
+    `values` on it and update it (stamping `updated_at` where the table has one)."""
+    async with atomic():
+        before = snapshot(row) if row._exists_in_db else None
+        for key, value in (values or {}).items():
+            setattr(row, key, value)
+        if before is not None and "updated_at" in row.to_dict():
+            row.updated_at = clock.now()
+        await row.save()
+        await record("create" if before is None else "update", table_name, row.id, actor=actor,
+                     before=before, after=snapshot(row))
+    return row
 
 # ---------------------------------------------------------------- reading the history
 

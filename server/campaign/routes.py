@@ -78,20 +78,21 @@ def _phase_values(form: Any) -> dict[str, Any]:
     return values
 
 
+async def _save_phase(request: Request, phase_id: int | None) -> Any:
+    async def action(user, campaign, form):
+        await service.save_phase(user, campaign, phase_id, _phase_values(form))
+
+    return await _save(request, action, "#phases", f"phase{phase_id}" if phase_id else "phase_new")
+
+
 @post("/campaign/phases", opt=OFFICE)
 async def add_phase(request: Request) -> Any:
-    async def action(user, campaign, form):
-        await service.save_phase(user, campaign, None, _phase_values(form))
-
-    return await _save(request, action, "#phases", "phase_new")
+    return await _save_phase(request, None)
 
 
 @post("/campaign/phases/{phase_id:int}", opt=OFFICE)
 async def edit_phase(request: Request, phase_id: FromPath[int]) -> Any:
-    async def action(user, campaign, form):
-        await service.save_phase(user, campaign, phase_id, _phase_values(form))
-
-    return await _save(request, action, "#phases", f"phase{phase_id}")
+    return await _save_phase(request, phase_id)
 
 
 def _deadline_values(form: Any) -> dict[str, Any]:
@@ -108,20 +109,21 @@ def _deadline_values(form: Any) -> dict[str, Any]:
     return values
 
 
+async def _save_deadline(request: Request, deadline_id: int | None) -> Any:
+    async def action(user, campaign, form):
+        await service.save_deadline(user, campaign, deadline_id, _deadline_values(form))
+
+    return await _save(request, action, "#deadlines", f"deadline{deadline_id}" if deadline_id else "deadline_new")
+
+
 @post("/campaign/deadlines", opt=OFFICE)
 async def add_deadline(request: Request) -> Any:
-    async def action(user, campaign, form):
-        await service.save_deadline(user, campaign, None, _deadline_values(form))
-
-    return await _save(request, action, "#deadlines", "deadline_new")
+    return await _save_deadline(request, None)
 
 
 @post("/campaign/deadlines/{deadline_id:int}", opt=OFFICE)
 async def edit_deadline(request: Request, deadline_id: FromPath[int]) -> Any:
-    async def action(user, campaign, form):
-        await service.save_deadline(user, campaign, deadline_id, _deadline_values(form))
-
-    return await _save(request, action, "#deadlines", f"deadline{deadline_id}")
+    return await _save_deadline(request, deadline_id)
 
 
 @post("/campaign/deadlines/{deadline_id:int}/delete", opt=OFFICE)

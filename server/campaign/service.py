@@ -93,16 +93,10 @@ async def save_phase(user: Any, campaign: Campaign, phase_id: int | None, values
     async with atomic():
         if phase_id is None:
             count = await Phase.count().where(Phase.campaign == campaign.id)
-            row = Phase(campaign=campaign.id, code=f"phase{count + 1}", ordinal=count + 1, **values)
-            before = None
+            row = Phase(campaign=campaign.id, code=f"phase{count + 1}", ordinal=count + 1)
         else:
             row = await _phase(campaign, phase_id)
-            before = snapshot(row)
-            for k, v in values.items():
-                setattr(row, k, v)
-        await row.save()
-        await audit.record("create" if before is None else "update", "phase", row.id, actor=user,
-                           before=before, after=snapshot(row))
+        await audit.save(user, "phase", row, values)
         await _fit_campaign_dates(campaign)
     return row
 
@@ -129,19 +123,8 @@ async def save_deadline(user: Any, campaign: Campaign, deadline_id: int | None, 
     """values: title, due_on, kind, body (None: due from every body)."""
     if values.get("body") is not None and not await Body.exists().where(Body.id == values["body"]):
         raise FormError({"body": "所选填报单位不存在"})
-    async with atomic():
-        if deadline_id is None:
-            row = ReportingDeadline(campaign=campaign.id, **values)
-            before = None
-        else:
-            row = await _deadline(campaign, deadline_id)
-            before = snapshot(row)
-            for k, v in values.items():
-                setattr(row, k, v)
-        await row.save()
-        await audit.record("create" if before is None else "update", "reporting_deadline", row.id,
-                           actor=user, before=before, after=snapshot(row))
-    return row
+    row = ReportingDeadline(campaign=campaign.id) if deadline_id is None else await _deadline(campaign, deadline_id)
+    return await audit.save(user, "reporting_deadline", row, values)
 
 
 async def delete_deadline(user: Any, campaign: Campaign, deadline_id: int) -> None:

@@ -23,7 +23,7 @@ async def home(request: Request) -> Template:
     if user.role in (Role.officer, Role.liaison):
         ctx["recent"] = await registry.recent_sites(user.scope, user.id)
         ctx["drafts"] = await inspections.list_for_officer(
-            user, (InspectionStatus.draft, InspectionStatus.returned))
+            user, (InspectionStatus.draft, InspectionStatus.sent_back))
         ctx["submitted"] = await inspections.list_for_officer(
             user, (InspectionStatus.submitted, InspectionStatus.reviewed), limit=10)
     else:

@@ -34,7 +34,7 @@ from server.vocab import (
     Role,
 )
 
-EDITABLE = (InspectionStatus.draft, InspectionStatus.returned)
+EDITABLE = (InspectionStatus.draft, InspectionStatus.sent_back)
 DECIDED = (FindingStatus.confirmed, FindingStatus.rejected)
 """Findings the office has decided on: the officer can no longer change them (review)."""
 
@@ -359,7 +359,7 @@ async def submit(user: CurrentUser, insp: Inspection) -> rules.SubmitProblems:
                                  Inspection.submitted_at: now}).where(Inspection.id == insp.id)
         await Finding.update({Finding.status: FindingStatus.submitted}).where(
             (Finding.inspection == insp.id)
-            & Finding.status.is_in([FindingStatus.draft, FindingStatus.returned]))
+            & Finding.status.is_in([FindingStatus.draft, FindingStatus.sent_back]))
         await audit.record("submit", "inspection", insp.id, actor=user,
                            before={"status": insp.status}, after={"status": InspectionStatus.submitted})
         insp.status, insp.submitted_at = InspectionStatus.submitted, now

@@ -277,7 +277,7 @@ async def suggested_outcome(clue: dict) -> str:
     if not clue.get("inspection.id"):
         return ""
     status = clue["inspection.status"]
-    if status in ("draft", "returned"):
+    if status in ("draft", "sent_back"):
         return ""
     confirmed = await Finding.count().where((Finding.inspection == clue["inspection.id"])
                                             & (Finding.status == FindingStatus.confirmed))

@@ -302,7 +302,7 @@ def draw(seed: str, pool: Iterable[int], officers: Iterable[int], n: int,
 
 def spot_result(inspection_status: str | None, confirmed_findings: int) -> str:
     """The result published for one target (双随机、一公开)."""
-    if inspection_status is None or inspection_status in (InspectionStatus.draft, InspectionStatus.returned):
+    if inspection_status is None or inspection_status in (InspectionStatus.draft, InspectionStatus.sent_back):
         return "待检查"
     if inspection_status == InspectionStatus.submitted:
         return "已检查，结果审核中"

@@ -234,7 +234,7 @@ async def my_targets(user: CurrentUser) -> list[dict]:
         SpotCheckTarget.draw.id, SpotCheckTarget.draw.created_at, SpotCheckTarget.inspection.uuid,
         SpotCheckTarget.inspection.status,
     ).where(SpotCheckTarget.officer == user.id).order_by(SpotCheckTarget.id)
-    return [r for r in rows if r["inspection.status"] in (None, "draft", "returned")]
+    return [r for r in rows if r["inspection.status"] in (None, "draft", "sent_back")]
 
 
 async def start_target(user: CurrentUser, target_id: int, uuid: str) -> Inspection:

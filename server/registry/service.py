@@ -279,20 +279,8 @@ async def _create_or_update(user: CurrentUser, table: type, name: str, row_id: i
                             load) -> Any:
     """Create a registry row, or update the one loaded by `load(row_id)`; either way with its
     audit entry in the same transaction."""
-    async with atomic():
-        if row_id is None:
-            row = table(**values)
-            await row.save()
-            await audit.record("create", name, row.id, actor=user, after=snapshot(row))
-            return row
-        row = await load(row_id)
-        before = snapshot(row)
-        for k, v in values.items():
-            setattr(row, k, v)
-        row.updated_at = clock.now()
-        await row.save()
-        await audit.record("update", name, row.id, actor=user, before=before, after=snapshot(row))
-        return row
+    row = table() if row_id is None else await load(row_id)
+    return await audit.save(user, name, row, values)
 
 
 async def save_unit(user: CurrentUser, unit_id: int | None, values: dict) -> Unit:

@@ -56,42 +56,36 @@ async def print_record(request: Request, uuid: FromPath[str]) -> Template:
                   **await _context(request, insp))
 
 
-async def _decide(request: Request, uuid: str, fragment: str, anchor: str, prefix: str,
-                  action: Callable[[Any, Any, Any], Awaitable[Any]], **extra: Any) -> Any:
+async def _decide(request: Request, uuid: str, kind: str, item_id: int,
+                  decide: Callable[..., Awaitable[Any]]) -> Any:
+    """The office's decision on one finding or photo (`kind`): the item's fragment comes back
+    (with the finish box out of band), or the page with the message beside the item."""
     user = request.scope["user"]
     insp = await inspections.get_for(user, uuid)
     form = await request.form()
+    prefix = f"{kind}{item_id}"
 
     async def context(errors: dict[str, str]) -> dict[str, Any]:
         # What the user chose and typed is shown again beside the message, never overwritten.
         posted = {"item": prefix, "decision": str(form.get("decision") or ""),
                   "note": str(form.get("note") or "")} if errors else None
-        swap = {"oob": True, **extra} if is_htmx(request) else {}
+        swap = {"oob": True, f"{kind}_id": item_id} if is_htmx(request) else {}
         return await _context(request, insp, errors=errors, posted=posted, **swap)
 
-    return await act(request, lambda: action(user, insp, form), fragment=fragment, page="review/inspection.html",
-                     context=context, redirect=_page_url(insp.uuid, anchor), prefix=f"{prefix}.",
-                     conflict_field=f"{prefix}._")
+    return await act(
+        request, lambda: decide(user, insp, item_id, str(form.get("decision") or ""), str(form.get("note") or "")),
+        fragment=f"review/_{kind}_swap.html", page="review/inspection.html", context=context,
+        redirect=_page_url(insp.uuid, f"#{kind}-{item_id}"), prefix=f"{prefix}.", conflict_field=f"{prefix}._")
 
 
 @post("/office/inspections/{uuid:str}/findings/{finding_id:int}", opt=DECIDE)
 async def decide_finding(request: Request, uuid: FromPath[str], finding_id: FromPath[int]) -> Any:
-    async def action(user, insp, form):
-        await service.decide_finding(user, insp, finding_id, str(form.get("decision") or ""),
-                                     str(form.get("note") or ""))
-
-    return await _decide(request, uuid, "review/_finding_swap.html", f"#finding-{finding_id}",
-                         f"finding{finding_id}", action, finding_id=finding_id)
+    return await _decide(request, uuid, "finding", finding_id, service.decide_finding)
 
 
 @post("/office/inspections/{uuid:str}/photos/{photo_id:int}", opt=DECIDE)
 async def decide_photo(request: Request, uuid: FromPath[str], photo_id: FromPath[int]) -> Any:
-    async def action(user, insp, form):
-        await service.decide_photo(user, insp, photo_id, str(form.get("decision") or ""),
-                                   str(form.get("note") or ""))
-
-    return await _decide(request, uuid, "review/_photo_swap.html", f"#photo-{photo_id}",
-                         f"photo{photo_id}", action, photo_id=photo_id)
+    return await _decide(request, uuid, "photo", photo_id, service.decide_photo)
 
 
 @post("/office/inspections/{uuid:str}/finish", opt=DECIDE)

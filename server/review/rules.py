@@ -89,7 +89,7 @@ def parse_filters(params: Mapping[str, Any]) -> tuple[Filters, dict[str, str]]:
 
 FINDING_DECISIONS = {
     "confirm": FindingStatus.confirmed.value,
-    "return": FindingStatus.returned.value,
+    "send_back": FindingStatus.sent_back.value,
     "reject": FindingStatus.rejected.value,
 }
 PHOTO_DECISIONS = {
@@ -97,7 +97,7 @@ PHOTO_DECISIONS = {
     "reshoot": PhotoReview.reshoot.value,
 }
 _NEEDS_REASON = {
-    "return": "请填写退回原因，民警会看到这段话",
+    "send_back": "请填写退回原因，民警会看到这段话",
     "reject": "请填写驳回理由",
     "reshoot": "请说明需要重拍的原因",
 }
@@ -133,7 +133,7 @@ def photo_target(guard_check: int | None, finding: int | None) -> str:
     return "general"
 
 
-def awaiting_reshoot(photos: list[PhotoFacts], last_returned_at: dt.datetime | None) -> list[int]:
+def awaiting_reshoot(photos: list[PhotoFacts], last_sent_back_at: dt.datetime | None) -> list[int]:
     """Photos the office asked to re-shoot that have not been re-shot yet.
 
     An original is never changed or deleted, so a re-shoot is a new photo of the same thing
@@ -143,9 +143,9 @@ def awaiting_reshoot(photos: list[PhotoFacts], last_returned_at: dt.datetime | N
     for p in photos:
         if p.status != PhotoReview.reshoot:
             continue
-        replaced = last_returned_at is not None and any(
+        replaced = last_sent_back_at is not None and any(
             q.id > p.id and q.target == p.target and q.status != PhotoReview.reshoot
-            and q.uploaded_at > last_returned_at for q in photos)
+            and q.uploaded_at > last_sent_back_at for q in photos)
         if not replaced:
             waiting.append(p.id)
     return waiting
@@ -154,7 +154,7 @@ def awaiting_reshoot(photos: list[PhotoFacts], last_returned_at: dt.datetime | N
 @dataclass
 class Outcome:
     undecided: int = 0
-    returned: int = 0
+    sent_back: int = 0
     confirmed: int = 0
     rejected: int = 0
     reshoot: list[int] = field(default_factory=list)
@@ -166,8 +166,8 @@ class Outcome:
     @property
     def status(self) -> str:
         """The inspection's status once the review is finished."""
-        if self.returned or self.reshoot:
-            return InspectionStatus.returned.value
+        if self.sent_back or self.reshoot:
+            return InspectionStatus.sent_back.value
         return InspectionStatus.reviewed.value
 
     def blocking_message(self) -> str:
@@ -176,23 +176,23 @@ class Outcome:
     def summary(self) -> str:
         """What the officer reads when the inspection is sent back without an overall note."""
         parts = []
-        if self.returned:
-            parts.append(f"{self.returned} 条问题被退回")
+        if self.sent_back:
+            parts.append(f"{self.sent_back} 条问题被退回")
         if self.reshoot:
             parts.append(f"{len(self.reshoot)} 张照片需要重拍")
         return "、".join(parts) + "，请按审核意见补充或更正后重新提交" if parts else ""
 
 
 def outcome(finding_statuses: Iterable[str], photos: list[PhotoFacts],
-            last_returned_at: dt.datetime | None) -> Outcome:
-    o = Outcome(reshoot=awaiting_reshoot(photos, last_returned_at))
+            last_sent_back_at: dt.datetime | None) -> Outcome:
+    o = Outcome(reshoot=awaiting_reshoot(photos, last_sent_back_at))
     for s in finding_statuses:
         if s == FindingStatus.confirmed:
             o.confirmed += 1
         elif s == FindingStatus.rejected:
             o.rejected += 1
-        elif s == FindingStatus.returned:
-            o.returned += 1
+        elif s == FindingStatus.sent_back:
+            o.sent_back += 1
         else:  # submitted (or a draft that slipped through): not decided yet
             o.undecided += 1
     return o

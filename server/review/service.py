@@ -1,5 +1,5 @@
 """The office's review: the queue of submitted inspections, per-finding and per-photo decisions,
-and finishing a review (reviewed, or returned to the officer).
+and finishing a review (reviewed, or sent back to the officer).
 
 Who may do what: only the office reviews, never its own submissions; leaders read. Every
 decision is written with its audit entry in one transaction. Rules are in rules.py.
@@ -8,8 +8,9 @@ decision is written with its audit entry in one transaction. Rules are in rules.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, AsyncIterator
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from piccolo.query.functions.aggregate import Count
@@ -236,14 +237,23 @@ async def _fresh(insp: Inspection) -> Inspection:
     return row
 
 
-async def decide_finding(user: CurrentUser, insp: Inspection, finding_id: int, decision: str,
-                         note: str) -> Finding:
+@asynccontextmanager
+async def _deciding(user: CurrentUser, insp: Inspection, decision: str, note: str,
+                    decisions: dict[str, str]) -> AsyncIterator[None]:
+    """Check the reviewer and the decision, then hold the transaction that records it (the
+    reviewer is checked again inside, so a concurrent change of status is seen)."""
     ensure_reviewer(user, insp)
-    errors = rules.decision_errors(decision, note, rules.FINDING_DECISIONS)
+    errors = rules.decision_errors(decision, note, decisions)
     if errors:
         raise FormError(errors)
     async with atomic():
         ensure_reviewer(user, await _fresh(insp))
+        yield
+
+
+async def decide_finding(user: CurrentUser, insp: Inspection, finding_id: int, decision: str,
+                         note: str) -> Finding:
+    async with _deciding(user, insp, decision, note, rules.FINDING_DECISIONS):
         f = await inspections.get_finding(insp, finding_id)
         before = snapshot(f)
         f.status = rules.FINDING_DECISIONS[decision]
@@ -263,12 +273,7 @@ async def get_photo(insp: Inspection, photo_id: int) -> Photo:
 
 async def decide_photo(user: CurrentUser, insp: Inspection, photo_id: int, decision: str,
                        note: str) -> Photo:
-    ensure_reviewer(user, insp)
-    errors = rules.decision_errors(decision, note, rules.PHOTO_DECISIONS)
-    if errors:
-        raise FormError(errors)
-    async with atomic():
-        ensure_reviewer(user, await _fresh(insp))
+    async with _deciding(user, insp, decision, note, rules.PHOTO_DECISIONS):
         photo = await get_photo(insp, photo_id)
         before = snapshot(photo, ("review_status", "review_note"))
         status = rules.PHOTO_DECISIONS[decision]
@@ -295,7 +300,7 @@ async def finish(user: CurrentUser, insp: Inspection, note: str) -> rules.Outcom
             raise FormError({"finish": result.blocking_message()})
         status = result.status
         review_note = note.strip()
-        if status == InspectionStatus.returned and not review_note:
+        if status == InspectionStatus.sent_back and not review_note:
             review_note = result.summary()
         now = clock.now()
         before = snapshot(fresh, ("status", "reviewed_at", "review_note"))
