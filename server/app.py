@@ -40,6 +40,7 @@ from server.review import routes as review_routes
 from server.settings import Settings, get_settings
 from server.storage import make_store
 from server.templating import make_template_engine
+from server.errors import Conflict, FormError
 from server.web import is_htmx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,17 @@ def _error_page(request: Request, exc: HTTPException) -> Response:
     return Response(content=html, status_code=status, media_type="text/html")
 
 
+def _refused(request: Request, exc: Exception) -> Response:
+    """A FormError or Conflict that no handler answered in its own page (web.act does for the
+    forms): the error page or fragment, 422 or 409, with the message."""
+    status = 422 if isinstance(exc, FormError) else 409
+    message = next(iter(exc.errors.values()), "请求无法处理") if isinstance(exc, FormError) else str(exc)
+    template = "_error_fragment.html" if is_htmx(request) else "error.html"
+    html = request.app.template_engine.get_template(template).render(
+        request=request, message=message, detail="", status=status)
+    return Response(content=html, status_code=status, media_type="text/html")
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     store = make_store(settings)
@@ -123,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         middleware=[SessionMiddleware()],
         guards=[access_guard],
-        exception_handlers={HTTPException: _error_page},
+        exception_handlers={HTTPException: _error_page, FormError: _refused, Conflict: _refused},
         lifespan=[lifespan],
         request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,
         debug=settings.debug,

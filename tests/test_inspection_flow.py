@@ -29,6 +29,20 @@ async def test_officer_finds_site_and_starts_once_even_on_double_tap(client_fact
     assert "填写中的检查" in home and "第一中学校门" in home
 
 
+async def test_a_start_without_a_valid_client_uuid_is_refused_in_chinese(client_factory, world):
+    """A refusal raised outside a form's own page (here the start button's uuid) still reaches
+    the user as a message, with 422, and writes nothing."""
+    c = await client_factory("officer")
+    before = await Inspection.count()
+    r = await c.post("/inspections", data={"site_id": str(world.sites.school.id), "uuid": "not-a-uuid"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "请求缺少有效的编号，请刷新页面后重试" in visible_text(soup(r))
+    r = await c.post("/inspections", data={"site_id": str(world.sites.school.id), "uuid": "x"},
+                     headers={"HX-Request": "true"})
+    assert r.status_code == 422 and errors(r) == ["请求缺少有效的编号，请刷新页面后重试"]
+    assert await Inspection.count() == before
+
+
 async def test_guards_checks_derive_findings(client_factory, world):
     c = await client_factory("officer")
     key = await start(c, world.sites.school.id)
