@@ -81,6 +81,15 @@ async def _running_campaign(world):
     return today
 
 
+async def test_the_dashboard_of_a_campaign_that_has_found_nothing_yet(client_factory, world):
+    """Report weeks have passed but nothing is recorded: the trend reads 0, not a server error."""
+    await _running_campaign(world)
+    for role in ("office", "leader"):
+        r = await (await client_factory(role)).get("/dashboard")
+        assert r.status_code == 200, role
+        assert "发现违法违规" in visible_text(soup(r))
+
+
 async def test_the_office_dashboard(client_factory, world):
     today = await _running_campaign(world)
     await add_finding(world, world.units.estate_co, world.sites.estate, 10)

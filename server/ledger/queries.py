@@ -408,7 +408,7 @@ async def count_days(campaign_id: int, days: list[dt.date], columns: Iterable[in
         return {}
     postgres = is_postgres()
     wanted = set(columns)
-    out: dict[dt.date, dict[int, int]] = {d: {} for d in days}
+    out: dict[dt.date, dict[int, int]] = {d: dict.fromkeys(wanted, 0) for d in days}  # no records: zeros
     for source in (FINDINGS, OUTCOMES):
         rules = [r for r in rules_of(source) if r.column in wanted]
         if not rules:
