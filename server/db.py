@@ -1,4 +1,15 @@
-"""Database engine choice: PostgreSQL when DATABASE_URL is set, else a SQLite file in DATA_DIR."""
+"""The database: one engine per process, built from the app's Settings, and everything that
+differs between PostgreSQL and SQLite.
+
+The engine: PostgreSQL when DATABASE_URL is set, else a SQLite file in DATA_DIR
+(make_engine). create_app(settings) builds it from the Settings it is given and `install`s
+it. Piccolo finds a table's engine in the table's Meta (`Table._meta.db`) and, when none is
+set there, through `engine_finder()`, which reads `DB` from the piccolo_conf module; its
+migrations and its own tables only ever use engine_finder. So `install` sets both: DB in the
+piccolo_conf module Piccolo imports, and `_meta.db` of every table of its APP_REGISTRY (a
+table keeps the first engine it found). piccolo_conf.py builds an engine from the
+environment only when asked before anything was installed: for Piccolo's own command line.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +19,7 @@ import sqlite3
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Callable, Optional
 
+from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
@@ -116,7 +128,27 @@ def make_engine(settings: Settings) -> Engine:
     return PooledSQLiteEngine(path=str(settings.sqlite_path), timeout=60)
 
 
+_installed: Optional[Engine] = None
+
+
+def install(db: Engine) -> Engine:
+    """Make `db` the engine of every table and of Piccolo's own machinery (see above)."""
+    global _installed
+    finder = Finder()
+    conf = finder.get_piccolo_conf_module()
+    if conf is None:
+        raise RuntimeError("piccolo_conf cannot be imported (PICCOLO_CONF, sys.path)")
+    conf.DB = db
+    for table in finder.get_table_classes():
+        table._meta.db = db
+    _installed = db
+    return db
+
+
 def engine() -> Engine:
+    """The installed engine; before any, the one Piccolo finds (piccolo_conf.DB)."""
+    if _installed is not None:
+        return _installed
     db = engine_finder()
     assert db is not None, "piccolo_conf.DB is not configured"
     return db
@@ -149,8 +181,8 @@ async def _keep_session(connection: Any) -> None:
     locks), so there is nothing to reset; asyncpg still rolls back an unfinished transaction."""
 
 
-async def start(settings: Settings) -> None:
-    db = engine()
+async def start(db: Engine) -> None:
+    """Open the connection pools of the app's engine (the app's lifespan)."""
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=1, max_size=10, reset=_keep_session)
     else:
@@ -160,8 +192,7 @@ async def start(settings: Settings) -> None:
             await db.open_pool()
 
 
-async def stop() -> None:
-    db = engine()
+async def stop(db: Engine) -> None:
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
     elif isinstance(db, PooledSQLiteEngine):
