@@ -24,7 +24,9 @@ from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.columns import Column
 from piccolo.query.base import Query
+from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 
 from server.settings import Settings
@@ -197,6 +199,55 @@ async def stop(db: Engine) -> None:
         await db.close_connection_pool()
     elif isinstance(db, PooledSQLiteEngine):
         await db.close_pool()
+
+
+async def pages(select: Callable[[], Select], key: Column, batch: int) -> AsyncIterator[list[dict]]:
+    """Every row of a select in `key` order, `batch` at a time, each page a query of its own:
+    the rows after the last key of the page before. `select()` makes a fresh query each
+    time; `key` is a column of its table that it selects (by its own name)."""
+    name = key._meta.name
+    last = None
+    while True:
+        query = select()
+        if last is not None:
+            query = query.where(key > last)
+        rows = await query.order_by(key).limit(batch)
+        if not rows:
+            return
+        last = rows[-1][name]
+        yield rows
+        if len(rows) < batch:
+            return
+
+
+async def stream_rows(select: Callable[[], Select], key: Column, batch: int) -> AsyncIterator[list]:
+    """Every row of a select in `key` order, `batch` at a time, as tuples of the selected
+    columns (a million rows without a dict each). On PostgreSQL, outside a transaction, it is
+    one query read through a server-side cursor on a connection of the pool (or of its own
+    outside the app), and the rows are asyncpg's records; otherwise it reads `pages`."""
+    db = engine()
+    if not isinstance(db, PostgresEngine) or db.transaction_exists():
+        async for rows in pages(select, key, batch):
+            yield [tuple(r.values()) for r in rows]
+        return
+    sql, args = select().order_by(key).querystrings[0].compile_string(db.engine_type)
+    own = db.pool is None
+    con = await db.get_new_connection() if own else await db.pool.acquire()
+    try:
+        async with con.transaction(readonly=True):
+            rows: list = []
+            async for rec in con.cursor(sql, *args, prefetch=batch):
+                rows.append(rec)
+                if len(rows) == batch:
+                    yield rows
+                    rows = []
+            if rows:
+                yield rows
+    finally:
+        if own:
+            await con.close()
+        else:
+            await db.pool.release(con)
 
 
 async def ping() -> None:
