@@ -176,6 +176,15 @@ async def atomic() -> AsyncIterator[None]:
             yield
 
 
+async def lock(key: int) -> None:
+    """Inside a transaction (atomic): writers asking for the same `key`, in any process, wait
+    for each other until it ends. PostgreSQL: a transaction-level advisory lock. SQLite needs
+    none: atomic() already holds the database's single write lock."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.run_ddl(f"SELECT pg_advisory_xact_lock({int(key)})")
+
+
 async def _keep_session(connection: Any) -> None:
     """asyncpg's pool resets a connection's session (RESET ALL, UNLISTEN *, advisory unlocks…)
     on every release: a second round trip for each query outside a transaction. The app sets

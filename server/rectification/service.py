@@ -22,7 +22,7 @@ from server.auth.scope import CurrentUser
 from server.models.auth import User
 from server.campaign import service as campaigns
 from server.models.campaign import Body, Campaign, Phase
-from server.db import atomic, engine, is_postgres
+from server.db import atomic, lock
 from server.models.evidence import Photo
 from server.errors import FormError
 from server.inspections import service as inspections
@@ -43,7 +43,7 @@ from server.vocab import (
     Role,
 )
 
-_NUMBER_LOCK = 7_734_006  # pg_advisory_xact_lock key: one notice number at a time
+_NUMBER_LOCK = 7_734_006  # db.lock key: one notice number at a time
 
 
 
@@ -240,8 +240,7 @@ async def create_order(user: CurrentUser, campaign: Campaign, unit_id: int, find
 
 async def _next_number(campaign: Campaign, options: dict, year: int) -> str:
     """Inside the caller's transaction: the next notice number of this campaign and year."""
-    if is_postgres():
-        await engine().run_ddl(f"SELECT pg_advisory_xact_lock({_NUMBER_LOCK})")
+    await lock(_NUMBER_LOCK)
     prefix = options.get("notice_prefix") or rules.default_notice_prefix(campaign.district)
     existing = await RectificationOrder.select(RectificationOrder.number).where(
         RectificationOrder.number.like(f"{prefix}〔{year}〕%"))
