@@ -210,6 +210,15 @@ async def stop(db: Engine) -> None:
         await db.close_pool()
 
 
+async def raw(sql: str, *args: Any) -> list[dict]:
+    """The rows of a SQL statement as dicts. Write `{}` for each argument (Piccolo's
+    QueryString makes it $1, $2… on PostgreSQL, ? on SQLite) and SQL both engines read:
+    double-quoted identifiers, CASE rather than FILTER, no casts."""
+    db = engine()
+    rows = await db.run_querystring(QueryString(sql, *args), in_pool=True)
+    return db.transform_response_to_dicts(rows) if rows else []
+
+
 async def pages(select: Callable[[], Select], key: Column, batch: int) -> AsyncIterator[list[dict]]:
     """Every row of a select in `key` order, `batch` at a time, each page a query of its own:
     the rows after the last key of the page before. `select()` makes a fresh query each

@@ -25,3 +25,10 @@ async def test_stream_rows_and_pages_read_every_row_in_key_order_in_batches(worl
     async with db.atomic():
         streamed = [rows async for rows in db.stream_rows(guards, Guard.id, 3)]
     assert [tuple(r) for rows in streamed for r in rows] == as_tuples
+
+
+async def test_raw_binds_its_arguments_on_either_engine(world):
+    rows = await db.raw("SELECT g.name AS name FROM guard g WHERE g.employer = {} AND g.certificate_status = {}"
+                        " ORDER BY g.id", world.units.secco.id, "valid")
+    assert rows == [{"name": "张伟"}]
+    assert await db.raw('SELECT COUNT(*) AS n FROM finding f WHERE f."order" IS NULL') == [{"n": 0}]

@@ -31,7 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Iterable
 
-from server import clock
+from server import clock, db
 from server.auth.scope import Scope
 from server.db import is_postgres
 from server.ledger import counting
@@ -48,7 +48,6 @@ from server.ledger.counting import (
     Cell,
     StatRow,
 )
-from server.models.registry import Unit
 from server.vocab import (
     SELF_RECRUITING_KINDS,
     BodyScope,
@@ -113,7 +112,7 @@ def _render(sql: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
 
 async def _fetch(sql: str, values: dict[str, Any]) -> list[dict]:
     text, args = _render(sql, values)
-    return await Unit.raw(text, *args)
+    return await db.raw(text, *args)
 
 
 # ---------------------------------------------------------------- the records counted

@@ -15,7 +15,7 @@ from typing import Any
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
-from server import clock
+from server import clock, db
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
@@ -71,7 +71,7 @@ async def pending_units(campaign: Campaign, page: int = 1) -> tuple[list[dict], 
     """Units with confirmed findings not yet on any order, in the order of their first such
     finding (then by id): one page (PENDING_PAGE_SIZE units) and whether another follows.
     Grouped in SQL; then the distinct focus areas of the page's units."""
-    rows = await Finding.raw(
+    rows = await db.raw(
         "SELECT u.id AS id, u.name AS name, t.name AS township, COUNT(*) AS findings "
         "FROM finding f JOIN inspection i ON i.id = f.inspection JOIN unit u ON u.id = f.unit "
         "LEFT JOIN township t ON t.id = u.township "
