@@ -1,4 +1,5 @@
-"""server/db.py's engine-neutral helpers answer alike on both engines."""
+"""server/db.py's engine-neutral helpers answer alike on both engines: rows streamed or paged
+in key order, raw SQL, the case-insensitive match."""
 
 from __future__ import annotations
 
@@ -32,3 +33,17 @@ async def test_raw_binds_its_arguments_on_either_engine(world):
                         " ORDER BY g.id", world.units.secco.id, "valid")
     assert rows == [{"name": "张伟"}]
     assert await db.raw('SELECT COUNT(*) AS n FROM finding f WHERE f."order" IS NULL') == [{"n": 0}]
+
+
+async def test_contains_ignores_case_and_the_users_wildcards(world):
+    from server.models.registry import Unit
+
+    await Unit.update({Unit.name: "ABC物业"}).where(Unit.id == world.units.estate_co.id)
+
+    async def found(q: str) -> list[str]:
+        return [r["name"] for r in await Unit.select(Unit.name).where(db.contains(Unit.name, q)).order_by(Unit.id)]
+
+    assert await found("abc") == await found("ABC") == ["ABC物业"]
+    assert await found("物业") == ["ABC物业"]
+    assert await found("第一中学") == ["蓟州区第一中学"]
+    assert await found("a%c") == await found("a_c") == []

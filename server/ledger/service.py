@@ -17,7 +17,7 @@ from server.audit import service as audit
 from server.auth.scope import CurrentUser, Scope
 from server.campaign.service import active_campaign
 from server.models.campaign import Body, Campaign
-from server.db import atomic, pages, stream_rows
+from server.db import atomic, contains, pages, stream_rows
 from server.models.inspections import Finding
 from server.ledger import counting, queries, weekly
 from server.ledger.counting import (
@@ -29,7 +29,6 @@ from server.ledger.counting import (
 )
 from server.models.ledger import WeeklyCell, WeeklyReport
 from server.models.rectification import RectificationOrder, RectificationOutcome
-from server.registry.service import contains
 from server.models.registry import Guard, Site, Unit
 from server.vocab import BodyScope, EmploymentStatus, FindingStatus, OrderStatus, Role
 
