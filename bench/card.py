@@ -36,9 +36,9 @@ P99_TARGET_MS = 50.0
 CARD_URL_SNIPPET = """
 from server.cards.service import card_url
 from server.models.registry import Guard
-from server.settings import get_settings
+from server.settings import Settings
 row = Guard.select(Guard.id).where(Guard.certificate_status == 'valid').first().run_sync()
-print(card_url(get_settings(), row['id'], 1))
+print(card_url(Settings.from_env(), row['id'], 1))
 """
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

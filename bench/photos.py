@@ -184,11 +184,12 @@ async def _ingest_child(files: list[tuple[str, int]]) -> dict:
     from server.evidence import service as evidence
     from server.inspections import service as inspections
     from server.models.registry import Site
-    from server.settings import get_settings
+    from server.settings import Settings
     from server.storage import make_store
 
-    settings = get_settings()
-    await db.start(settings)
+    settings = Settings.from_env()
+    engine = db.install(db.make_engine(settings))
+    await db.start(engine)
     try:
         store = make_store(settings)
         await store.ensure_ready()
@@ -215,7 +216,7 @@ async def _ingest_child(files: list[tuple[str, int]]) -> dict:
             out[Path(path).name] = {k: median(v) for k, v in stages.items()} | {"bytes": len(data)}
         return out
     finally:
-        await db.stop()
+        await db.stop(engine)
 
 
 def server_ingest(b: Backend, phone: Path, original: Path) -> dict:

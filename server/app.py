@@ -37,7 +37,7 @@ from server.pwa import routes as pwa_routes
 from server.rectification import routes as rectification_routes
 from server.registry import routes as registry_routes
 from server.review import routes as review_routes
-from server.settings import Settings, get_settings
+from server.settings import Settings
 from server.storage import make_store
 from server.templating import make_template_engine
 from server.errors import Conflict, FormError
@@ -95,18 +95,21 @@ def _refused(request: Request, exc: Exception) -> Response:
     return Response(content=html, status_code=status, media_type="text/html")
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or get_settings()
+def create_app(settings: Settings) -> Litestar:
+    """The app, from settings read once at the process's edge (server/asgi.py, the tests):
+    handlers and commands find them in app.state.settings; the database engine is built from
+    them and installed for every table (server/db.py)."""
+    engine = db.install(db.make_engine(settings))
     store = make_store(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await db.start(settings)
+        await db.start(engine)
         await store.ensure_ready()
         try:
             yield
         finally:
-            await db.stop()
+            await db.stop(engine)
 
     app = Litestar(
         route_handlers=[
@@ -143,5 +146,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=None,
     )
     app.state.settings = settings
+    app.state.engine = engine
     app.state.store = store
     return app

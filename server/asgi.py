@@ -1,12 +1,14 @@
-"""The ASGI app for servers (uvicorn server.asgi:app) and the CLI."""
+"""The ASGI app for servers (uvicorn server.asgi:app) and the CLI (python -m server loads it):
+the one place the app's settings are read from the environment."""
 
 import sys
 
 from server.app import create_app
+from server.settings import Settings
 
 # Hand the GIL over every 0.5 ms instead of 5 ms: SQLite statements run in aiosqlite's threads
 # and photos are processed in worker threads, and each result waited for the event loop to
 # give up the GIL; under load that wait, not the query, set a page's latency (bench/README.md).
 sys.setswitchinterval(0.0005)
 
-app = create_app()
+app = create_app(Settings.from_env())

@@ -14,9 +14,16 @@ import sys
 
 import anyio
 import click
+from litestar import Litestar
 from litestar.plugins import CLIPluginProtocol
 
 from server.vocab import Role
+
+
+def loaded_app() -> Litestar:
+    """The app the Litestar CLI loaded (LITESTAR_APP, server.asgi:app) before it added these
+    commands: its settings (app.state.settings), its store, and the engine it installed."""
+    return click.get_current_context().find_root().obj.app
 
 
 def _run(fn, *args):

@@ -1,18 +1,39 @@
-"""Database engine choice: PostgreSQL when DATABASE_URL is set, else a SQLite file in DATA_DIR."""
+"""The database: one engine per process, built from the app's Settings, and everything that
+differs between PostgreSQL and SQLite.
+
+The engine: PostgreSQL when DATABASE_URL is set, else a SQLite file in DATA_DIR
+(make_engine). create_app(settings) builds it from the Settings it is given and `install`s
+it. Piccolo finds a table's engine in the table's Meta (`Table._meta.db`) and, when none is
+set there, through `engine_finder()`, which reads `DB` from the piccolo_conf module; its
+migrations and its own tables only ever use engine_finder. So `install` sets both: DB in the
+piccolo_conf module Piccolo imports, and `_meta.db` of every table of its APP_REGISTRY (a
+table keeps the first engine it found). piccolo_conf.py builds an engine from the
+environment only when asked before anything was installed: for Piccolo's own command line.
+
+Services never ask which engine runs; what differs between the two lives here: `atomic`
+(BEGIN IMMEDIATE on SQLite), `lock` (an advisory lock on PostgreSQL), `raw` (SQL with `{}`
+placeholders), `stream_rows` (a server-side cursor on PostgreSQL) and `pages`, `contains`
+(LIKE or ILIKE), `timestamp_sql`/`timestamp_arg` (timestamps are text on SQLite), and the
+connections: `start`/`stop` (the pools), PooledSQLiteEngine and Prepared.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import sqlite3
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Callable, Optional
 
+from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.columns import Column
 from piccolo.query.base import Query
+from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 
 from server.settings import Settings
@@ -116,7 +137,27 @@ def make_engine(settings: Settings) -> Engine:
     return PooledSQLiteEngine(path=str(settings.sqlite_path), timeout=60)
 
 
+_installed: Optional[Engine] = None
+
+
+def install(db: Engine) -> Engine:
+    """Make `db` the engine of every table and of Piccolo's own machinery (see above)."""
+    global _installed
+    finder = Finder()
+    conf = finder.get_piccolo_conf_module()
+    if conf is None:
+        raise RuntimeError("piccolo_conf cannot be imported (PICCOLO_CONF, sys.path)")
+    conf.DB = db
+    for table in finder.get_table_classes():
+        table._meta.db = db
+    _installed = db
+    return db
+
+
 def engine() -> Engine:
+    """The installed engine; before any, the one Piccolo finds (piccolo_conf.DB)."""
+    if _installed is not None:
+        return _installed
     db = engine_finder()
     assert db is not None, "piccolo_conf.DB is not configured"
     return db
@@ -124,6 +165,28 @@ def engine() -> Engine:
 
 def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
+
+
+def contains(column: Any, q: str) -> Any:
+    """Case-insensitive substring match. SQLite's LIKE has no default escape character, so
+    the wildcards are dropped from the user's text instead of escaped. On PostgreSQL, text
+    without upper/lower case (Chinese, digits) is matched with LIKE: the same rows, and
+    several times faster than ILIKE, which folds the case of every row it reads."""
+    pattern = "%" + q.replace("%", "").replace("_", "") + "%"
+    if not is_postgres() or q.lower() == q.upper():
+        return column.like(pattern)
+    return column.ilike(pattern)
+
+
+def timestamp_sql(expr: str) -> str:
+    """A timestamp column (or expression) of raw SQL, comparable with a `timestamp_arg`. On
+    SQLite, where timestamps are text, it is compared through datetime() (UTC, whole seconds)."""
+    return expr if is_postgres() else f"datetime({expr})"
+
+
+def timestamp_arg(value: dt.datetime) -> Any:
+    """An aware datetime as the argument of raw SQL that compares it with `timestamp_sql`."""
+    return value if is_postgres() else value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @asynccontextmanager
@@ -142,6 +205,15 @@ async def atomic() -> AsyncIterator[None]:
             yield
 
 
+async def lock(key: int) -> None:
+    """Inside a transaction (atomic): writers asking for the same `key`, in any process, wait
+    for each other until it ends. PostgreSQL: a transaction-level advisory lock. SQLite needs
+    none: atomic() already holds the database's single write lock."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.run_ddl(f"SELECT pg_advisory_xact_lock({int(key)})")
+
+
 async def _keep_session(connection: Any) -> None:
     """asyncpg's pool resets a connection's session (RESET ALL, UNLISTEN *, advisory unlocks…)
     on every release: a second round trip for each query outside a transaction. The app sets
@@ -149,8 +221,8 @@ async def _keep_session(connection: Any) -> None:
     locks), so there is nothing to reset; asyncpg still rolls back an unfinished transaction."""
 
 
-async def start(settings: Settings) -> None:
-    db = engine()
+async def start(db: Engine) -> None:
+    """Open the connection pools of the app's engine (the app's lifespan)."""
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=1, max_size=10, reset=_keep_session)
     else:
@@ -160,12 +232,69 @@ async def start(settings: Settings) -> None:
             await db.open_pool()
 
 
-async def stop() -> None:
-    db = engine()
+async def stop(db: Engine) -> None:
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
     elif isinstance(db, PooledSQLiteEngine):
         await db.close_pool()
+
+
+async def raw(sql: str, *args: Any) -> list[dict]:
+    """The rows of a SQL statement as dicts. Write `{}` for each argument (Piccolo's
+    QueryString makes it $1, $2… on PostgreSQL, ? on SQLite) and SQL both engines read:
+    double-quoted identifiers, CASE rather than FILTER, no casts."""
+    db = engine()
+    rows = await db.run_querystring(QueryString(sql, *args), in_pool=True)
+    return db.transform_response_to_dicts(rows) if rows else []
+
+
+async def pages(select: Callable[[], Select], key: Column, batch: int) -> AsyncIterator[list[dict]]:
+    """Every row of a select in `key` order, `batch` at a time, each page a query of its own:
+    the rows after the last key of the page before. `select()` makes a fresh query each
+    time; `key` is a column of its table that it selects (by its own name)."""
+    name = key._meta.name
+    last = None
+    while True:
+        query = select()
+        if last is not None:
+            query = query.where(key > last)
+        rows = await query.order_by(key).limit(batch)
+        if not rows:
+            return
+        last = rows[-1][name]
+        yield rows
+        if len(rows) < batch:
+            return
+
+
+async def stream_rows(select: Callable[[], Select], key: Column, batch: int) -> AsyncIterator[list]:
+    """Every row of a select in `key` order, `batch` at a time, as tuples of the selected
+    columns (a million rows without a dict each). On PostgreSQL, outside a transaction, it is
+    one query read through a server-side cursor on a connection of the pool (or of its own
+    outside the app), and the rows are asyncpg's records; otherwise it reads `pages`."""
+    db = engine()
+    if not isinstance(db, PostgresEngine) or db.transaction_exists():
+        async for rows in pages(select, key, batch):
+            yield [tuple(r.values()) for r in rows]
+        return
+    sql, args = select().order_by(key).querystrings[0].compile_string(db.engine_type)
+    own = db.pool is None
+    con = await db.get_new_connection() if own else await db.pool.acquire()
+    try:
+        async with con.transaction(readonly=True):
+            rows: list = []
+            async for rec in con.cursor(sql, *args, prefetch=batch):
+                rows.append(rec)
+                if len(rows) == batch:
+                    yield rows
+                    rows = []
+            if rows:
+                yield rows
+    finally:
+        if own:
+            await con.close()
+        else:
+            await db.pool.release(con)
 
 
 async def ping() -> None:

@@ -1,4 +1,5 @@
-"""One settings object, read from the environment only.
+"""One settings object, read from the environment once, at the process's edge (server/asgi.py)
+and handed down from there: create_app(settings) keeps it in app.state.settings.
 
 Every field is documented in README.md ("Configuration"). The embedded default writes
 everything under DATA_DIR, so two instances with two DATA_DIRs never share state.
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 
@@ -125,8 +125,3 @@ def _dev_card_key(data_dir: Path) -> str:
 
         time.sleep(0.02)
     raise RuntimeError(f"{path} is empty; delete it or set CARD_SIGNING_KEY")
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings.from_env()

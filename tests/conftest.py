@@ -57,7 +57,6 @@ def pytest_configure(config: pytest.Config) -> None:
         port = s3.start()
         env.update(MINIO_ENDPOINT=f"127.0.0.1:{port}", MINIO_ACCESS_KEY="test",
                    MINIO_SECRET_KEY="testsecret", MINIO_BUCKET="evidence", MINIO_REGION="us-east-1")
-    os.environ.update(env)
     _state["env"] = env
 
 
@@ -81,17 +80,34 @@ def service_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-async def migrated():
+def settings():
+    """The settings of the app under test, made once from the tests' own environment."""
+    from server.settings import Settings
+
+    return Settings.from_env(_state["env"])
+
+
+@pytest.fixture(scope="session")
+async def app(settings):
+    """The app under test; creating it installs its database engine for every table."""
+    from server.app import create_app
+
+    application = create_app(settings)
+    await application.state.store.ensure_ready()
+    return application
+
+
+@pytest.fixture(scope="session")
+async def migrated(app):
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     from server import db
-    from server.settings import get_settings
 
     result = await run_forwards("all")
     assert result.success, result.message
-    await db.start(get_settings())
+    await db.start(app.state.engine)
     yield
-    await db.stop()
+    await db.stop(app.state.engine)
 
 
 async def truncate_all() -> None:
@@ -110,16 +126,6 @@ async def truncate_all() -> None:
 async def clean_db(migrated):
     await truncate_all()
     yield
-
-
-@pytest.fixture(scope="session")
-async def app(migrated):
-    from server.app import create_app
-    from server.settings import get_settings
-
-    application = create_app(get_settings())
-    await application.state.store.ensure_ready()
-    return application
 
 
 @pytest.fixture

@@ -14,18 +14,17 @@ from server.models.inspections import Finding, GuardCheck
 from server.registry.ids import id_check_digit
 from server.models.registry import Guard, GuardCard
 from server.registry import service as registry_service
-from server.settings import get_settings
 from tests.support.flow import new_id, start
 from tests.support.html import errors, soup, visible_text
 
 ID_NUMBER = "12022519850312003" + id_check_digit("12022519850312003")
 
 
-async def issue(c: httpx.AsyncClient, guard_id: int) -> str:
+async def issue(settings, c: httpx.AsyncClient, guard_id: int) -> str:
     r = await c.post(f"/cards/guards/{guard_id}/issue")
     assert r.status_code == 303, r.text
     card = await registry_service.current_card(guard_id)
-    return service.card_url(get_settings(), guard_id, card["serial"])
+    return service.card_url(settings, guard_id, card["serial"])
 
 
 def path_of(url: str) -> str:
@@ -41,11 +40,11 @@ def verdict(r) -> str:
     return label
 
 
-async def test_visitor_sees_validity_and_company_but_no_personal_data(client_factory, client, world):
+async def test_visitor_sees_validity_and_company_but_no_personal_data(settings, client_factory, client, world):
     await Guard.update({Guard.id_number: ID_NUMBER}).where(Guard.id == world.guards.valid.id)
     office = await client_factory("office")
-    url = await issue(office, world.guards.valid.id)
-    assert url.startswith(get_settings().base_url + "/c/")
+    url = await issue(settings, office, world.guards.valid.id)
+    assert url.startswith(settings.base_url + "/c/")
     r = await client.get(path_of(url))
     assert r.status_code == 200
     page = visible_text(soup(r).select_one("main"))
@@ -60,10 +59,10 @@ async def test_visitor_sees_validity_and_company_but_no_personal_data(client_fac
     assert "登录" in page
 
 
-async def test_officer_sees_the_guard_file_with_masked_id_and_the_view_is_logged(client_factory, world):
+async def test_officer_sees_the_guard_file_with_masked_id_and_the_view_is_logged(settings, client_factory, world):
     await Guard.update({Guard.id_number: ID_NUMBER}).where(Guard.id == world.guards.valid.id)
     office = await client_factory("office")
-    url = await issue(office, world.guards.valid.id)
+    url = await issue(settings, office, world.guards.valid.id)
     officer = await client_factory("officer")
     r = await officer.get(path_of(url))
     page = soup(r)
@@ -79,10 +78,10 @@ async def test_officer_sees_the_guard_file_with_masked_id_and_the_view_is_logged
     assert await AccessLog.count().where(AccessLog.action == "pii_reveal") == 1
 
 
-async def test_reissue_revokes_the_old_card(client_factory, client, world):
+async def test_reissue_revokes_the_old_card(settings, client_factory, client, world):
     office = await client_factory("office")
-    first = await issue(office, world.guards.valid.id)
-    second = await issue(office, world.guards.valid.id)
+    first = await issue(settings, office, world.guards.valid.id)
+    second = await issue(settings, office, world.guards.valid.id)
     assert first != second
     r = await client.get(path_of(first))
     assert verdict(r) == "证件已注销"
@@ -96,9 +95,9 @@ async def test_reissue_revokes_the_old_card(client_factory, client, world):
     assert verdict(await client.get(path_of(second))) == "证件已注销"
 
 
-async def test_forged_tampered_and_foreign_codes_are_unrecognised(client_factory, client, world):
+async def test_forged_tampered_and_foreign_codes_are_unrecognised(settings, client_factory, client, world):
     office = await client_factory("office")
-    url = await issue(office, world.guards.valid.id)
+    url = await issue(settings, office, world.guards.valid.id)
     token = url.rsplit("/", 1)[1]
     forged = tokens.sign(tokens.private_key("ab" * 32), world.guards.valid.id, 1)
     tampered = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
@@ -108,13 +107,13 @@ async def test_forged_tampered_and_foreign_codes_are_unrecognised(client_factory
         assert verdict(r) == "无法识别(可能伪造)"
         assert "安泰" not in r.text
     # A genuine signature for a card that was never issued (e.g. serial 9).
-    ghost = tokens.sign(service.signing_key(get_settings()), world.guards.valid.id, 9)
+    ghost = tokens.sign(service.signing_key(settings), world.guards.valid.id, 9)
     assert verdict(await client.get(f"/c/{ghost}")) == "无法识别(可能伪造)"
 
 
-async def test_certificate_revoked_after_the_card_was_printed(client_factory, client, world):
+async def test_certificate_revoked_after_the_card_was_printed(settings, client_factory, client, world):
     office = await client_factory("office")
-    url = await issue(office, world.guards.valid.id)
+    url = await issue(settings, office, world.guards.valid.id)
     await Guard.update({Guard.certificate_status: "revoked"}).where(Guard.id == world.guards.valid.id)
     r = await client.get(path_of(url))
     assert verdict(r) == "证件已注销" and "保安员证已被注销" in r.text
@@ -136,10 +135,10 @@ async def scan(c, key, **data):
                         headers={"HX-Request": "true"})
 
 
-async def test_scans_add_guards_with_their_verdicts(client_factory, world):
+async def test_scans_add_guards_with_their_verdicts(settings, client_factory, world):
     office = await client_factory("office")
-    valid_url = await issue(office, world.guards.valid.id)
-    estate_url = await issue(office, world.guards.estate.id)
+    valid_url = await issue(settings, office, world.guards.valid.id)
+    estate_url = await issue(settings, office, world.guards.estate.id)
     officer = await client_factory("officer")
     key = await start(officer, world.sites.school.id)
 
@@ -180,9 +179,9 @@ def _photo_of(url: str) -> bytes:
     return out.getvalue()
 
 
-async def test_photo_of_the_card_is_decoded_on_the_server(client_factory, world):
+async def test_photo_of_the_card_is_decoded_on_the_server(settings, client_factory, world):
     office = await client_factory("office")
-    url = await issue(office, world.guards.valid.id)
+    url = await issue(settings, office, world.guards.valid.id)
     officer = await client_factory("officer")
     key = await start(officer, world.sites.school.id)
     r = await scan(officer, key, files={"card_photo": ("card.jpg", _photo_of(url), "image/jpeg")})
@@ -201,9 +200,9 @@ async def test_photo_of_the_card_is_decoded_on_the_server(client_factory, world)
     assert await GuardCheck.count() == 1
 
 
-async def test_scan_without_javascript_redirects_to_the_guard(client_factory, world):
+async def test_scan_without_javascript_redirects_to_the_guard(settings, client_factory, world):
     office = await client_factory("office")
-    url = await issue(office, world.guards.valid.id)
+    url = await issue(settings, office, world.guards.valid.id)
     officer = await client_factory("officer")
     key = await start(officer, world.sites.school.id)
     r = await officer.post(f"/inspections/{key}/scan", data={"uuid": new_id(), "code": url})
@@ -214,9 +213,9 @@ async def test_scan_without_javascript_redirects_to_the_guard(client_factory, wo
     assert page.select_one("form[data-scanner] input[name=card_photo][capture=environment]") is not None
 
 
-async def test_standalone_scan_page_checks_reading_or_typed_number(client_factory, world):
+async def test_standalone_scan_page_checks_reading_or_typed_number(settings, client_factory, world):
     office = await client_factory("office")
-    url = await issue(office, world.guards.valid.id)
+    url = await issue(settings, office, world.guards.valid.id)
     officer = await client_factory("officer")
     page = soup(await officer.get("/scan"))
     assert page.select_one("form[data-scanner][action='/scan']") is not None
@@ -252,18 +251,18 @@ async def test_card_sheet_for_a_unit_issues_missing_cards_and_prints(client_fact
     assert len(soup(r).select(".id-card")) == 1 and await GuardCard.count() == 1
 
 
-async def test_card_png_decodes_to_the_card_url(client_factory, world):
+async def test_card_png_decodes_to_the_card_url(settings, client_factory, world):
     office = await client_factory("office")
-    url = await issue(office, world.guards.valid.id)
+    url = await issue(settings, office, world.guards.valid.id)
     r = await office.get(f"/cards/guards/{world.guards.valid.id}/card.png")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(r.content)).size == (1011, 638)
     assert qr.decode_photo(r.content) == [url]
 
 
-async def test_public_key_verifies_issued_tokens(client_factory, client, world):
+async def test_public_key_verifies_issued_tokens(settings, client_factory, client, world):
     office = await client_factory("office")
-    url = await issue(office, world.guards.valid.id)
+    url = await issue(settings, office, world.guards.valid.id)
     body = (await client.get("/cards/public-key")).json()
     import base64
 

@@ -97,7 +97,7 @@ async def test_original_is_stored_byte_for_byte_with_an_upright_thumbnail(client
     assert photo.thumb_key.startswith("thumbs/") and photo.object_key.startswith("photos/")
 
 
-async def test_photo_page_lists_every_view_and_download(client_factory, world):
+async def test_photo_page_lists_every_view_and_download(client_factory, world, app):
     officer = await client_factory("officer")
     s = await submitted_inspection(officer, world.sites.school.id)
     office = await client_factory("office")
@@ -112,7 +112,7 @@ async def test_photo_page_lists_every_view_and_download(client_factory, world):
     assert "位置 40.045123, 117.408321" in meta and photo.sha256 in meta and "640 × 480 像素" in meta
     assert "暂无访问记录" in visible_text(page.select_one("#access-log"))
 
-    assert (await office.get(f"/photos/{s.scene}")).content == await _original(photo)
+    assert (await office.get(f"/photos/{s.scene}")).content == await _original(app, photo)
     r = await office.get(f"/photos/{s.scene}/download")
     assert r.status_code == 200 and r.headers["content-disposition"] == f'attachment; filename="photo-{s.scene}.jpg"'
     assert r.headers["cache-control"] == "private, no-store"
@@ -134,11 +134,8 @@ async def test_photo_page_lists_every_view_and_download(client_factory, world):
     assert page.select_one("#zoom-img") is not None and page.select_one("#access-log") is None
 
 
-async def _original(photo: Photo) -> bytes:
-    from server.settings import get_settings
-    from server.storage import make_store
-
-    return await make_store(get_settings()).get(photo.object_key)
+async def _original(app, photo: Photo) -> bytes:
+    return await app.state.store.get(photo.object_key)
 
 
 async def test_evidence_is_reachable_only_after_the_access_check(client_factory, client, world):

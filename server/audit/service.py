@@ -14,10 +14,10 @@ from typing import Any
 
 from server import clock
 from server.models.audit import AuditEntry
-from server.db import atomic, engine, is_postgres
+from server.db import atomic, lock
 
 GENESIS = "0" * 64
-_LOCK_KEY = 7_734_001  # pg_advisory_xact_lock key that serialises appends across processes
+_LOCK_KEY = 7_734_001  # db.lock key that serialises appends across processes
 
 
 def _canonical(value: Any) -> str:
@@ -54,8 +54,7 @@ async def record(action: str, table_name: str, record_id: Any, *, actor: Any = N
     """Append one entry. Runs inside the caller's transaction, so the change and its entry
     commit (or roll back) together."""
     async with atomic():
-        if is_postgres():
-            await engine().run_ddl(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+        await lock(_LOCK_KEY)
         last = await AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id, ascending=False).first()
         prev = last["hash"] if last else GENESIS
         at = dt.datetime.now(dt.timezone.utc)

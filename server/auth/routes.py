@@ -12,7 +12,6 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
 from server.auth import service
-from server.settings import get_settings
 from server.web import client_ip, render
 
 
@@ -37,7 +36,7 @@ async def login_page(request: Request, next: FromQuery[str] = "/") -> object:
 @post("/login", opt={"public": True})
 async def login(request: Request,
                 data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> object:
-    settings = get_settings()
+    settings = request.app.state.settings
     try:
         user = await service.authenticate(settings, data.username, data.password, client_ip(request))
     except service.AuthError as exc:

@@ -6,18 +6,18 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from server import db
 from server.models.campaign import Campaign, Phase, ReportingDeadline, Township
 from server.dashboard import charts
 from server.campaign.checklist import FOCUS_AREAS
-from server.models.inspections import Finding
 from server.ledger import queries
 from server.ledger.row import SUBSET_OF
 from server.ledger import service as ledger
 from server.ledger.columns import ACTION_COLUMNS, VIOLATION_COLUMNS
 from server.models.ledger import WeeklyReport
 from server.models.rectification import RectificationOrder
-from server.models.registry import Guard
-from server.vocab import BodyScope, CertStatus, EmploymentStatus, FindingStatus, OrderStatus
+from server.registry import service as registry
+from server.vocab import BodyScope, FindingStatus, OrderStatus
 
 UPCOMING_DAYS = 14
 # Columns whose sum is "violations found" and "actions taken" in the trend (11 and 13 are
@@ -87,7 +87,7 @@ async def overview(campaign: Campaign, today: dt.date) -> dict:
     # Findings of this campaign by focus area: confirmed, and still awaiting review.
     by_area: Counter = Counter()
     pending: Counter = Counter()
-    for r in await Finding.raw(
+    for r in await db.raw(
             "SELECT f.area AS area, f.status AS status, COUNT(*) AS n FROM finding f "
             "JOIN inspection i ON i.id = f.inspection WHERE i.campaign = {} AND f.status IN ({}, {}) "
             "GROUP BY f.area, f.status", campaign.id, FindingStatus.confirmed.value, FindingStatus.submitted.value):
@@ -107,27 +107,20 @@ async def overview(campaign: Campaign, today: dt.date) -> dict:
                       for t in townships]
 
     # Collection rates of guards on duty now, per township of their employer.
-    per_town = {r["township"]: r for r in await Guard.raw(
-        "SELECT u.township AS township, COUNT(*) AS n,"
-        " SUM(CASE WHEN g.photo_collected THEN 1 ELSE 0 END) AS photo,"
-        " SUM(CASE WHEN g.fingerprint_collected THEN 1 ELSE 0 END) AS finger,"
-        " SUM(CASE WHEN g.photo_collected AND g.fingerprint_collected THEN 1 ELSE 0 END) AS both_,"
-        " SUM(CASE WHEN g.certificate_status = {} THEN 1 ELSE 0 END) AS valid"
-        " FROM guard g JOIN unit u ON u.id = g.employer WHERE g.employment_status = {} GROUP BY u.township",
-        CertStatus.valid.value, EmploymentStatus.active.value)}
+    per_town = await registry.collection_by_township()
 
     def total_of(field: str) -> int:
         return sum(int(r[field] or 0) for r in per_town.values())
 
-    total = total_of("n")
+    total = total_of("guards")
     rates = [
         charts.rate("照片采集", total_of("photo"), total),
-        charts.rate("指纹采集", total_of("finger"), total),
+        charts.rate("指纹采集", total_of("fingerprint"), total),
         charts.rate("照片和指纹均已采集", total_of("both_"), total),
         charts.rate("持保安员证", total_of("valid"), total),
     ]
-    town_rates = [charts.rate(t["name"], int(per_town[t["id"]]["both_"] or 0), int(per_town[t["id"]]["n"]))
-                  for t in townships if t["id"] in per_town and per_town[t["id"]]["n"]]
+    town_rates = [charts.rate(t["name"], int(per_town[t["id"]]["both_"] or 0), int(per_town[t["id"]]["guards"]))
+                  for t in townships if t["id"] in per_town and per_town[t["id"]]["guards"]]
 
     # Rectification orders: open and overdue.
     orders = await RectificationOrder.select(

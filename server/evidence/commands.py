@@ -13,10 +13,9 @@ import click
 
 
 def _store():
-    from server.settings import get_settings
-    from server.storage import make_store
+    from server.cli import loaded_app
 
-    return make_store(get_settings())
+    return loaded_app().state.store
 
 
 @click.group("evidence", help="Photo evidence: integrity checks.")

@@ -31,9 +31,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Iterable
 
-from server import clock
+from server import clock, db
 from server.auth.scope import Scope
-from server.db import is_postgres
 from server.ledger.columns import ACTION_COLUMNS, VIOLATION_COLUMNS
 from server.ledger.row import (
     PROVIDER_COLUMNS,
@@ -48,7 +47,6 @@ from server.ledger.row import (
     StatRow,
     remarks_by_area,
 )
-from server.models.registry import Unit
 from server.vocab import (
     SELF_RECRUITING_KINDS,
     BodyScope,
@@ -75,18 +73,17 @@ class Params:
     """Named parameters of one query; `day`, `cutoff` and `campaign` give the placeholders
     for one day (`for_day` makes the set for another day of the same query)."""
 
-    def __init__(self, postgres: bool, campaign: int, day: dt.date, values: dict | None = None, tag: str = "") -> None:
-        self.postgres = postgres
+    def __init__(self, campaign: int, day: dt.date, values: dict | None = None, tag: str = "") -> None:
         self.values: dict[str, Any] = {} if values is None else values
         self.values["campaign"] = campaign
         self._campaign = campaign
         self.values[f"day{tag}"] = day
         limit = cutoff(day)
-        self.values[f"cutoff{tag}"] = limit if postgres else limit.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        self.values[f"cutoff{tag}"] = db.timestamp_arg(limit)
         self.day, self.cutoff, self.campaign = f":day{tag}", f":cutoff{tag}", ":campaign"
 
     def for_day(self, day: dt.date, tag: str) -> "Params":
-        return Params(self.postgres, self._campaign, day, self.values, tag)
+        return Params(self._campaign, day, self.values, tag)
 
     def add(self, name: str, value: Any) -> str:
         self.values[name] = value
@@ -94,7 +91,7 @@ class Params:
 
     def ts(self, expr: str) -> str:
         """A timestamp, comparable with `cutoff`."""
-        return expr if self.postgres else f"datetime({expr})"
+        return db.timestamp_sql(expr)
 
 
 _NAME = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -113,7 +110,7 @@ def _render(sql: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
 
 async def _fetch(sql: str, values: dict[str, Any]) -> list[dict]:
     text, args = _render(sql, values)
-    return await Unit.raw(text, *args)
+    return await db.raw(text, *args)
 
 
 # ---------------------------------------------------------------- the records counted
@@ -379,11 +376,10 @@ async def count(campaign_id: int, day: dt.date, scope: Scope | None = None,
     and the column whose records are listed); where the source adds 1 per record it is
     the number itself."""
     scope = scope or Scope(BodyScope.district, None, None)
-    postgres = is_postgres()
     records = set(records)
 
     async def one(source: Source) -> list[Group]:
-        p = Params(postgres, campaign_id, day)
+        p = Params(campaign_id, day)
         rules = rules_of(source)
         counted = {r.column for r in rules if r.column in records and source.adds_quantity}
         groups = []
@@ -406,14 +402,13 @@ async def count_days(campaign_id: int, days: list[dt.date], columns: Iterable[in
     per source (the dashboard's weekly trend)."""
     if not days:
         return {}
-    postgres = is_postgres()
     wanted = set(columns)
     out: dict[dt.date, dict[int, int]] = {d: dict.fromkeys(wanted, 0) for d in days}  # no records: zeros
     for source in (FINDINGS, OUTCOMES):
         rules = [r for r in rules_of(source) if r.column in wanted]
         if not rules:
             continue
-        p = Params(postgres, campaign_id, max(days))
+        p = Params(campaign_id, max(days))
         per_day = [p.for_day(d, f"_{i}") for i, d in enumerate(days)]
         sql = _count_sql(source, rules, p, Scope(BodyScope.district, None, None), per_day)
         for r in await _fetch(sql, p.values):
@@ -428,7 +423,7 @@ async def count_days(campaign_id: int, days: list[dt.date], columns: Iterable[in
 async def ids(campaign_id: int, day: dt.date, scope: Scope, column: int, *, limit: int, offset: int = 0) -> list[int]:
     """The ids behind one number (a page of them, in id order)."""
     rule = RULES[column]
-    p = Params(is_postgres(), campaign_id, day)
+    p = Params(campaign_id, day)
     sql = f"""SELECT r.id AS id FROM ({rule.source.rows(p)}) r
         WHERE {_scope_sql(scope, p)} AND {rule.source.as_of(p)} AND {rule.when(p)}
         ORDER BY r.id LIMIT {p.add('limit', limit)} OFFSET {p.add('offset', offset)}"""
@@ -443,7 +438,7 @@ async def scan(source: Source, campaign_id: int, day: dt.date, batch: int = 20_0
     keys = "".join(f"r.{k} AS {k}, " for k in source.keys)
     last = 0
     while True:
-        p = Params(is_postgres(), campaign_id, day)
+        p = Params(campaign_id, day)
         flags = ", ".join(f"CASE WHEN {r.when(p)} THEN 1 ELSE 0 END AS c{r.column}" for r in rules)
         sql = f"""SELECT r.id AS id, r.sector AS sector, r.township AS township, r.m AS m, {keys}{flags}
             FROM ({source.rows(p)}) r

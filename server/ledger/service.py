@@ -17,7 +17,7 @@ from server.audit import service as audit
 from server.auth.scope import CurrentUser, Scope
 from server.campaign.service import active_campaign
 from server.models.campaign import Body, Campaign
-from server.db import atomic, is_postgres
+from server.db import atomic, contains, pages, stream_rows
 from server.models.inspections import Finding
 from server.ledger import queries, weekly
 from server.ledger.row import (
@@ -31,7 +31,6 @@ from server.ledger.row import (
 )
 from server.models.ledger import WeeklyCell, WeeklyReport
 from server.models.rectification import RectificationOrder, RectificationOutcome
-from server.registry.service import contains
 from server.models.registry import Guard, Site, Unit
 from server.vocab import BodyScope, EmploymentStatus, FindingStatus, OrderStatus, Role
 
@@ -565,44 +564,14 @@ async def ledger_batches(kind: str, scope: Scope, f: LedgerFilters, campaign_id:
         "guards": (Guard, GUARD_FIELDS, lambda q: _guard_query(q, scope, f)),
         "findings": (Finding, FINDING_FIELDS, lambda q: _finding_query(q, scope, f, campaign_id)),
     }[kind]
-    engine = table._meta.db
-    if kind != "units" and is_postgres() and not engine.transaction_exists():
-        async for rows in _postgres_tuples(engine, build(table.select(*fields)).order_by(table.id), batch):
+
+    def select() -> Any:
+        return build(table.select(*fields))
+
+    if kind != "units":
+        async for rows in stream_rows(select, table.id, batch):
             yield rows
         return
-    last = 0
-    while True:
-        rows = await build(table.select(*fields)).where(table.id > last).order_by(table.id).limit(batch)
-        if not rows:
-            return
-        last = rows[-1]["id"]
-        if kind == "units":
-            await _unit_extras(rows, today)
-            yield rows
-        else:
-            yield [tuple(r.values()) for r in rows]
-        if len(rows) < batch:
-            return
-
-
-async def _postgres_tuples(engine: Any, query: Any, batch: int) -> AsyncIterator[list]:
-    """The rows of a Piccolo select as asyncpg records (tuples), read through a server-side
-    cursor on a connection of the pool (or of its own outside the app)."""
-    sql, args = query.querystrings[0].compile_string("postgres")
-    own = engine.pool is None
-    con = await engine.get_new_connection() if own else await engine.pool.acquire()
-    try:
-        async with con.transaction(readonly=True):
-            rows: list = []
-            async for rec in con.cursor(sql, *args, prefetch=batch):
-                rows.append(rec)
-                if len(rows) == batch:
-                    yield rows
-                    rows = []
-            if rows:
-                yield rows
-    finally:
-        if own:
-            await con.close()
-        else:
-            await engine.pool.release(con)
+    async for rows in pages(select, table.id, batch):
+        await _unit_extras(rows, today)
+        yield rows

@@ -15,14 +15,14 @@ from typing import Any
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
-from server import clock
+from server import clock, db
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.models.auth import User
 from server.campaign.options import default_notice_prefix, options_of, rectify_days
 from server.models.campaign import Body, Campaign, Phase
-from server.db import atomic, engine, is_postgres
+from server.db import atomic, lock
 from server.errors import FormError
 from server.inspections import service as inspections
 from server.errors import Conflict
@@ -42,7 +42,7 @@ from server.vocab import (
     Role,
 )
 
-_NUMBER_LOCK = 7_734_006  # pg_advisory_xact_lock key: one notice number at a time
+_NUMBER_LOCK = 7_734_006  # db.lock key: one notice number at a time
 
 
 
@@ -70,7 +70,7 @@ async def pending_units(campaign: Campaign, page: int = 1) -> tuple[list[dict], 
     """Units with confirmed findings not yet on any order, in the order of their first such
     finding (then by id): one page (PENDING_PAGE_SIZE units) and whether another follows.
     Grouped in SQL; then the distinct focus areas of the page's units."""
-    rows = await Finding.raw(
+    rows = await db.raw(
         "SELECT u.id AS id, u.name AS name, t.name AS township, COUNT(*) AS findings "
         "FROM finding f JOIN inspection i ON i.id = f.inspection JOIN unit u ON u.id = f.unit "
         "LEFT JOIN township t ON t.id = u.township "
@@ -222,8 +222,7 @@ async def create_order(user: CurrentUser, campaign: Campaign, unit_id: int, find
 
 async def _next_number(campaign: Campaign, options: dict, year: int) -> str:
     """Inside the caller's transaction: the next notice number of this campaign and year."""
-    if is_postgres():
-        await engine().run_ddl(f"SELECT pg_advisory_xact_lock({_NUMBER_LOCK})")
+    await lock(_NUMBER_LOCK)
     prefix = options.get("notice_prefix") or default_notice_prefix(campaign.district)
     existing = await RectificationOrder.select(RectificationOrder.number).where(
         RectificationOrder.number.like(f"{prefix}〔{year}〕%"))

@@ -14,23 +14,13 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser, Scope
 from server.models.campaign import Township
-from server.db import Prepared, atomic, is_postgres
+from server import db
+from server.db import Prepared, atomic, contains
 from server.models.evidence import AccessLog
 from server.errors import FormError
 from server.models.inspections import GuardCheck, Inspection
 from server.models.registry import Guard, GuardCard, Site, TrainingRecord, Unit
-from server.vocab import BodyScope, EmploymentStatus
-
-
-def contains(column: Any, q: str) -> Any:
-    """Case-insensitive substring match. SQLite's LIKE has no default escape character, so
-    the wildcards are dropped from the user's text instead of escaped. On PostgreSQL, text
-    without upper/lower case (Chinese, digits) is matched with LIKE: the same rows, and
-    several times faster than ILIKE, which folds the case of every row it reads."""
-    pattern = "%" + q.replace("%", "").replace("_", "") + "%"
-    if not is_postgres() or q.lower() == q.upper():
-        return column.like(pattern)
-    return column.ilike(pattern)
+from server.vocab import BodyScope, CertStatus, EmploymentStatus
 
 
 SITE_COLUMNS = (
@@ -519,15 +509,16 @@ async def delete_training(user: CurrentUser, guard_id: int, record_id: int) -> N
 
 # ---------------------------------------------------------------- collection rates (五(五))
 
-# Sums of active guards and of those with a photo, a fingerprint, both; over all of them or
-# grouped by employer. Counted by the database: a province holds half a million guards.
+# Sums of active guards (`g`) and of those with a photo, a fingerprint, both; over all of
+# them, grouped by employer, or (for the dashboard) by the employer's township. Counted by the
+# database: a province holds half a million guards.
+_BOTH = "SUM(CASE WHEN g.photo_collected AND g.fingerprint_collected THEN 1 ELSE 0 END)"
 _COLLECTION_SUMS = (
     "COUNT(*) AS guards,"
     " SUM(CASE WHEN g.photo_collected THEN 1 ELSE 0 END) AS photo,"
     " SUM(CASE WHEN g.fingerprint_collected THEN 1 ELSE 0 END) AS fingerprint,"
-    " SUM(CASE WHEN g.photo_collected AND g.fingerprint_collected THEN 1 ELSE 0 END) AS both_")
-_BOTH_RATIO = ("1.0 * SUM(CASE WHEN g.photo_collected AND g.fingerprint_collected THEN 1 ELSE 0 END)"
-               " / COUNT(*)")
+    f" {_BOTH} AS both_")
+_BOTH_RATIO = f"1.0 * {_BOTH} / COUNT(*)"
 
 
 def with_rates(counts: dict, **extra: Any) -> dict:
@@ -549,14 +540,25 @@ async def collection_total(unit: int | None = None) -> dict:
     if unit is not None:
         sql += " AND g.employer = {}"
         args.append(unit)
-    rows = await Guard.raw(sql, *args)
+    rows = await db.raw(sql, *args)
     return with_rates(rows[0] if rows else {}, name="全区")
+
+
+async def collection_by_township() -> dict[int | None, dict]:
+    """The collection sums of active guards per township of their employer, each with
+    `valid`: how many of them hold a valid certificate."""
+    rows = await db.raw(
+        f"SELECT u.township AS township, {_COLLECTION_SUMS},"
+        " SUM(CASE WHEN g.certificate_status = {} THEN 1 ELSE 0 END) AS valid"
+        " FROM guard g JOIN unit u ON u.id = g.employer WHERE g.employment_status = {} GROUP BY u.township",
+        CertStatus.valid.value, EmploymentStatus.active.value)
+    return {r["township"]: r for r in rows}
 
 
 async def collection_page(page: int = 1) -> tuple[list[dict], bool]:
     """One page of employers (PAGE_SIZE rows) with their collection figures, lowest rate of
     both collected first, and whether another page follows."""
-    rows = await Guard.raw(
+    rows = await db.raw(
         f"SELECT u.id AS id, u.name AS name, {_COLLECTION_SUMS} FROM guard g LEFT JOIN unit u ON u.id = g.employer"
         " WHERE g.employment_status = {} GROUP BY u.id, u.name"
         f" ORDER BY {_BOTH_RATIO}, u.name, u.id LIMIT {{}} OFFSET {{}}",

@@ -17,7 +17,6 @@ from playwright.async_api import async_playwright, expect
 
 from server.cards import qr, service
 from server.models.inspections import GuardCheck
-from server.settings import get_settings
 from tests.browser.conftest import CHROMIUM_ARGS, log_in
 
 pytestmark = pytest.mark.browser
@@ -46,10 +45,10 @@ def write_y4m(path: Path, frame: Image.Image, frames: int = 5) -> None:
 
 
 @pytest.fixture
-async def camera_phone(live_server, world, tmp_path):
+async def camera_phone(live_server, world, tmp_path, settings):
     """A phone whose camera films a printed card of 张伟 (valid, serving the school)."""
     card = await service.issue(None, world.guards.valid.id)
-    url = service.card_url(get_settings(), world.guards.valid.id, card.serial)
+    url = service.card_url(settings, world.guards.valid.id, card.serial)
     video = tmp_path / "card.y4m"
     write_y4m(video, card_frame(url))
     executable = shutil.which("chromium") or "/usr/bin/chromium"
