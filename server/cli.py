@@ -38,6 +38,9 @@ class CLIPlugin(CLIPluginProtocol):
         from server.ledger.cli import ledger
         from server.rectification.commands import spotcheck_group
         from server.registry.commands import registry_group
+        from server import cli_logging
+
+        cli_logging.apply()  # the app has configured logging by now: WARNING unless -v
 
         for group in (users, demo, db_group, registry_group, cards_group, ledger, evidence_group,
                       storage_group, audit_group, spotcheck_group):
