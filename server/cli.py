@@ -33,6 +33,7 @@ class CLIPlugin(CLIPluginProtocol):
         # Each capability owns its commands; imported here, when the CLI starts, so that
         # loading the app for a web worker does not import them.
         from server.audit.commands import audit_group
+        from server.backup.commands import backup_command, restore_command
         from server.cards.commands import cards_group
         from server.evidence.commands import evidence_group, storage_group
         from server.ledger.cli import ledger
@@ -43,7 +44,7 @@ class CLIPlugin(CLIPluginProtocol):
         cli_logging.apply()  # the app has configured logging by now: WARNING unless -v
 
         for group in (users, demo, db_group, registry_group, cards_group, ledger, evidence_group,
-                      storage_group, audit_group, spotcheck_group):
+                      storage_group, audit_group, spotcheck_group, backup_command, restore_command):
             cli.add_command(group)
 
 
