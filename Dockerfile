@@ -34,7 +34,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/data
 
 # Unprivileged user; /data is the only place it may write (the app uses it
-# only for the SQLite/local-file fallback, unused with PostgreSQL + MinIO).
+# only for the SQLite/local-file fallback, unused with PostgreSQL + MinIO),
+# besides /backups (the compose `backup` service's volume, owned by it).
 # A CJK font for the Chinese text on downloadable card images (the HTML pages use the phone's fonts).
 # pg_dump / pg_restore for backups (postgresql-client).
 RUN apt-get update \
@@ -44,8 +45,8 @@ RUN apt-get update \
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
             --shell /usr/sbin/nologin app \
- && mkdir -p /data \
- && chown app:app /data
+ && mkdir -p /data /backups \
+ && chown app:app /data /backups
 
 WORKDIR /app
 
