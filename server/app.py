@@ -89,10 +89,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from server import lifecycle
+
         await db.start(settings)
         await store.ensure_ready()
         try:
-            yield
+            # Expiry of exports/ and imports/; on shutdown, running export jobs may finish.
+            async with lifecycle.running(store, settings):
+                yield
         finally:
             await db.stop()
 

@@ -43,6 +43,9 @@ class CLIPlugin(CLIPluginProtocol):
 
         cli_logging.apply()  # the app has configured logging by now: WARNING unless -v
 
+        from server.lifecycle import sweep_command
+
+        storage_group.add_command(sweep_command())
         for group in (users, demo, db_group, registry_group, cards_group, ledger, evidence_group,
                       storage_group, audit_group, spotcheck_group, backup_command, restore_command):
             cli.add_command(group)
