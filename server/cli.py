@@ -119,11 +119,15 @@ def db_group() -> None:
     pass
 
 
-@db_group.command("migrate", help="Apply all pending migrations.")
+@db_group.command("migrate", help="Apply all pending migrations (one process at a time; others wait).")
 def db_migrate() -> None:
-    from piccolo.apps.migrations.commands.forwards import run_forwards
+    from server.migrations_lock import migrate
+    from server.settings import get_settings
 
-    result = _run(lambda: run_forwards("all"))
+    def waiting() -> None:
+        click.echo("another process is migrating the database; waiting for it", err=True)
+
+    result = _run(lambda: migrate(get_settings(), waiting))
     if not result.success:
         _fail(result.message or "migration failed")
     click.echo("database is up to date")
