@@ -48,13 +48,14 @@ $(VENV)/.installed-test: pyproject.toml requirements/test.lock $(VENV)/.installe
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## Re-resolve the locks after changing dependencies in pyproject.toml (uv, from PyPI, into .venv).
+## Re-resolve the locks after changing dependencies in pyproject.toml (uv, from PyPI, into .venv);
+## versions already locked are kept where they still fit, `make lock UPGRADE=1` takes the newest.
 ## The test lock is constrained by the app lock, so both install the same versions.
 UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal --python-version 3.11 --quiet
 lock: | $(PY)
 	$(PY) -m pip install --quiet 'uv==0.13.*'
-	$(UV_COMPILE) --upgrade -o requirements/app.lock
-	$(UV_COMPILE) --extra test -c requirements/app.lock -o requirements/test.lock
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) -o requirements/app.lock
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) --extra test -c requirements/app.lock -o requirements/test.lock
 
 ## Front-end packages from npm (pinned by package-lock.json), copied into static/vendor/ by
 ## scripts/vendor.mjs from the one list in package.json ("vendorFiles"; the Dockerfile uses it too).
