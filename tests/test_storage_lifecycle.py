@@ -21,8 +21,6 @@ from server.storage import LocalStore, MinioStore, ObjectNotFound, make_store
 from server.storage_stream import open_stream, put_file, save_to_file
 from tests.test_health_and_cli import cli
 
-NOW = dt.datetime.now(dt.timezone.utc)
-
 
 @pytest.fixture
 async def store(tmp_path, backend):
@@ -52,8 +50,10 @@ def test_expiry_age_comes_from_the_environment(tmp_path):
 
 async def test_sweep_deletes_only_expired_exports_and_imports(store):
     await put_temp_and_photo(store)
-    assert await lifecycle.sweep(store, 7, now=NOW) == []  # all fresh
-    deleted = await lifecycle.sweep(store, 7, now=NOW + dt.timedelta(days=7, minutes=1))
+    now = dt.datetime.now(dt.timezone.utc)
+    assert await lifecycle.sweep(store, 7, now=now) == []  # all fresh
+    assert await lifecycle.sweep(store, 7, now=now + dt.timedelta(days=6, hours=23)) == []
+    deleted = await lifecycle.sweep(store, 7, now=now + dt.timedelta(days=7, minutes=10))
     assert sorted(deleted) == [
         "exports/0b6c4d1e-0000-4000-8000-000000000001/export.xlsx",
         "exports/0b6c4d1e-0000-4000-8000-000000000001/status.json",
