@@ -123,13 +123,20 @@ async def test_backup_restores_into_an_empty_install_with_the_same_counts_and_ha
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert f"{counts['audit_entry']} entries, chain intact; head {head}" in audit.stdout
 
+    # The restored install takes new rows (PostgreSQL's sequences came along).
+    created = cli(target, "users", "create", "--username", "after_restore", "--password", "longenough1",
+                  "--role", "office", "--body", "公安蓟州分局")
+    assert created.returncode == 0, created.stderr
+
     # A backup of the restored install holds the same rows, objects and hashes.
     again = tmp_path / "again"
     assert cli(target, "backup", str(again)).returncode == 0
     second = manifest_of(again)
-    assert second["counts"] == manifest["counts"]
+    assert second["counts"] == {**manifest["counts"], "app_user": counts["app_user"] + 1,
+                                "audit_entry": counts["audit_entry"] + 1}  # the new user and its entry
     assert second["objects"] == manifest["objects"]
-    assert second["audit_head"] == head
+    assert second["audit_head"] != head
+    assert cli(target, "audit", "verify", "--anchor", head).returncode == 0  # the old head is still in the chain
 
     # Restoring over a non-empty install needs --force.
     refused = cli(target, "restore", str(source))

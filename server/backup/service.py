@@ -395,8 +395,11 @@ async def restore(settings: Settings, store: ObjectStore, folder: Path, *, force
         raise BackupError("恢复后行数与备份清单不符:\n  " + "\n  ".join(wrong))
     if head != manifest.get("audit_head"):
         raise BackupError(f"恢复后审计日志头 {head} 与备份清单 {manifest.get('audit_head')} 不符")
-    stored = set(await store.list_keys())
-    absent = sorted(set(manifest["objects"]) - stored)
-    if absent:
-        raise BackupError("恢复后对象缺失: " + ", ".join(absent[:10]))
+    wrong_objects = []
+    for key, entry in sorted(manifest["objects"].items()):
+        info = await store.stat(key)
+        if info is None or info.size != entry["size"]:
+            wrong_objects.append(f"{key}: {'缺失' if info is None else f'{info.size} 字节'}，备份时 {entry['size']} 字节")
+    if wrong_objects:
+        raise BackupError("恢复后对象与备份清单不符:\n  " + "\n  ".join(wrong_objects[:20]))
     return RestoreReport(manifest, counts, len(manifest["objects"]))
