@@ -36,7 +36,7 @@ def test_every_service_has_an_image_and_a_health_check_or_runs_once():
 
 
 def test_the_app_and_backup_run_the_built_image_with_one_environment():
-    assert SERVICES["app"]["build"] == "."
+    assert SERVICES["app"]["build"] == SERVICES["backup"]["build"] == "."
     assert SERVICES["backup"]["image"] == SERVICES["app"]["image"]
     assert SERVICES["backup"]["environment"] == SERVICES["app"]["environment"]
     assert "/healthz" in " ".join(SERVICES["app"]["healthcheck"]["test"])
