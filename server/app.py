@@ -90,12 +90,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         from server import lifecycle
+        from server.ledger import exports
 
         await db.start(settings)
         await store.ensure_ready()
         try:
             # Expiry of exports/ and imports/; on shutdown, running export jobs may finish.
-            async with lifecycle.running(store, settings):
+            async with lifecycle.running(store, settings, exports.running_jobs):
                 yield
         finally:
             await db.stop()

@@ -11,7 +11,9 @@ full ID numbers) and roster previews waiting for the office to confirm or cancel
   ignores lifecycle rules. `python -m server storage sweep` does the same once.
 
 `running()` is entered by the app's lifespan: it applies the rules, runs the sweeper, and on
-shutdown cancels it and waits (at most DRAIN_SECONDS) for in-process export jobs to finish.
+shutdown cancels it and waits (at most DRAIN_SECONDS) for the in-process jobs the app names
+(the ledger's export tasks) to finish. This module sits beside storage.py and imports nothing
+above it: the jobs are handed in.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import asyncio
 import datetime as dt
 import logging
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable, Collection
 
 from anyio import to_thread
 
@@ -84,14 +86,16 @@ async def _sweeper(store: ObjectStore, days: int) -> None:
         await asyncio.sleep(SWEEP_EVERY)
 
 
-async def drain(timeout: float = DRAIN_SECONDS) -> bool:
-    """Wait for running export jobs, at most `timeout` seconds; True if all finished."""
-    from server.ledger import exports
+Jobs = Callable[[], Collection[asyncio.Task]]
 
-    if not exports._running:
+
+async def drain(jobs: Collection[asyncio.Task], timeout: float = DRAIN_SECONDS) -> bool:
+    """Wait for the running jobs, at most `timeout` seconds; True if all finished."""
+    jobs = {task for task in jobs if not task.done()}
+    if not jobs:
         return True
-    log.warning("waiting up to %.0f s for %d running export job(s)", timeout, len(exports._running))
-    _, pending = await asyncio.wait(set(exports._running), timeout=timeout)  # does not cancel them
+    log.warning("waiting up to %.0f s for %d running export job(s)", timeout, len(jobs))
+    _, pending = await asyncio.wait(jobs, timeout=timeout)  # does not cancel them
     if pending:
         log.warning("%d export job(s) still running at shutdown; their pages will report them broken off",
                     len(pending))
@@ -99,7 +103,7 @@ async def drain(timeout: float = DRAIN_SECONDS) -> bool:
 
 
 @asynccontextmanager
-async def running(store: ObjectStore, settings: Settings) -> AsyncIterator[None]:
+async def running(store: ObjectStore, settings: Settings, jobs: Jobs = frozenset) -> AsyncIterator[None]:
     try:
         await apply_rules(store, settings.temp_file_days)
     except Exception:  # noqa: BLE001 - the sweep still expires them
@@ -110,7 +114,7 @@ async def running(store: ObjectStore, settings: Settings) -> AsyncIterator[None]
     finally:
         sweeper.cancel()
         await asyncio.gather(sweeper, return_exceptions=True)
-        await drain()
+        await drain(jobs())
 
 
 # ---------------------------------------------------------------- python -m server storage sweep

@@ -148,15 +148,17 @@ async def test_shutdown_waits_for_running_export_jobs_but_not_forever():
         finished.append(seconds)
 
     quick = asyncio.get_running_loop().create_task(job(0.2))
-    exports._running.add(quick)
+    exports._running.add(quick)  # as exports.start() registers a job
     quick.add_done_callback(exports._running.discard)
-    assert await lifecycle.drain(timeout=5) is True and finished == [0.2]
+    assert exports.running_jobs() == {quick}
+    assert await lifecycle.drain(exports.running_jobs(), timeout=5) is True and finished == [0.2]
+    assert exports.running_jobs() == set()
 
     slow = asyncio.get_running_loop().create_task(job(30))
     exports._running.add(slow)
     slow.add_done_callback(exports._running.discard)
     started = time.monotonic()
-    assert await lifecycle.drain(timeout=0.3) is False
+    assert await lifecycle.drain(exports.running_jobs(), timeout=0.3) is False
     assert time.monotonic() - started < 2 and not slow.cancelled()  # left to the process's exit
     slow.cancel()
     await asyncio.gather(slow, return_exceptions=True)

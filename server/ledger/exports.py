@@ -222,6 +222,11 @@ async def _run(store: ObjectStore, job: str, status: dict, scope: Scope, filters
         await _put_status(store, job, status)
 
 
+def running_jobs() -> set[asyncio.Task]:
+    """The export tasks of this process still running (the app waits for them at shutdown)."""
+    return set(_running)
+
+
 async def wait_all() -> None:
     """Let running export tasks finish (tests, shutdown)."""
     while _running:
