@@ -28,14 +28,21 @@ class CLIPlugin(CLIPluginProtocol):
         # Each capability owns its commands; imported here, when the CLI starts, so that
         # loading the app for a web worker does not import them.
         from server.audit.commands import audit_group
+        from server.backup.commands import backup_command, restore_command
         from server.cards.commands import cards_group
         from server.evidence.commands import evidence_group, storage_group
         from server.ledger.cli import ledger
         from server.rectification.commands import spotcheck_group
         from server.registry.commands import registry_group
+        from server import cli_logging
 
+        cli_logging.apply()  # the app has configured logging by now: WARNING unless -v
+
+        from server.lifecycle import sweep_command
+
+        storage_group.add_command(sweep_command())
         for group in (users, demo, db_group, registry_group, cards_group, ledger, evidence_group,
-                      storage_group, audit_group, spotcheck_group):
+                      storage_group, audit_group, spotcheck_group, backup_command, restore_command):
             cli.add_command(group)
 
 
@@ -107,11 +114,15 @@ def db_group() -> None:
     pass
 
 
-@db_group.command("migrate", help="Apply all pending migrations.")
+@db_group.command("migrate", help="Apply all pending migrations (one process at a time; others wait).")
 def db_migrate() -> None:
-    from piccolo.apps.migrations.commands.forwards import run_forwards
+    from server.migrations_lock import migrate
+    from server.settings import get_settings
 
-    result = _run(lambda: run_forwards("all"))
+    def waiting() -> None:
+        click.echo("another process is migrating the database; waiting for it", err=True)
+
+    result = _run(lambda: migrate(get_settings(), waiting))
     if not result.success:
         fail(result.message or "migration failed")
     click.echo("database is up to date")

@@ -47,6 +47,9 @@ class Settings:
     login_max_failures: int
     login_lockout_minutes: int
     debug: bool
+    temp_file_days: int = 7
+    """Export files (exports/) and uncommitted roster previews (imports/) are deleted after this
+    many days (server/lifecycle.py)."""
 
     @property
     def sqlite_path(self) -> Path:
@@ -89,6 +92,7 @@ class Settings:
             login_max_failures=int(e.get("LOGIN_MAX_FAILURES") or 5),
             login_lockout_minutes=int(e.get("LOGIN_LOCKOUT_MINUTES") or 15),
             debug=_bool(e.get("DEBUG"), False),
+            temp_file_days=int(e.get("TEMP_FILE_DAYS") or 7),
         )
 
 
