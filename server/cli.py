@@ -15,7 +15,7 @@ import anyio
 import click
 from litestar.plugins import CLIPluginProtocol
 
-from server.console import fail
+from server.console import fail, loaded_app
 from server.vocab import Role
 
 
@@ -117,12 +117,11 @@ def db_group() -> None:
 @db_group.command("migrate", help="Apply all pending migrations (one process at a time; others wait).")
 def db_migrate() -> None:
     from server.migrations_lock import migrate
-    from server.settings import get_settings
 
     def waiting() -> None:
         click.echo("another process is migrating the database; waiting for it", err=True)
 
-    result = _run(lambda: migrate(get_settings(), waiting))
+    result = _run(lambda: migrate(loaded_app().state.settings, waiting))
     if not result.success:
         fail(result.message or "migration failed")
     click.echo("database is up to date")

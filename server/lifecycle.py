@@ -129,11 +129,10 @@ def sweep_command():
     @click.option("--days", type=click.IntRange(min=0), default=None,
                   help="Age limit in days instead of TEMP_FILE_DAYS (0: all of them).")
     def storage_sweep(days: int | None) -> None:
-        from server.settings import get_settings
-        from server.storage import make_store
+        from server.console import loaded_app
 
-        settings = get_settings()
-        store = make_store(settings)
+        app = loaded_app()
+        settings, store = app.state.settings, app.state.store
         limit = settings.temp_file_days if days is None else days
         deleted = anyio.run(sweep, store, limit)
         for key in deleted:

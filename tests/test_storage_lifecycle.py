@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import dataclasses
 import os
 import time
 import uuid
@@ -16,18 +17,17 @@ import pytest
 from server import lifecycle
 from server.evidence.integrity import storage_check
 from server.ledger import exports
-from server.settings import Settings, get_settings
+from server.settings import Settings
 from server.storage import LocalStore, MinioStore, ObjectNotFound, make_store
 from server.storage_stream import open_stream, put_file, save_to_file
 from tests.test_health_and_cli import cli
 
 
 @pytest.fixture
-async def store(tmp_path, backend):
+async def store(tmp_path, backend, settings):
     """A store of the backend under test holding nothing from other tests."""
-    settings = get_settings()
     if backend == "postgres":
-        s = MinioStore(Settings.from_env({**os.environ, "MINIO_BUCKET": f"life-{uuid.uuid4().hex[:12]}"}))
+        s = MinioStore(dataclasses.replace(settings, minio_bucket=f"life-{uuid.uuid4().hex[:12]}"))
     else:
         s = LocalStore(tmp_path / "objects")
     assert type(s) is type(make_store(settings))

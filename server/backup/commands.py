@@ -9,24 +9,17 @@ Exit 0 on success, 1 on a refusal or failure (the reason on stderr, in Chinese l
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import anyio
 import click
 
+from server.console import fail, loaded_app
+
 
 def _settings_and_store():
-    from server.settings import get_settings
-    from server.storage import make_store
-
-    settings = get_settings()
-    return settings, make_store(settings)
-
-
-def _fail(message: str) -> None:
-    click.echo(f"错误: {message}", err=True)
-    sys.exit(1)
+    app = loaded_app()
+    return app.state.settings, app.state.store
 
 
 def _progress(message: str) -> None:
@@ -47,7 +40,7 @@ def backup_command(folder: Path) -> None:
     try:
         report = anyio.run(lambda: service.backup(settings, store, folder, _progress))
     except service.BackupError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     m = report.manifest
     click.echo(f"backup done: {report.rows} rows in {len(m['counts'])} tables, {report.objects} objects "
                f"({_mb(report.object_bytes)}), database file {_mb(m['database']['size'])}")
@@ -66,13 +59,13 @@ def restore_command(folder: Path, force: bool, check_only: bool) -> None:
         try:
             manifest, problems = service.verify(folder)
         except service.BackupError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         for problem in problems:
             click.echo(f"BAD  {problem}")
         click.echo(f"backup check {folder}: {len(manifest['objects'])} objects and the database file "
                    f"checked, {len(problems)} problems")
         if problems:
-            _fail("备份已损坏，见上")
+            fail("备份已损坏，见上")
         return
 
     settings, store = _settings_and_store()
@@ -80,7 +73,7 @@ def restore_command(folder: Path, force: bool, check_only: bool) -> None:
     try:
         report = anyio.run(lambda: service.restore(settings, store, folder, force=force, progress=_progress))
     except service.BackupError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"restore done: {report.rows} rows in {len(report.counts)} tables, {report.objects} objects; "
                f"every count matches the manifest")
     head = report.manifest.get("audit_head")
