@@ -5,6 +5,7 @@
     python -m server users list
     python -m server demo seed
     python -m server db migrate
+    python -m server campaign load FILE.toml | campaign export FILE.toml      (server/campaign)
     python -m server evidence verify | storage check | audit verify   (server/evidence, server/audit)
 """
 
@@ -40,6 +41,7 @@ class CLIPlugin(CLIPluginProtocol):
         # Each capability owns its commands; imported here, when the CLI starts, so that
         # loading the app for a web worker does not import them.
         from server.audit.commands import audit_group
+        from server.campaign.commands import campaign_group
         from server.cards.commands import cards_group
         from server.evidence.commands import evidence_group, storage_group
         from server.ledger.cli import ledger
@@ -47,7 +49,7 @@ class CLIPlugin(CLIPluginProtocol):
         from server.registry.commands import registry_group
 
         for group in (users, demo, db_group, registry_group, cards_group, ledger, evidence_group,
-                      storage_group, audit_group, spotcheck_group):
+                      storage_group, audit_group, spotcheck_group, campaign_group):
             cli.add_command(group)
 
 
