@@ -225,3 +225,21 @@ async def test_setup_screens_are_the_office_s(client_factory, world):
         c = await client_factory(username)
         assert (await c.get("/campaign/bodies")).status_code == 403
         assert (await c.post("/campaign/townships", data={"name": "x"})).status_code == 403
+
+
+async def test_the_campaign_s_checklist_wording_reaches_the_officer_s_phone(client_factory, world):
+    from server.forms import new_uuid
+    from tests.test_inspection_flow import start
+
+    office = await client_factory("office")
+    data = {**{f"title{a}": a_title for a, a_title in zip(range(1, 9), ["持证上岗", "着装", "培训", "无证经营",
+                                                                        "备案", "对外服务", "内部管理", "其他"])},
+            **{f"question{a}": f"检查内容{a}" for a in range(1, 9)}}
+    assert (await office.post("/campaign/checklist", data=data)).status_code == 303
+    officer = await client_factory("officer")
+    key = new_uuid()
+    await start(officer, world.sites.school.id, key)
+    page = soup(await officer.get(f"/inspections/{key}"))
+    legends = [visible_text(f.select_one("legend")) for f in page.select("form.area")]
+    assert legends[0] == "1 持证上岗" and legends[7] == "8 其他"
+    assert visible_text(page.select_one("#area-3 .question")) == "检查内容3"

@@ -16,7 +16,7 @@ from litestar.exceptions import NotFoundException
 
 from server.audit import service as audit
 from server.auth import service as auth
-from server.campaign.checklist import FOCUS_AREAS
+from server.campaign.checklist import FOCUS_AREAS, worded
 from server.campaign.options import options_of
 from server.db import atomic
 from server.errors import Conflict, FormError
@@ -171,10 +171,8 @@ async def save_campaign(user: Any, campaign_id: int | None, values: dict[str, An
 def checklist_of(campaign: Any) -> list[dict[str, Any]]:
     """The eight items with the campaign's wording (Campaign.options["checklist"]) where the
     office set one; the numbers and statistics columns stay those of checklist.py."""
-    wording = options_of(campaign).get("checklist") or {}
-    return [{"number": a.number, "title": (wording.get(str(a.number)) or {}).get("title") or a.title,
-             "question": (wording.get(str(a.number)) or {}).get("question") or a.question,
-             "default_title": a.title, "default_question": a.question} for a in FOCUS_AREAS]
+    return [{"number": a.number, "title": a.title, "question": a.question, "default_title": d.title,
+             "default_question": d.question} for a, d in zip(worded(options_of(campaign)), FOCUS_AREAS)]
 
 
 async def save_checklist(user: Any, campaign: Campaign, wording: dict[int, dict[str, str]]) -> None:
