@@ -91,11 +91,27 @@ def demo() -> None:
     pass
 
 
-@demo.command("seed", help="Seed the demo campaign, registry and accounts (idempotent).")
-def demo_seed() -> None:
+@demo.command("seed", help="Seed the demo campaign, registry and accounts, and work it (idempotent).")
+@click.option("--today", default=None, help="The day the demo is shown (YYYY-MM-DD; default today): "
+              "the campaign's dates are placed so that it falls in 集中整治.")
+def demo_seed(today: str | None) -> None:
+    import datetime as dt
+
+    from server.console import loaded_app
+    from server.demo.activity import seed_activity
     from server.demo.seed import DEMO_ACCOUNTS, seed_demo
 
-    counts = _run(seed_demo)
+    try:
+        day = dt.date.fromisoformat(today) if today else None
+    except ValueError:
+        fail(f"--today 应为 YYYY-MM-DD: {today}")
+    state = loaded_app().state
+
+    async def both() -> dict[str, int]:
+        counts = await seed_demo(day)
+        return {**counts, **await seed_activity(state.store, state.settings, day)}
+
+    counts = _run(both)
     added = sum(counts.values())
     click.echo("demo seed: " + (", ".join(f"{k} +{v}" for k, v in counts.items() if v) or "nothing to add"))
     if added:
