@@ -66,6 +66,9 @@ async def test_the_demo_is_a_campaign_in_motion(app, client_factory):
     assert await SpotCheckDraw.count() == 1
     assert await WeeklyReport.count() > 0
     assert (await ClueReferral.objects().first()).status == "accepted"
+    due = {visible_text(sec.select_one("h2")): visible_text(sec) for sec in soup(await office.get("/campaign/due")).select("section.body-due")}
+    assert "报送分管领导、联络员及联系电话（尚未报送）" in due["区交通局"] and "已过" in due["区交通局"]
+    assert "尚未报送" not in due["区教育局"]
     dashboard = visible_text(soup(await office.get("/dashboard")))
     assert "集中整治" in dashboard
 

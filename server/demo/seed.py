@@ -56,6 +56,8 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str, str]] = [
 ]
 
 DEV_ZONE = "蓟州经济开发区"
+LATE_BODY = "区交通局"
+"""The body that has not yet named its liaison and phone: late with its report in the demo."""
 
 # Township name -> a few real streets for plausible addresses.
 TOWNSHIPS: dict[str, tuple[str, ...]] = {
@@ -374,8 +376,13 @@ def build_plan(today: date | None = None) -> Plan:
         for t in TOWNSHIPS
         if t != DEV_ZONE  # the development zone reports through 开发区管委会
     ]
+    # Every body has named its liaison, except one that is late with it (shown as overdue).
+    contacts = random.Random(SEED + 1)
     for i, b in enumerate(bodies, start=1):
         b["ordinal"] = i
+        late = b["name"] == LATE_BODY
+        b["contact_name"] = "" if late else _person_name(contacts, female=contacts.random() < 0.4)
+        b["contact_phone"] = "" if late else _phone(contacts)
     plan.bodies = bodies
 
     plan.campaign = {
