@@ -5,6 +5,7 @@
     python -m server users list
     python -m server demo seed
     python -m server db migrate
+    python -m server campaign load FILE.toml | campaign export FILE.toml      (server/campaign)
     python -m server evidence verify | storage check | audit verify   (server/evidence, server/audit)
 """
 
@@ -29,6 +30,7 @@ class CLIPlugin(CLIPluginProtocol):
         # loading the app for a web worker does not import them.
         from server.audit.commands import audit_group
         from server.backup.commands import backup_command, restore_command
+        from server.campaign.commands import campaign_group
         from server.cards.commands import cards_group
         from server.evidence.commands import evidence_group, storage_group
         from server.ledger.cli import ledger
@@ -42,7 +44,8 @@ class CLIPlugin(CLIPluginProtocol):
 
         storage_group.add_command(sweep_command())
         for group in (users, demo, db_group, registry_group, cards_group, ledger, evidence_group,
-                      storage_group, audit_group, spotcheck_group, backup_command, restore_command):
+                      storage_group, audit_group, spotcheck_group, backup_command, restore_command,
+                      campaign_group):
             cli.add_command(group)
 
 
@@ -96,11 +99,27 @@ def demo() -> None:
     pass
 
 
-@demo.command("seed", help="Seed the demo campaign, registry and accounts (idempotent).")
-def demo_seed() -> None:
+@demo.command("seed", help="Seed the demo campaign, registry and accounts, and work it (idempotent).")
+@click.option("--today", default=None, help="The day the demo is shown (YYYY-MM-DD; default today): "
+              "the campaign's dates are placed so that it falls in 集中整治.")
+def demo_seed(today: str | None) -> None:
+    import datetime as dt
+
+    from server.console import loaded_app
+    from server.demo.activity import seed_activity
     from server.demo.seed import DEMO_ACCOUNTS, seed_demo
 
-    counts = _run(seed_demo)
+    try:
+        day = dt.date.fromisoformat(today) if today else None
+    except ValueError:
+        fail(f"--today 应为 YYYY-MM-DD: {today}")
+    state = loaded_app().state
+
+    async def both() -> dict[str, int]:
+        counts = await seed_demo(day)
+        return {**counts, **await seed_activity(state.store, state.settings, day)}
+
+    counts = _run(both)
     added = sum(counts.values())
     click.echo("demo seed: " + (", ".join(f"{k} +{v}" for k, v in counts.items() if v) or "nothing to add"))
     if added:

@@ -78,6 +78,21 @@ async def set_password(username: str, password: str, actor=None) -> None:
         await audit.record("set_password", "app_user", user.id, actor=actor)
 
 
+async def set_active(username: str, active: bool, actor=None) -> None:
+    """Enable or disable an account; disabling ends all of that user's sessions."""
+    async with atomic():
+        user = await User.objects().get(User.username == username)
+        if user is None:
+            raise AuthError(f"用户不存在: {username}")
+        if user.active == active:
+            return
+        await User.update({User.active: active}).where(User.id == user.id)
+        if not active:
+            await revoke_all_sessions(user.id)
+        await audit.record("enable" if active else "disable", "app_user", user.id, actor=actor,
+                           before={"active": user.active}, after={"active": active})
+
+
 async def _recent_failures(username: str, since: dt.datetime) -> int:
     return await LoginAttempt.count().where(
         (LoginAttempt.username == username) & (LoginAttempt.success == False)  # noqa: E712

@@ -7,7 +7,8 @@ which unit; the officer may pick another violation column where the case calls f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Mapping
 
 from server.vocab import CountUnit
 
@@ -35,3 +36,16 @@ FOCUS_AREAS: tuple[FocusArea, ...] = (
 
 BY_NUMBER = {a.number: a for a in FOCUS_AREAS}
 AREA_NUMBERS = tuple(BY_NUMBER)
+
+
+def worded(options: Mapping) -> tuple[FocusArea, ...]:
+    """The eight areas with a campaign's own wording (Campaign.options["checklist"], edited on
+    /campaign): only titles and questions change; numbers and columns stay these."""
+    wording = options.get("checklist") or {}
+    if not isinstance(wording, Mapping):
+        return FOCUS_AREAS
+    out = []
+    for a in FOCUS_AREAS:
+        w = wording.get(str(a.number)) or {}
+        out.append(replace(a, title=str(w.get("title") or a.title), question=str(w.get("question") or a.question)))
+    return tuple(out)

@@ -8,11 +8,11 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from server import clock
 
-from server.campaign import service
+from server.campaign import service, setup_routes
 from server.models.campaign import Body
 from server.errors import FormError
 from server.forms import date_field, integer, text
@@ -25,12 +25,13 @@ OFFICE = roles(Role.office)
 
 
 async def _settings_context(**extra: Any) -> dict[str, Any]:
-    campaign = await service.require_active()
-    return {**await service.settings(campaign), "errors": {}, "values": {}, "AREA_NUMBERS": AREA_NUMBERS, **extra}
+    return await setup_routes.settings_context(**extra)
 
 
 @get("/campaign", opt=OFFICE, name="campaign_settings")
-async def settings_page(request: Request) -> Template:
+async def settings_page(request: Request) -> Any:
+    if await service.active_campaign() is None:  # a new install: set one up first
+        return Redirect(path="/campaign/new", status_code=303)
     return render("campaign/settings.html", **await _settings_context())
 
 
@@ -148,4 +149,4 @@ async def due(request: Request) -> Template:
 
 
 route_handlers = [settings_page, save_options, add_phase, edit_phase, add_deadline, edit_deadline,
-                  delete_deadline, due]
+                  delete_deadline, due, *setup_routes.route_handlers]

@@ -172,6 +172,15 @@ async def due_for_body(campaign: Campaign, body: dict, today: dt.date) -> list[D
         (ReportingDeadline.campaign == campaign.id)
         & (ReportingDeadline.body.is_null() | (ReportingDeadline.body == body["id"])))
     items = deadline_reminders(rows, today)
+    if not body.get("is_police"):
+        # Late: the liaison and phone were due (the order's 12-15) and the office has none on file.
+        late = await ReportingDeadline.select(ReportingDeadline.title, ReportingDeadline.due_on).where(
+            (ReportingDeadline.campaign == campaign.id) & (ReportingDeadline.kind == "contacts")
+            & (ReportingDeadline.due_on < today)
+            & (ReportingDeadline.body.is_null() | (ReportingDeadline.body == body["id"]))).first()
+        contact = await Body.select(Body.contact_name, Body.contact_phone).where(Body.id == body["id"]).first()
+        if late and contact and not (contact["contact_name"] and contact["contact_phone"]):
+            items.insert(0, DueItem(f"{late['title']}（尚未报送）", late["due_on"], (late["due_on"] - today).days, True))
     waiting = await ClueReferral.select(ClueReferral.response_due).where(
         (ClueReferral.status == ClueStatus.referred)
         & ((ClueReferral.to_body == body["id"]) if body.get("is_police") else (ClueReferral.from_body == body["id"])))

@@ -6,6 +6,10 @@ deadlines, ~40 units, their sites, ~200 guards with training records, and one us
 The data are built first, in memory and deterministically (`random.Random(20201214)`), and
 only then compared with the database by natural key, so a second run draws the very same
 rows, finds them all and creates nothing. Existing rows are never changed.
+
+The campaign's dates are those of the original order moved by whole weeks (weekly reports stay
+on Fridays) so that the day of the seed (`today`, default the local date) falls in the first
+week of 集中整治: the demo is a campaign in motion, with history behind it.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str, str]] = [
 ]
 
 DEV_ZONE = "蓟州经济开发区"
+LATE_BODY = "区交通局"
+"""The body that has not yet named its liaison and phone: late with its report in the demo."""
 
 # Township name -> a few real streets for plausible addresses.
 TOWNSHIPS: dict[str, tuple[str, ...]] = {
@@ -102,6 +108,17 @@ FIXED_DEADLINES = [
 ]
 WEEKLY_FIRST = date(2021, 1, 1)
 WEEKLY_LAST = date(2021, 2, 5)
+CONCENTRATED_START = date(2021, 1, 11)
+
+
+def shift_for(today: date | None) -> timedelta:
+    """Whole weeks that move the order's dates so that `today` is in the first week of
+    集中整治 (zero for a day in 2021-01-11 … 01-17)."""
+    if today is None:
+        from server.clock import today as local_today
+
+        today = local_today()
+    return timedelta(days=7 * ((today - CONCENTRATED_START).days // 7))
 
 CAMPAIGN_OPTIONS = {
     "rectify_days": {"1": 15, "2": 7, "3": 15, "4": 15, "5": 15, "6": 15, "7": 30, "8": 15},
@@ -327,10 +344,11 @@ def _id_number(rng: random.Random, female: bool, taken: set[str]) -> tuple[str, 
             return number, born
 
 
-def build_plan() -> Plan:
-    """Every demo row as plain dicts, references by natural key. Deterministic."""
+def build_plan(today: date | None = None) -> Plan:
+    """Every demo row as plain dicts, references by natural key. Deterministic for a day."""
     rng = random.Random(SEED)
     plan = Plan()
+    shift = shift_for(today)
 
     for i, name in enumerate(TOWNSHIPS, start=1):
         plan.townships.append({"name": name, "ordinal": i})
@@ -358,30 +376,35 @@ def build_plan() -> Plan:
         for t in TOWNSHIPS
         if t != DEV_ZONE  # the development zone reports through 开发区管委会
     ]
+    # Every body has named its liaison, except one that is late with it (shown as overdue).
+    contacts = random.Random(SEED + 1)
     for i, b in enumerate(bodies, start=1):
         b["ordinal"] = i
+        late = b["name"] == LATE_BODY
+        b["contact_name"] = "" if late else _person_name(contacts, female=contacts.random() < 0.4)
+        b["contact_phone"] = "" if late else _phone(contacts)
     plan.bodies = bodies
 
     plan.campaign = {
         "name": CAMPAIGN_NAME,
         "district": "蓟州区",
-        "starts_on": date(2020, 12, 14),
-        "ends_on": date(2021, 2, 5),
+        "starts_on": date(2020, 12, 14) + shift,
+        "ends_on": date(2021, 2, 5) + shift,
         "weekly_weekday": 4,
-        "weekly_from": date(2021, 1, 1),  # "every Friday after 12-25"
-        "weekly_until": date(2021, 2, 5),
+        "weekly_from": date(2021, 1, 1) + shift,  # "every Friday after 12-25"
+        "weekly_until": date(2021, 2, 5) + shift,
         "active": True,
         # Serialised here so the database holds readable Chinese (Piccolo's own dump
         # escapes non-ASCII characters as \uXXXX).
         "options": json.dumps(CAMPAIGN_OPTIONS, ensure_ascii=False),
     }
     plan.phases = [
-        {"code": c, "name": n, "starts_on": s, "ends_on": e, "description": d, "ordinal": i}
+        {"code": c, "name": n, "starts_on": s + shift, "ends_on": e + shift, "description": d, "ordinal": i}
         for i, (c, n, s, e, d) in enumerate(PHASES, start=1)
     ]
-    deadlines = [{"kind": k, "title": t, "due_on": d} for k, t, d in FIXED_DEADLINES]
-    friday, n = WEEKLY_FIRST, 1
-    while friday <= WEEKLY_LAST:
+    deadlines = [{"kind": k, "title": t, "due_on": d + shift} for k, t, d in FIXED_DEADLINES]
+    friday, n = WEEKLY_FIRST + shift, 1
+    while friday <= WEEKLY_LAST + shift:
         deadlines.append({"kind": "weekly", "title": f"报送累计周报（第{n}期）", "due_on": friday})
         friday += timedelta(days=7)
         n += 1
@@ -554,16 +577,17 @@ async def _ensure(
     return await existing(), len(missing)
 
 
-def _registered(i: int) -> dict[str, datetime]:
-    """The registry was built during the survey phase (12-14 to 12-22), so reports as of any
-    day of the campaign count it; spread the records over those days, deterministically."""
-    at = datetime(2020, 12, 14, 1, 0, tzinfo=timezone.utc) + timedelta(days=i % 9, minutes=(i * 37) % 480)
+def _registered(i: int, shift: timedelta = timedelta(0)) -> dict[str, datetime]:
+    """The registry was built during the survey phase (its first nine days), so reports as of
+    any day of the campaign count it; spread the records over those days, deterministically."""
+    at = datetime(2020, 12, 14, 1, 0, tzinfo=timezone.utc) + shift + timedelta(days=i % 9, minutes=(i * 37) % 480)
     return {"created_at": at, "updated_at": at}
 
 
-async def seed_demo() -> dict[str, int]:
+async def seed_demo(today: date | None = None) -> dict[str, int]:
     """Write the demo data set; return how many rows of each kind were created."""
-    plan = build_plan()
+    plan = build_plan(today)
+    shift = shift_for(today)
     counts: dict[str, int] = {}
     async with atomic():
         townships, counts["townships"] = await _ensure(
@@ -588,15 +612,15 @@ async def seed_demo() -> dict[str, int]:
         _, counts["deadlines"] = await _ensure(
             ReportingDeadline,
             [{**d, "campaign": campaign_id, "body": None} for d in plan.deadlines],
-            [ReportingDeadline.campaign, ReportingDeadline.kind, ReportingDeadline.due_on],
-            lambda r: (r["campaign"], r["kind"], _as_date(r["due_on"])),
+            [ReportingDeadline.campaign, ReportingDeadline.kind, ReportingDeadline.title],
+            lambda r: (r["campaign"], r["kind"], r["title"]),
         )
 
         # Units are keyed by USCC; an illegal organisation has none and is keyed by name.
         def unit_key(r: dict[str, Any]) -> Hashable:
             return r["uscc"] or ("name", r["name"])
 
-        unit_rows = [{**u, "township": townships[u["township"]], **_registered(i)}
+        unit_rows = [{**u, "township": townships[u["township"]], **_registered(i, shift)}
                      for i, u in enumerate(plan.units)]
         unit_ids, counts["units"] = await _ensure(Unit, unit_rows, [Unit.uscc, Unit.name], unit_key)
         unit_by_name = {u["name"]: unit_ids[unit_key(u)] for u in plan.units}
@@ -607,7 +631,7 @@ async def seed_demo() -> dict[str, int]:
                 "unit": unit_by_name[s["unit"]],
                 "township": townships[s["township"]],
                 "provider": unit_by_name[s["provider"]] if s["provider"] else None,
-                **_registered(i),
+                **_registered(i, shift),
             }
             for i, s in enumerate(plan.sites)
         ]
@@ -620,7 +644,7 @@ async def seed_demo() -> dict[str, int]:
                 **g,
                 "employer": unit_by_name[g["employer"]],
                 "site": site_ids[(unit_by_name[g["site"][0]], g["site"][1])],
-                **_registered(i),
+                **_registered(i, shift),
             }
             for i, g in enumerate(plan.guards)
         ]

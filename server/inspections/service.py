@@ -17,11 +17,13 @@ from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.campaign.service import active_campaign, phase_on
 from server.db import atomic
+from server.models.campaign import Campaign
 from server.models.evidence import Photo
 from server.errors import Conflict, FormError
 from server.forms import new_uuid
 from server.inspections import rules
-from server.campaign.checklist import BY_NUMBER as AREAS
+from server.campaign.checklist import BY_NUMBER as AREAS, worded
+from server.campaign.options import options_of
 from server.models.inspections import ChecklistAnswer, Finding, GuardCheck, Inspection
 from server.models.rectification import RectificationOrder
 from server.registry import service as registry
@@ -418,8 +420,10 @@ async def page_context(user: CurrentUser, insp: Inspection, **extra: Any) -> dic
     """What the inspection page and its fragments show: the details, whether this user may
     edit, and for a re-inspection (回头看) the earlier findings beside these."""
     d = await detail(insp, with_roster=insp.officer == user.id)
+    campaign = await Campaign.select(Campaign.options).where(Campaign.id == insp.campaign).first()
     return {"d": d, "insp": d.insp, "can_edit": d.editable and insp.officer == user.id,
-            "new_uuid": new_uuid, "errors": {}, "before_after": await before_after(insp), **extra}
+            "new_uuid": new_uuid, "errors": {}, "before_after": await before_after(insp),
+            "areas": worded(options_of(campaign or {})), **extra}
 
 
 async def findings_with_photos(where: Any) -> list[dict]:

@@ -13,6 +13,8 @@ class Township(Table):
 
     name = Varchar(length=64, unique=True)
     ordinal = Integer(default=0)
+    active = Boolean(default=True)
+    """Retired townships stay (records point to them) but are offered for nothing new."""
 
 
 class Body(Table):
@@ -26,6 +28,11 @@ class Body(Table):
     township = ForeignKey(references=Township, null=True, on_delete=OnDelete.restrict)
     is_police = Boolean(default=False)
     ordinal = Integer(default=0)
+    contact_name = Varchar(length=64, default="")
+    """The body's liaison (联络员) named to the office (the seed asks for one by 12-15)."""
+    contact_phone = Varchar(length=32, default="")
+    active = Boolean(default=True)
+    """A retired body keeps its records and accounts' history; it reports nothing new."""
 
 
 class Campaign(Table):

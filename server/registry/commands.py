@@ -19,7 +19,9 @@ def registry_group() -> None:
 @registry_group.command("import", help="Check a roster workbook (dry run); --commit writes the valid rows.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--commit", "write", is_flag=True, help="Write the valid rows (all together, or none).")
-def import_command(file: Path, write: bool) -> None:
+@click.option("--rejected", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the rejected rows, as typed, with a reason column to this .xlsx.")
+def import_command(file: Path, write: bool, rejected: Path | None) -> None:
     from server.registry import roster_import
 
     try:
@@ -34,6 +36,10 @@ def import_command(file: Path, write: bool) -> None:
         sys.exit(2)
     for p in report.problems:
         click.echo(f"{p.sheet}\t第{p.row}行\t{p.column}\t{p.reason}")
+    for p in report.flagged():
+        click.echo(f"{p.sheet}\t第{p.row}行\t{p.column}\t需核查: {p.reason}")
+    if rejected is not None and report.problems:
+        rejected.write_bytes(roster_import.rejected_workbook(report))
     c = report.counts()
     mode = "已写入" if report.committed else ("未写入（试运行，加 --commit 写入）" if not write else "未写入")
     click.echo(f"读取 {c['rows']} 行；单位 新增 {c['units_new']} 更新 {c['units_updated']}；"

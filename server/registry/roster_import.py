@@ -10,6 +10,14 @@ sheet with a 身份证号 column holds guards, one with 统一社会信用代码
 characters, stray spaces, "*" and "(必填)" marks). A re-import updates instead of
 duplicating: units are keyed on USCC, guards on ID number, then on certificate number.
 Only the columns present in a sheet, and non-empty cells, change an existing record.
+
+What a person typing a roster by hand means is accepted: placeholders for "nothing" (——, -,
+/, 无, 空, N/A …) in a column are an empty cell; a guard row naming its employer by name means
+the unit this workbook defines under that name, even when the registry holds another of that
+name; a security company without a permit number is imported and flagged (无证经营 is what
+the campaign looks for), not refused. Refused is what cannot be right: check characters,
+impossible dates, missing names. `.xls` is read as well as `.xlsx`; sheets are bounded in rows
+and columns (a tiny file claiming a million rows is refused before it is expanded).
 """
 
 from __future__ import annotations
@@ -22,12 +30,26 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+
 from server.registry import forms
 from server.vocab import CertStatus, EmploymentStatus, FilingStatus, Sector, UnitKind
 
 
 class Unreadable(Exception):
     """The file is not a workbook we can read (exit status 2); the message is for the user."""
+
+
+MAX_ROWS = 30_000
+"""Rows per sheet (header included): a district's roster is a few thousand; more is split."""
+MAX_COLS = 100
+XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+PLACEHOLDERS = {"——", "—", "--", "---", "-", "/", "//", "\\", "无", "空", "暂无", "n/a", "na", "none", "null"}
+"""Cell texts (after NFKC, lower-cased) that people type for "nothing"; an empty cell."""
+_YES_NO_FIELDS = {"certificate_status", "filing_status", "vetted", "exam_passed", "photo_collected",
+                  "fingerprint_collected"}
+"""Columns where 无/否 is an answer (no certificate, not filed, not collected), not a placeholder."""
+UNLICENSED = "未填保安服务许可证号：疑似无证经营，已导入并标记，请核查"
 
 
 UNITS, GUARDS = "units", "guards"
@@ -124,10 +146,14 @@ class Report:
     units: list[Row] = field(default_factory=list)
     guards: list[Row] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    """Rows imported but flagged for the office (e.g. a security company without a permit)."""
     rows_read: int = 0
     sheets: list[tuple[str, str]] = field(default_factory=list)
     """(sheet name, what it holds: units / guards / ignored)."""
     committed: bool = False
+    cells: dict[str, tuple[tuple, dict[int, tuple]]] = field(default_factory=dict)
+    """Per sheet read: its header row and every data row as typed (for the rejected-rows file)."""
 
     @property
     def rejected(self) -> set[tuple[str, int]]:
@@ -155,8 +181,84 @@ class Report:
     def reject(self, row: Row, column: str, reason: str) -> None:
         self.problems.append(Problem(row.sheet, row.row, column, reason))
 
+    def flagged(self) -> list[Problem]:
+        """Warnings of rows that are imported (not rejected)."""
+        bad = self.rejected
+        return [w for w in self.warnings if (w.sheet, w.row) not in bad]
+
 
 # ---------------------------------------------------------------- reading
+
+def _too_big(title: str, rows: int, cols: int) -> None:
+    if rows > MAX_ROWS:
+        raise Unreadable(f"工作表“{title}”有 {rows} 行，超过每表 {MAX_ROWS} 行的上限，请删去多余的行或分成几个文件")
+    if cols > MAX_COLS:
+        raise Unreadable(f"工作表“{title}”有 {cols} 列，超过 {MAX_COLS} 列的上限，请删去多余的列")
+
+
+def read_sheets(data: bytes) -> list[tuple[str, list[tuple]]]:
+    """Every sheet as (title, rows of cleaned cells), .xlsx or .xls, bounded. Raises Unreadable."""
+    if data[:8] == XLS_MAGIC:
+        return _read_xls(data)
+    wb = read_workbook(data)
+    out = []
+    try:
+        for ws in wb.worksheets:
+            try:
+                # The sheet's size (stated in the file, else measured over its stored cells, which
+                # costs nothing for a small file) refuses a huge sheet before it is expanded.
+                if not (ws.max_row and ws.max_column):
+                    ws.calculate_dimension(force=True)
+                _too_big(ws.title, ws.max_row or 0, ws.max_column or 0)
+                rows: list[tuple] = []
+                for r in ws.iter_rows(values_only=True, max_col=MAX_COLS):
+                    if len(rows) >= MAX_ROWS:
+                        _too_big(ws.title, MAX_ROWS + 1, 0)
+                    rows.append(tuple(_cell(c) for c in r))
+            except Unreadable:
+                raise
+            except Exception:  # noqa: BLE001 - a corrupt sheet inside a valid zip
+                raise Unreadable(f"工作表“{ws.title}”无法读取") from None
+            out.append((ws.title, rows))
+    finally:
+        wb.close()
+    return out
+
+
+def _read_xls(data: bytes) -> list[tuple[str, list[tuple]]]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except Exception:  # noqa: BLE001 - xlrd raises many kinds for a damaged file
+        raise Unreadable("文件无法读取：不是有效的 Excel 工作簿（.xls）") from None
+    out = []
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            _too_big(sheet.name, sheet.nrows, sheet.ncols)
+            rows = []
+            for r in range(sheet.nrows):
+                cells = []
+                for c in sheet.row(r):
+                    value = c.value
+                    if c.ctype == xlrd.XL_CELL_DATE:
+                        try:
+                            value = xlrd.xldate_as_datetime(value, book.datemode)
+                        except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                            value = None
+                    elif c.ctype == xlrd.XL_CELL_BOOLEAN:
+                        value = bool(value)
+                    elif c.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                        value = None
+                    cells.append(_cell(value))
+                rows.append(tuple(cells))
+            out.append((sheet.name, rows))
+            book.unload_sheet(index)
+    finally:
+        book.release_resources()
+    return out
+
 
 def read_workbook(data: bytes) -> Any:
     from openpyxl import load_workbook
@@ -167,7 +269,7 @@ def read_workbook(data: bytes) -> Any:
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
-        raise Unreadable("文件无法读取：不是有效的 Excel 工作簿（.xlsx）") from None
+        raise Unreadable("文件无法读取：不是有效的 Excel 工作簿（.xlsx 或 .xls）") from None
 
 
 def _cell(value: Any) -> Any:
@@ -227,33 +329,38 @@ def _choice(value: str, choices: type, words: list[tuple[str, Any]] = ()) -> str
 
 
 def parse(data: bytes, townships: dict[str, int]) -> Report:
-    """Read and check every row on its own. Raises Unreadable."""
-    wb = read_workbook(data)
+    """Read and check every row on its own (blocking: run it off the event loop). Raises Unreadable."""
     report = Report()
-    try:
-        for ws in wb.worksheets:
-            try:
-                rows = [tuple(_cell(c) for c in r) for r in ws.iter_rows(values_only=True)]
-            except Exception:  # noqa: BLE001 - a corrupt sheet inside a valid zip
-                raise Unreadable(f"工作表“{ws.title}”无法读取") from None
-            found = _find_header(rows)
-            if found is None:
-                report.sheets.append((ws.title, "ignored"))
+    for title, rows in read_sheets(data):
+        found = _find_header(rows)
+        if found is None:
+            report.sheets.append((title, "ignored"))
+            continue
+        header_at, kind, columns = found
+        report.sheets.append((title, kind))
+        typed: dict[int, tuple] = {}
+        report.cells[title] = (rows[header_at], typed)
+        for i in range(header_at + 1, len(rows)):
+            cells = rows[i]
+            if all(c is None for c in cells):
                 continue
-            header_at, kind, columns = found
-            report.sheets.append((ws.title, kind))
-            for i in range(header_at + 1, len(rows)):
-                cells = rows[i]
-                if all(c is None for c in cells):
-                    continue
-                report.rows_read += 1
-                raw = {name: cells[j] if j < len(cells) else None for j, (name, _) in columns.items()}
-                header_of = {name: text for name, text in columns.values()}
-                _check_row(report, kind, ws.title, i + 1, raw, header_of, townships)
-    finally:
-        wb.close()
+            report.rows_read += 1
+            typed[i + 1] = cells
+            raw = {name: _empty_if_placeholder(name, cells[j] if j < len(cells) else None)
+                   for j, (name, _) in columns.items()}
+            header_of = {name: text for name, text in columns.values()}
+            _check_row(report, kind, title, i + 1, raw, header_of, townships)
     _duplicates(report)
     return report
+
+
+def _empty_if_placeholder(name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    low = value.lower()
+    if name in _YES_NO_FIELDS and low in ("无", "空"):
+        return "无" if low == "无" else None
+    return None if low in PLACEHOLDERS else value
 
 
 def _label(kind: str, name: str, header_of: dict[str, str]) -> str:
@@ -295,7 +402,8 @@ def _check_row(report: Report, kind: str, sheet: str, rownum: int, raw: dict[str
         elif name == "certificate_status":
             b = _bool(s)
             form[name] = (CertStatus.valid.value if b else CertStatus.none.value) if b is not None \
-                else (_choice(s, CertStatus, [("注销", CertStatus.revoked), ("吊销", CertStatus.revoked)]) or "?")
+                else (_choice(s, CertStatus, [("注销", CertStatus.revoked), ("吊销", CertStatus.revoked),
+                                          ("有效", CertStatus.valid), ("正常", CertStatus.valid)]) or "?")
         elif name == "employment_status":
             form[name] = _choice(s, EmploymentStatus, [("在职", EmploymentStatus.active)]) or "?"
         elif name in ("vetted", "exam_passed", "photo_collected", "fingerprint_collected"):
@@ -317,6 +425,10 @@ def _check_row(report: Report, kind: str, sheet: str, rownum: int, raw: dict[str
         values, errors = forms.guard_values(form, {0}, set())
     else:
         values, errors = forms.unit_values(form, set(townships.values()))
+        if values.get("kind") == UnitKind.security_company and not values.get("licence_no") and "licence_no" in errors:
+            del errors["licence_no"]  # imported and flagged: unlicensed operation is what is looked for
+            report.warnings.append(Problem(sheet, rownum, _label(kind, "licence_no", header_of), UNLICENSED))
+            values["notes"] = values.get("notes") or UNLICENSED
     for name, message in errors.items():
         if name in ("employer",) or (name == "township" and any(p[0] == _label(kind, name, header_of) for p in problems)):
             continue
@@ -402,9 +514,11 @@ async def plan(report: Report) -> Report:
             else:
                 report.reject(r, "所属单位统一社会信用代码", "所属单位未登记，也不在本文件的单位表中")
         else:
+            # A unit this workbook defines is the one its guard rows mean, even where the
+            # registry holds another of that name elsewhere in the district.
             in_file = file_names.get(r.employer_name, [])
             in_db = db_by_name.get(r.employer_name, [])
-            if len(in_file) + len(in_db) == 1:
+            if len(in_file) == 1 or (not in_file and len(in_db) == 1):
                 r.employer_ref = in_file[0] if in_file else in_db[0]
             elif not in_file and not in_db:
                 report.reject(r, "所属单位", f"单位“{r.employer_name}”未登记，也不在本文件的单位表中")
@@ -473,11 +587,45 @@ async def run(data: bytes, user: Any = None, *, write: bool = False) -> Report:
     """parse → plan → (commit when write and at least one valid row). Raises Unreadable."""
     from server.models.campaign import Township
 
-    townships = {t["name"]: t["id"] for t in await Township.select(Township.id, Township.name)}
-    report = await plan(parse(data, townships))
+    townships = {t["name"]: t["id"] for t in await Township.select(Township.id, Township.name).where(
+        Township.active == True)}  # noqa: E712 - a retired township takes no new units
+    report = await plan(await anyio.to_thread.run_sync(parse, data, townships))
     if write and (report.valid(report.units) or report.valid(report.guards)):
         await commit(report, user)
     return report
+
+
+# ---------------------------------------------------------------- the rejected rows, to fix and resend
+
+def rejected_workbook(report: Report) -> bytes:
+    """The rejected rows as typed, one sheet per sheet read, with a 错误原因 column, so the
+    sender can fix them and send the file again."""
+    from openpyxl import Workbook
+
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for p in report.problems:
+        reasons.setdefault((p.sheet, p.row), []).append(f"{p.column}：{p.reason}" if p.column else p.reason)
+    wb = Workbook(write_only=True)
+    for title, (header, typed) in report.cells.items():
+        rows = [(n, cells) for n, cells in typed.items() if (title, n) in reasons]
+        if not rows:
+            continue
+        ws = wb.create_sheet(title[:31])
+        width = max(len(header), *(len(c) for _, c in rows))
+        ws.append([*(header[j] if j < len(header) else None for j in range(width)), "原行号", "错误原因"])
+        for n, cells in rows:
+            ws.append([*(_plain(cells[j]) if j < len(cells) else None for j in range(width)), n,
+                       "；".join(reasons[(title, n)])])
+    if not wb.worksheets:
+        ws = wb.create_sheet("无错误")
+        ws.append(["没有被拒绝的行"])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, dt.date, dt.datetime, type(None))) else str(value)
 
 
 # ---------------------------------------------------------------- the template

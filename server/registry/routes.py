@@ -372,7 +372,7 @@ async def import_preview(request: Request) -> Template:
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return render("registry/import.html", status_code=422, report=None, key="", tab="import",
-                      errors={"file": "请选择要导入的 Excel 文件（.xlsx）"})
+                      errors={"file": "请选择要导入的 Excel 文件（.xlsx 或 .xls）"})
     data = await upload.read()
     try:
         report = await roster_import.run(data)
@@ -401,8 +401,40 @@ async def import_commit(request: Request, key: FromPath[str]) -> Template:
         return render("registry/import.html", status_code=409, report=None, key="", tab="import",
                       errors={"file": "该导入已完成或已过期，请重新上传文件"})
     report = await roster_import.run(data, request.scope["user"], write=True)
+    if report.problems:  # the rejected rows stay downloadable after the file is gone
+        await store.put(_rejected_key(key), roster_import.rejected_workbook(report), XLSX)
     await store.delete(f"imports/{key}.xlsx")
-    return render("registry/import.html", report=report, key="", errors={}, tab="import")
+    return render("registry/import.html", report=report, key="", done_key=key, errors={}, tab="import")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _rejected_key(key: str) -> str:
+    return f"exports/imports/{key}-rejected.xlsx"
+
+
+@get("/registry/import/{key:str}/rejected.xlsx", opt=WRITE)
+async def import_rejected(request: Request, key: FromPath[str]) -> Response:
+    """The rejected rows as typed with a 错误原因 column, to fix and send again: from the waiting
+    file before the import is confirmed, from what the confirmation kept after."""
+    from server.forms import client_uuid
+    from server.storage import ObjectNotFound
+
+    try:
+        key = client_uuid({"k": key}, "k")
+    except FormError:
+        raise NotFoundException("导入记录不存在") from None
+    store = request.app.state.store
+    try:
+        content = roster_import.rejected_workbook(await roster_import.run(await store.get(f"imports/{key}.xlsx")))
+    except ObjectNotFound:
+        try:
+            content = await store.get(_rejected_key(key))
+        except ObjectNotFound:
+            raise NotFoundException("导入记录不存在或已过期") from None
+    return Response(content=content, media_type=XLSX, headers={
+        "Content-Disposition": "attachment; filename*=UTF-8''%E5%90%8D%E5%86%8C%E5%AF%BC%E5%85%A5-%E6%9C%AA%E5%AF%BC%E5%85%A5%E7%9A%84%E8%A1%8C.xlsx"})
 
 
 route_handlers = [
@@ -411,7 +443,7 @@ route_handlers = [
     site_list, site_new, site_page, site_edit, site_create, site_update,
     guards, guard_new, guard_page, guard_edit, guard_create, guard_update,
     reveal, portrait, portrait_upload, training_add, training_delete,
-    pick, collection, import_page, import_template, import_preview, import_commit,
+    pick, collection, import_page, import_template, import_preview, import_commit, import_rejected,
 ]
 
 __all__ = ["route_handlers", "UnitKind", "Sector"]

@@ -1,0 +1,205 @@
+"""The demo in motion: on top of the seeded registry and campaign (seed.py), a campaign that has
+been worked — written through the app's own services, so every row has its audit entry and
+the numbers are counted as the app counts them.
+
+    inspections awaiting review, with photos        findings confirmed, one sent back
+    orders due within days and overdue               a re-inspection done, its order verified
+    a drawn spot check                               the weekly reports due so far, frozen
+    a clue in progress (accepted: a task on an officer's phone)
+
+Idempotent: every record is made under a fixed UUID (uuid5 of its name), and the whole run is
+skipped when its first inspection exists. Dates follow the seeded campaign: the services stamp
+today, and orders are issued as of earlier days so that some are due and some overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid as uuidlib
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from server import clock
+from server.auth.scope import CurrentUser
+from server.evidence import service as evidence
+from server.inspections import service as inspections
+from server.ledger import service as ledger
+from server.ledger import weekly
+from server.models.auth import User
+from server.models.campaign import Campaign
+from server.models.inspections import Finding, Inspection
+from server.models.ledger import WeeklyReport
+from server.models.rectification import ClueReferral, SpotCheckDraw
+from server.models.registry import Site, Unit
+from server.rectification import clues, spotcheck
+from server.rectification import service as rectification
+from server.review import service as review
+from server.vocab import Answer
+
+_NS = uuidlib.UUID("6f1d2c7e-5a4b-4c3d-9e8f-20201214beef")
+
+
+def _uuid(name: str) -> str:
+    return str(uuidlib.uuid5(_NS, name))
+
+
+def _photo(label: str, color: tuple[int, int, int]) -> bytes:
+    """A plain scene photo (JPEG) with a caption-like band, made here, so no file is shipped."""
+    image = Image.new("RGB", (960, 720), color)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 600, 960, 720), fill=(30, 30, 30))
+    draw.rectangle((80, 120, 880, 520), outline=(250, 250, 250), width=8)
+    draw.text((100, 640), label.encode("ascii", "replace").decode(), fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+async def _user(username: str) -> CurrentUser:
+    row = await User.select(User.id, User.username, User.display_name, User.role, User.body.id, User.body.name,
+                            User.body.scope, User.body.sector, User.body.township).where(
+        User.username == username).first()
+    return CurrentUser(id=row["id"], username=row["username"], display_name=row["display_name"], role=row["role"],
+                       body_id=row["body.id"], body_name=row["body.name"] or "", body_scope=row["body.scope"] or "district",
+                       body_sector=row["body.sector"], body_township_id=row["body.township"], session_id=0)
+
+
+async def _site(unit_name: str, site_name: str) -> dict:
+    return await Site.select(Site.id, Site.unit).where(
+        (Site.unit.name == unit_name) & (Site.name == site_name)).first()
+
+
+# (key, officer, unit, site, {area: (stat column, quantity, finding text)}, what the office does)
+SCENES: list[tuple[str, str, str, str, dict[int, tuple[int | None, int, str]], str]] = [
+    ("mashenqiao", "minjing", "天津市蓟州区马伸桥中学", "校本部",
+     {4: (14, 1, "学校由劳务公司人员从事门卫保安，劳务公司无保安服务许可"), 3: (None, 1, "门卫人员未经岗前培训")},
+     "order_due"),
+    ("panshan", "minjing", "天津盘山物业管理有限公司", "盘山家园小区",
+     {5: (10, 1, "物业公司自招保安员，未向公安机关备案")}, "order_overdue"),
+    ("xingguang", "minjing2", "天津市蓟州区星光文化娱乐有限公司", "经营场所",
+     {4: (14, 1, "娱乐场所雇佣劳务派遣公司人员从事保安服务")}, "order_reinspected"),
+    ("jikai", "minjing", "天津蓟开精密机械有限公司", "厂区",
+     {5: (10, 1, "自招保安单位未备案")}, "await_review"),
+    ("keyunzhan", "minjing2", "天津市蓟州区长途汽车客运站", "停车场",
+     {4: (14, 1, "停车场看护由劳务派遣公司人员承担"), 8: (None, 1, "值守记录缺失")}, "await_review"),
+    ("huangyaguan", "minjing", "天津市蓟州区下营长城旅游开发有限公司", "黄崖关景区游客服务中心",
+     {6: (12, 1, "自招保安员被派往景区外停车场提供服务")}, "send_back"),
+    ("diyizhongxue", "minjing2", "天津市蓟州区第一中学", "校本部", {}, "confirm_clean"),
+]
+COLORS = [(70, 110, 160), (120, 140, 90), (150, 90, 80), (90, 90, 140), (140, 120, 70), (80, 130, 130), (110, 110, 110)]
+
+
+async def seed_activity(store: Any, settings: Any, today: dt.date | None = None) -> dict[str, int]:
+    """Work the seeded campaign as its officers, office and a liaison would. Returns counts."""
+    counts = {"inspections": 0, "photos": 0, "orders": 0, "reinspections": 0, "spot_checks": 0,
+              "weekly_reports": 0, "clues": 0}
+    campaign = await Campaign.objects().where(Campaign.active == True).first()  # noqa: E712
+    if campaign is None or await Inspection.exists().where(Inspection.uuid == _uuid("inspection:mashenqiao")):
+        return counts
+    today = today or clock.today()
+    office = await _user("bangongshi")
+    officers = {name: await _user(name) for name in ("minjing", "minjing2")}
+
+    made: dict[str, tuple[Inspection, list[int]]] = {}
+    for (key, officer_name, unit_name, site_name, areas, plan), color in zip(SCENES, COLORS):
+        officer = officers[officer_name]
+        site = await _site(unit_name, site_name)
+        if site is None:
+            continue
+        insp = await inspections.start(officer, site["id"], _uuid(f"inspection:{key}"))
+        for area in range(1, 9):
+            answer = Answer.violation if area in areas else (Answer.na if area in (1, 2) else Answer.ok)
+            await inspections.save_answer(officer, insp, area, answer.value, areas[area][2] if area in areas else "")
+        finding_ids = []
+        for area, (column, quantity, text) in areas.items():
+            # A "violation" answer derives the area's finding; the officer sets its column and text.
+            f = await Finding.objects().where((Finding.inspection == insp.id) & (Finding.area == area)).first()
+            if f is None:
+                f = await inspections.add_finding(officer, insp, _uuid(f"finding:{key}:{area}"), area, column,
+                                                  quantity, text)
+            elif (f.stat_column, f.text) != (column, text):
+                await inspections.update_finding(officer, insp, f.id, column, quantity, text)
+            finding_ids.append(f.id)
+            await evidence.ingest(store, settings, officer, insp, uuid=_uuid(f"photo:{key}:{area}"),
+                                  data=_photo(f"{key} {area}", color), finding=f.id, captured_at=clock.now())
+            counts["photos"] += 1
+        await evidence.ingest(store, settings, officer, insp, uuid=_uuid(f"photo:{key}:scene"),
+                              data=_photo(f"{key} scene", color), captured_at=clock.now())
+        counts["photos"] += 1
+        problems = await inspections.submit(officer, insp)
+        if problems:
+            raise RuntimeError(f"demo inspection {key} could not be submitted: {problems}")
+        insp = await Inspection.objects().where(Inspection.id == insp.id).first()
+        counts["inspections"] += 1
+        if plan == "await_review":
+            continue
+        for fid in finding_ids:
+            decision = "send_back" if plan == "send_back" else "confirm"
+            await review.decide_finding(office, insp, fid, decision, "请补拍服务范围外停车场的照片" if decision == "send_back" else "")
+        await review.finish(office, insp, "")
+        made[key] = (insp, finding_ids)
+
+    # Orders: issued as of earlier days, so that one is due within days and one overdue.
+    issued = {"mashenqiao": 13, "panshan": 20, "xingguang": 16}
+    orders = {}
+    for key, days_ago in issued.items():
+        if key not in made:
+            continue
+        insp, finding_ids = made[key]
+        unit_id = (await Site.select(Site.unit).where(Site.id == insp.site).first())["unit"]
+        orders[key] = await rectification.create_order(office, campaign, unit_id, finding_ids, None, "",
+                                                       day=today - dt.timedelta(days=days_ago))
+        counts["orders"] += 1
+
+    # A re-inspection done: the unit signed a contract with a licensed company; verified.
+    if "xingguang" in orders:
+        officer = officers["minjing2"]
+        re = await rectification.start_reinspection(officer, orders["xingguang"].id, None, _uuid("reinspection:xingguang"))
+        for area in range(1, 9):
+            await inspections.save_answer(officer, re, area, (Answer.na if area in (1, 2) else Answer.ok).value,
+                                          "已与保安服务公司签订合同" if area == 4 else "")
+        await evidence.ingest(store, settings, officer, re, uuid=_uuid("photo:reinspection:xingguang"),
+                              data=_photo("after", (60, 140, 90)), captured_at=clock.now())
+        await inspections.submit(officer, re)
+        await rectification.change_status(office, orders["xingguang"].id, "verify", note="回头看合格")
+        await rectification.add_outcome(office, orders["xingguang"].id, 19, 3, today,
+                                        "与天津渔阳保安服务有限公司签订保安服务合同，3 名看护人员改由持证保安员担任")
+        counts["reinspections"] += 1
+        counts["photos"] += 1
+
+    # A drawn spot check (双随机) of property companies.
+    if not await SpotCheckDraw.exists().where(SpotCheckDraw.campaign == campaign.id):
+        await spotcheck.make_draw(office, campaign, 3, "20210115", spotcheck.PoolFilter(kind="property_company"))
+        counts["spot_checks"] += 1
+
+    # The weekly reports due so far, frozen.
+    for week in weekly.report_weeks(campaign.weekly_from, campaign.weekly_until, campaign.weekly_weekday):
+        if week.ending <= today and not await WeeklyReport.exists().where(
+                (WeeklyReport.campaign == campaign.id) & (WeeklyReport.week_ending == week.ending)):
+            await ledger.submit_week(office, campaign, week.ending, today)
+            counts["weekly_reports"] += 1
+
+    # A clue in progress: the education bureau refers a school's guard company; accepted.
+    liaison = await _user("lianluoyuan")
+    clue_uuid = _uuid("clue:banjun")
+    if not await ClueReferral.exists().where(ClueReferral.uuid == clue_uuid):
+        school = await Unit.select(Unit.id).where(Unit.name == "天津市蓟州区邦均中学").first()
+        await clues.create(liaison, store, settings, uuid=clue_uuid, unit_id=school["id"] if school else None,
+                           unit_name="" if school else "天津市蓟州区邦均中学", address="",
+                           description="学校反映门卫保安员中有人未持保安员证上岗，请公安机关核查。",
+                           photos=[_photo("clue", (150, 130, 100))])
+        site = await Site.select(Site.id).where(Site.unit == school["id"]).first() if school else None
+        await clues.accept(office, clue_uuid, officers["minjing"].id, school["id"] if school else None,
+                           site["id"] if site else None)
+        counts["clues"] += 1
+    return counts
+
+
+async def finding_status_counts() -> dict[str, int]:
+    """For tests and the CLI's summary: findings by status."""
+    out: dict[str, int] = {}
+    for r in await Finding.select(Finding.status):
+        out[r["status"]] = out.get(r["status"], 0) + 1
+    return out
