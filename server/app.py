@@ -41,6 +41,7 @@ from server.settings import Settings
 from server.storage import make_store
 from server.templating import make_template_engine
 from server.errors import Conflict, FormError
+from server.headers import add_security_headers
 from server.web import is_htmx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,6 +139,7 @@ def create_app(settings: Settings) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         middleware=[SessionMiddleware()],
         guards=[access_guard],
+        before_send=[add_security_headers],
         exception_handlers={HTTPException: _error_page, FormError: _refused, Conflict: _refused},
         lifespan=[lifespan],
         request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,
