@@ -81,18 +81,33 @@ async def roster(site: dict) -> list[dict]:
     ).order_by(Guard.name)
 
 
-async def guard_by_certificate(certificate_no: str) -> dict | None:
-    return await Guard.select(
-        Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status, Guard.employer.id,
-        Guard.employer.name,
-    ).where(Guard.certificate_no == certificate_no.strip().upper()).first()
+_LOOKUP_COLUMNS = (
+    Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status, Guard.employer.id,
+    Guard.employer.name, Guard.site, Guard.employer.sector, Guard.employer.township,
+)
 
 
-async def guard_by_id(guard_id: int) -> dict | None:
-    return await Guard.select(
-        Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status, Guard.employer.id,
-        Guard.employer.name,
-    ).where(Guard.id == guard_id).first()
+def _admitted(guard: dict | None, scope: Scope | None, site: dict | None) -> dict | None:
+    """A guard looked up for an inspection, or None when the user may not see it: a liaison
+    sees a guard on the inspected site's roster (posted there, or employed by a unit serving
+    it) or employed by a unit of its own sector or township, never any other."""
+    if guard is None or scope is None or scope.is_district:
+        return guard
+    if site is not None and (guard["site"] == site["id"] or guard["employer.id"] in site_employer_ids(site)):
+        return guard
+    return guard if scope.admits(guard["employer.sector"], guard["employer.township"]) else None
+
+
+async def guard_by_certificate(certificate_no: str, scope: Scope | None = None,
+                               site: dict | None = None) -> dict | None:
+    guard = await Guard.select(*_LOOKUP_COLUMNS).where(
+        Guard.certificate_no == certificate_no.strip().upper()).first()
+    return _admitted(guard, scope, site)
+
+
+async def guard_by_id(guard_id: int, scope: Scope | None = None, site: dict | None = None) -> dict | None:
+    guard = await Guard.select(*_LOOKUP_COLUMNS).where(Guard.id == guard_id).first()
+    return _admitted(guard, scope, site)
 
 
 # ================================================================ the office's registry screens
