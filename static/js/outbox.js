@@ -2,16 +2,23 @@
 // ArrayBuffer, which Safari stores reliably) and replayed in order when it returns.
 // Works in the page and in the service worker (importScripts), so replay runs on `online`,
 // when the app opens, when the worker starts, and on Background Sync where it exists.
+// Each entry belongs to the user who queued it (`actor`, the id in the page's hx-headers):
+// only the user logged in on this phone now (`meta.user`, written by every page) has theirs
+// replayed, and the server refuses an entry whose actor is not the session's user.
 (function (global) {
   "use strict";
   var DB_NAME = "inspect-outbox";
   var STORE = "requests";
+  var META = "meta";
 
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB_NAME, 1);
+      var req = indexedDB.open(DB_NAME, 2);
       req.onupgradeneeded = function () {
-        req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
+        if (!req.result.objectStoreNames.contains(STORE)) {
+          req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
+        }
+        if (!req.result.objectStoreNames.contains(META)) req.result.createObjectStore(META);
       };
       req.onsuccess = function () { resolve(req.result); };
       req.onerror = function () { reject(req.error); };
