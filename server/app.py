@@ -23,6 +23,7 @@ from litestar.template.config import TemplateConfig
 
 from server import db
 from server.audit import routes as audit_routes
+from server.audit.downloads import log_download
 from server.auth import routes as auth_routes
 from server.auth.guards import SessionMiddleware, access_guard
 from server.cards import routes as card_routes
@@ -139,7 +140,7 @@ def create_app(settings: Settings) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         middleware=[SessionMiddleware()],
         guards=[access_guard],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, log_download],
         exception_handlers={HTTPException: _error_page, FormError: _refused, Conflict: _refused},
         lifespan=[lifespan],
         request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,
