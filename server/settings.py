@@ -48,6 +48,8 @@ class Settings:
     max_image_pixels: int
     login_max_failures: int
     login_lockout_minutes: int
+    reveal_max_per_hour: int
+    """Full ID numbers one user may reveal in an hour (each reveal is logged); more are refused."""
     debug: bool
 
     @property
@@ -91,6 +93,7 @@ class Settings:
             max_image_pixels=int(e.get("MAX_IMAGE_PIXELS") or 50_000_000),
             login_max_failures=int(e.get("LOGIN_MAX_FAILURES") or 5),
             login_lockout_minutes=int(e.get("LOGIN_LOCKOUT_MINUTES") or 15),
+            reveal_max_per_hour=int(e.get("REVEAL_MAX_PER_HOUR") or 20),
             debug=_bool(e.get("DEBUG"), False),
         )
 
