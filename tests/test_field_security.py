@@ -255,3 +255,78 @@ async def test_one_address_trying_many_usernames_is_slowed_down(app, world):
     assert (await login(other, "officer")).status_code == 303
     await bot.aclose()
     await other.aclose()
+
+
+# ---------------------------------------------------------------- ID numbers and downloads
+
+ID_NUMBER = "12022519850312003"
+
+
+async def test_the_guard_edit_form_shows_the_id_number_masked_and_blank_keeps_it(client_factory, world):
+    from server.models.evidence import AccessLog
+    from server.models.registry import Guard
+    from server.registry.ids import id_check_digit
+
+    number = ID_NUMBER + id_check_digit(ID_NUMBER)
+    other = "12022519900101002" + id_check_digit("12022519900101002")
+    gid = world.guards.valid.id
+    await Guard.update({Guard.id_number: number}).where(Guard.id == gid)
+    office = await client_factory("office")
+    r = await office.get(f"/registry/guards/{gid}/edit")
+    assert r.status_code == 200 and number not in r.text
+    field = soup(r).select_one("input[name=id_number]")
+    assert field.get("value", "") == ""
+    assert number[:4] + "*" * 10 + number[-4:] in visible_text(soup(r))
+    assert await AccessLog.count().where(AccessLog.action == "pii_reveal") == 0
+
+    form = {"name": "张伟", "employer": str(world.units.secco.id), "site": str(world.sites.school.id),
+            "certificate_no": "津保120200000001", "employment_status": "active"}
+    r = await office.post(f"/registry/guards/{gid}", data={**form, "id_number": ""})
+    assert r.status_code == 303, r.text
+    assert (await Guard.objects().get(Guard.id == gid)).id_number == number  # blank: unchanged
+    r = await office.post(f"/registry/guards/{gid}", data={**form, "id_number": other})
+    assert r.status_code == 303
+    assert (await Guard.objects().get(Guard.id == gid)).id_number == other  # typed: replaced
+
+
+async def test_id_number_reveals_are_rate_limited(client_factory, world, settings):
+    from server.models.evidence import AccessLog
+    from server.models.registry import Guard
+    from server.registry.ids import id_check_digit
+
+    number = ID_NUMBER + id_check_digit(ID_NUMBER)
+    gid = world.guards.valid.id
+    await Guard.update({Guard.id_number: number}).where(Guard.id == gid)
+    office = await client_factory("office")
+    limit = settings.reveal_max_per_hour
+    for _ in range(limit):
+        r = await office.post(f"/registry/guards/{gid}/reveal", headers={"HX-Request": "true"})
+        assert r.status_code == 200 and number in r.text
+    r = await office.post(f"/registry/guards/{gid}/reveal", headers={"HX-Request": "true"})
+    assert r.status_code == 409 and number not in r.text
+    assert f"每小时最多 {limit} 次" in visible_text(soup(r).select_one(".error"))
+    assert await AccessLog.count().where(AccessLog.action == "pii_reveal") == limit
+    # An hour later it works again.
+    await AccessLog.update({AccessLog.at: clock.now() - dt.timedelta(minutes=61)}).where(
+        AccessLog.action == "pii_reveal")
+    r = await office.post(f"/registry/guards/{gid}/reveal", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and number in r.text
+
+
+async def test_every_download_is_access_logged(client_factory, world):
+    from server.models.evidence import AccessLog
+
+    office = await client_factory("office")
+    assert (await office.post(f"/cards/guards/{world.guards.valid.id}/issue")).status_code == 303
+    paths = ["/stats/export", "/registry/import/template.xlsx", f"/cards/guards/{world.guards.valid.id}/card.png"]
+    for path in paths:
+        r = await office.get(path)
+        assert r.status_code == 200, (path, r.status_code)
+        assert r.headers["content-disposition"].startswith("attachment")
+    logged = await AccessLog.select(AccessLog.username, AccessLog.object_id, AccessLog.ip).where(
+        AccessLog.action == "download").order_by(AccessLog.id)
+    assert [(x["username"], x["object_id"]) for x in logged] == [("office", p) for p in paths]
+    assert all(x["ip"] == "127.0.0.1" for x in logged)
+    # A page is not a download.
+    await office.get("/registry/guards")
+    assert await AccessLog.count().where(AccessLog.action == "download") == len(paths)
