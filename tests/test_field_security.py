@@ -330,3 +330,36 @@ async def test_every_download_is_access_logged(client_factory, world):
     # A page is not a download.
     await office.get("/registry/guards")
     assert await AccessLog.count().where(AccessLog.action == "download") == len(paths)
+
+
+async def test_password_hashing_does_not_stall_the_server(app, world):
+    """Eight logins at once: the event loop keeps serving while they hash (worker threads
+    under a small limiter); hashing in the loop would stall it for seconds."""
+    import asyncio
+    import time
+
+    from server.auth.passwords import hash_password, verify_password
+
+    started = time.perf_counter()
+    verify_password(hash_password("x-x-x-x-x"), "wrong")
+    one_hash = (time.perf_counter() - started) / 2
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.002)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    clients = [_client_at(app, "192.0.2.10") for _ in range(8)]
+    answers = await asyncio.gather(*[login(c, f"guess{i}", "wrong-password") for i, c in enumerate(clients)])
+    done.set()
+    await ticker
+    assert [r.status_code for r in answers] == [401] * 8
+    assert max(gaps) < one_hash, (max(gaps), one_hash)
+    for c in clients:
+        await c.aclose()
