@@ -83,17 +83,35 @@ async def test_the_officer_logging_back_in_sends_their_own_work(phone, world):
     assert await ChecklistAnswer.count() == 1
 
 
-async def test_pages_run_under_the_content_security_policy(phone, world):
+WATCH_CSP = """
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation',
+        e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+async def test_pages_run_under_the_content_security_policy(phone, desk, world):
     page = phone
-    await page.add_init_script("""
-        window.__csp = [];
-        document.addEventListener('securitypolicyviolation',
-            e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-    """)
+    await page.add_init_script(WATCH_CSP)
     await log_in(page, "officer")
     await open_inspection(page, "第一中学校门", "第一中学")
-    await page.get_by_role("button", name="扫码（摄像头）").count()
+    assert await page.evaluate("window.__csp") == []
     for path in ("/", "/outbox", "/scan"):
         await page.goto(path)
         await page.wait_for_load_state("networkidle")
         assert await page.evaluate("window.__csp") == [], path
+
+    await desk.add_init_script(WATCH_CSP)
+    await log_in(desk, "office")
+    for path in ("/office/inspections", "/registry/guards", f"/registry/guards/{world.guards.valid.id}",
+                 "/stats", "/dashboard", "/spotchecks", f"/cards/sheet?guard={world.guards.valid.id}"):
+        response = await desk.goto(path)
+        assert response.status == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        await desk.wait_for_load_state("networkidle")
+        assert await desk.evaluate("window.__csp") == [], path
+    # The watch itself works: an inline script is refused and reported.
+    await desk.evaluate("""() => { const s = document.createElement('script');
+        s.textContent = 'window.__ran = true'; document.body.append(s); }""")
+    await desk.wait_for_function("window.__csp.length > 0")
+    assert await desk.evaluate("window.__ran === undefined")
