@@ -11,23 +11,22 @@
 FROM node:20-slim AS vendor
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
-# Keep in step with the Makefile's `vendor` target: one `cp` per file that
-# templates load from /static/vendor/.
-RUN mkdir -p /build/vendor \
- && cp node_modules/htmx.org/dist/htmx.min.js /build/vendor/htmx.min.js \
- && cp node_modules/jsqr/dist/jsQR.js /build/vendor/jsQR.js
+COPY scripts/vendor.mjs scripts/vendor.mjs
+# The same list as `make vendor`: package.json's "vendorFiles", copied by scripts/vendor.mjs.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm run vendor -- /build/vendor
 
 ############################################################################
 # Stage 2: the Python runtime.
 ############################################################################
-FROM python:3.11-slim AS runtime
+# Bookworm: its postgresql-client is 15, the major version of the `db` service, which
+# `python -m server backup` / `restore` need (pg_dump / pg_restore of the server's version).
+FROM python:3.11-slim-bookworm AS runtime
 
 # PYTHONPATH=/app: the app finds templates/, static/ and migrations/ next to
 # its own package (server/app.py, server/piccolo_app.py use the folder above
-# server/), and piccolo_conf.py sits in /app. Putting /app first makes Python
-# import /app/server rather than the copy `pip install .` puts in
-# site-packages.
+# server/), and piccolo_conf.py sits in /app. The package is not installed
+# into site-packages: /app on the path is how Python finds it.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -35,28 +34,30 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/data
 
 # Unprivileged user; /data is the only place it may write (the app uses it
-# only for the SQLite/local-file fallback, unused with PostgreSQL + MinIO).
+# only for the SQLite/local-file fallback, unused with PostgreSQL + MinIO),
+# besides /backups (the compose `backup` service's volume, owned by it).
 # A CJK font for the Chinese text on downloadable card images (the HTML pages use the phone's fonts).
+# pg_dump / pg_restore for backups (postgresql-client).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
             --shell /usr/sbin/nologin app \
- && mkdir -p /data \
- && chown app:app /data
+ && mkdir -p /data /backups \
+ && chown app:app /data /backups
 
 WORKDIR /app
 
-# Dependencies first (pyproject + the package), so template/static edits do
-# not reinstall them. The in-tree build leftovers are removed.
-COPY pyproject.toml ./
-COPY server/ server/
-RUN pip install --no-cache-dir . \
- && rm -rf build ./*.egg-info
+# Dependencies first, only from the lock (exact versions, SHA-256 hashes), so a
+# code, template or static change does not reinstall them. The project itself is
+# not pip-installed: it runs from /app (PYTHONPATH) and declares no entry points.
+COPY requirements/app.lock requirements/app.lock
+RUN pip install --no-cache-dir --require-hashes -r requirements/app.lock
 
-COPY piccolo_conf.py ./
+COPY pyproject.toml piccolo_conf.py ./
+COPY server/ server/
 COPY migrations/ migrations/
 COPY templates/ templates/
 COPY static/ static/

@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test test-sqlite test-postgres install install-test vendor migrate seed system-deps bench bench-deps clean
+.PHONY: run test test-sqlite test-postgres install install-test lock vendor migrate seed system-deps bench bench-deps clean
 
 ## Serve the demo on http://$(HOST):$(PORT) with SQLite and local-disk photos under var/.
 run: install vendor migrate seed
@@ -34,25 +34,34 @@ test-postgres: install-test vendor system-deps
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+## Dependencies only from the locks (exact versions with SHA-256 hashes, made by `make lock`);
+## the project itself is installed without dependencies and without fetching a build backend.
+$(VENV)/.installed: pyproject.toml requirements/app.lock | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements/app.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml requirements/test.lock $(VENV)/.installed
+	$(PY) -m pip install --quiet --require-hashes -r requirements/test.lock
 	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## Front-end packages from npm (pinned by package-lock.json), copied into static/vendor/.
-static/vendor/.stamp: package.json package-lock.json
+## Re-resolve the locks after changing dependencies in pyproject.toml (uv, from PyPI, into .venv);
+## versions already locked are kept where they still fit, `make lock UPGRADE=1` takes the newest.
+## The test lock is constrained by the app lock, so both install the same versions.
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal --python-version 3.11 --quiet
+lock: | $(PY)
+	$(PY) -m pip install --quiet 'uv==0.13.*'
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) -o requirements/app.lock
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) --extra test -c requirements/app.lock -o requirements/test.lock
+
+## Front-end packages from npm (pinned by package-lock.json), copied into static/vendor/ by
+## scripts/vendor.mjs from the one list in package.json ("vendorFiles"; the Dockerfile uses it too).
+static/vendor/.stamp: package.json package-lock.json scripts/vendor.mjs
 	npm ci --no-audit --no-fund --silent
-	mkdir -p static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
-	cp node_modules/@panzoom/panzoom/dist/panzoom.min.js static/vendor/panzoom.min.js
-	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
+	npm run --silent vendor
 	touch $@
 
 vendor: static/vendor/.stamp

@@ -2,7 +2,9 @@
 # Container entrypoint.
 #  - With arguments, runs them as given (one-off commands, e.g.
 #      docker compose run --rm app python -m server users list).
-#  - Without: applies pending migrations, seeds the demo data when
+#  - Without: applies pending migrations (under a lock: when several app
+#    containers start at once, one migrates and the others wait, then find
+#    nothing to do; server/migrations_lock.py), seeds the demo data when
 #    SEED_DEMO=1 (demo accounts have known passwords: never in production),
 #    then replaces itself with uvicorn so it receives the stop signal.
 set -eu

@@ -14,6 +14,9 @@ def main() -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if root not in sys.path:
         sys.path.insert(0, root)
+    from server import cli_logging
+
+    sys.argv = cli_logging.take_verbosity(sys.argv)  # -v / -vv: library logs at INFO / DEBUG
     litestar_group()
 
 

@@ -106,10 +106,15 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from server import lifecycle
+        from server.ledger import exports
+
         await db.start(engine)
         await store.ensure_ready()
         try:
-            yield
+            # Expiry of exports/ and imports/; on shutdown, running export jobs may finish.
+            async with lifecycle.running(store, settings, exports.running_jobs):
+                yield
         finally:
             await db.stop(engine)
 

@@ -10,29 +10,17 @@
 
 from __future__ import annotations
 
-import sys
 
 import anyio
 import click
-from litestar import Litestar
 from litestar.plugins import CLIPluginProtocol
 
+from server.console import fail, loaded_app
 from server.vocab import Role
-
-
-def loaded_app() -> Litestar:
-    """The app the Litestar CLI loaded (LITESTAR_APP, server.asgi:app) before it added these
-    commands: its settings (app.state.settings), its store, and the engine it installed."""
-    return click.get_current_context().find_root().obj.app
 
 
 def _run(fn, *args):
     return anyio.run(fn, *args)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"错误: {message}", err=True)
-    sys.exit(code)
 
 
 class CLIPlugin(CLIPluginProtocol):
@@ -40,14 +28,21 @@ class CLIPlugin(CLIPluginProtocol):
         # Each capability owns its commands; imported here, when the CLI starts, so that
         # loading the app for a web worker does not import them.
         from server.audit.commands import audit_group
+        from server.backup.commands import backup_command, restore_command
         from server.cards.commands import cards_group
         from server.evidence.commands import evidence_group, storage_group
         from server.ledger.cli import ledger
         from server.rectification.commands import spotcheck_group
         from server.registry.commands import registry_group
+        from server import cli_logging
 
+        cli_logging.apply()  # the app has configured logging by now: WARNING unless -v
+
+        from server.lifecycle import sweep_command
+
+        storage_group.add_command(sweep_command())
         for group in (users, demo, db_group, registry_group, cards_group, ledger, evidence_group,
-                      storage_group, audit_group, spotcheck_group):
+                      storage_group, audit_group, spotcheck_group, backup_command, restore_command):
             cli.add_command(group)
 
 
@@ -59,7 +54,7 @@ def _password(given: str | None) -> str:
     """The password from a hidden prompt (typed twice) on a terminal, else the first line of
     stdin (a script, `docker compose exec -T`); never from the command line."""
     if given is not None:
-        _fail(_NO_PASSWORD_OPTION, 2)
+        fail(_NO_PASSWORD_OPTION, 2)
     if sys.stdin.isatty():
         return click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码", err=True)
     return sys.stdin.readline().rstrip("\r\n")
@@ -83,7 +78,7 @@ def users_create(username: str, password: str | None, role: str, body: str | Non
     try:
         _run(lambda: service.create_user(username, password, role, body, display_name))
     except service.AuthError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"created user {username} ({role})")
 
 
@@ -97,7 +92,7 @@ def users_set_password(username: str, password: str | None) -> None:
     try:
         _run(lambda: service.set_password(username, password))
     except service.AuthError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"password set for {username}; their sessions were revoked")
 
 
@@ -135,11 +130,14 @@ def db_group() -> None:
     pass
 
 
-@db_group.command("migrate", help="Apply all pending migrations.")
+@db_group.command("migrate", help="Apply all pending migrations (one process at a time; others wait).")
 def db_migrate() -> None:
-    from piccolo.apps.migrations.commands.forwards import run_forwards
+    from server.migrations_lock import migrate
 
-    result = _run(lambda: run_forwards("all"))
+    def waiting() -> None:
+        click.echo("another process is migrating the database; waiting for it", err=True)
+
+    result = _run(lambda: migrate(loaded_app().state.settings, waiting))
     if not result.success:
-        _fail(result.message or "migration failed")
+        fail(result.message or "migration failed")
     click.echo("database is up to date")

@@ -51,6 +51,9 @@ class Settings:
     reveal_max_per_hour: int
     """Full ID numbers one user may reveal in an hour (each reveal is logged); more are refused."""
     debug: bool
+    temp_file_days: int = 7
+    """Export files (exports/) and uncommitted roster previews (imports/) are deleted after this
+    many days (server/lifecycle.py)."""
 
     @property
     def sqlite_path(self) -> Path:
@@ -95,6 +98,7 @@ class Settings:
             login_lockout_minutes=int(e.get("LOGIN_LOCKOUT_MINUTES") or 15),
             reveal_max_per_hour=int(e.get("REVEAL_MAX_PER_HOUR") or 20),
             debug=_bool(e.get("DEBUG"), False),
+            temp_file_days=int(e.get("TEMP_FILE_DAYS") or 7),
         )
 
 

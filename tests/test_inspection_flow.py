@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.models.evidence import Photo
-from server.models.inspections import Finding, GuardCheck, Inspection
+from server.models.inspections import ChecklistAnswer, Finding, GuardCheck, Inspection
 from tests.support.flow import answer_all, new_id, start
 from tests.support.html import errors, jpeg, soup, visible_text
 
@@ -189,3 +189,55 @@ async def test_liaison_only_reaches_sites_in_scope(client_factory, world):
     page = visible_text(soup(await town.get("/sites", params={"q": ""})))
     assert "绿园小区" in page and "第一中学校门" not in page
     assert (await town.get(f"/inspections/{key}")).status_code == 404
+
+
+async def test_all_ok_answers_what_is_unanswered_and_agrees_with_the_guards(client_factory, world):
+    """全部符合 in one tap: unanswered areas become 符合, what the officer already chose stays,
+    and an area where a guard check found a problem becomes 不符合 (so submitting is not
+    blocked by a contradiction)."""
+    c = await client_factory("officer")
+    key = await start(c, world.sites.school.id)
+    hx = {"HX-Request": "true"}
+    await c.post(f"/inspections/{key}/checklist/3", data={"answer": "na", "note": ""}, headers=hx)
+    await c.post(f"/inspections/{key}/guards", data={"uuid": new_id(), "guard_id": str(world.guards.valid.id)}, headers=hx)
+    check = await GuardCheck.objects().where(GuardCheck.guard == world.guards.valid.id).first()
+    await c.post(f"/inspections/{key}/guards/{check.id}", headers=hx, data={"uniform_ok": "no"})
+    page = soup(await c.get(f"/inspections/{key}"))
+    todo = [li.get_text(strip=True) for li in page.select("#missing li")]
+    assert [t for t in todo if t.endswith("请选择 符合 / 不符合 / 不适用")] == todo[:7] and len(todo) == 8
+    assert todo[2].startswith("第4项")  # 3 is answered
+    assert any("张伟" in t and "出示保安员证、服务标志、特勤字样未检查" in t for t in todo), todo
+
+    r = await c.post(f"/inspections/{key}/checklist/all-ok", headers=hx)
+    assert r.status_code == 200 and r.headers.get("hx-trigger") == "findings-changed"
+    checked = {int(f["id"].split("-")[1]): f.select_one("input:checked")["value"]
+               for f in soup(r).select("form.area") if f.select_one("input:checked")}
+    assert checked == {1: "ok", 2: "violation", 3: "na", 4: "ok", 5: "ok", 6: "ok", 7: "ok", 8: "ok"}
+    assert not soup(r).select("form.all-ok")  # nothing left to answer: the button is gone
+
+    # 其余各项均正常 answers the guard's other three checks; the uniform stays 不规范.
+    r = await c.post(f"/inspections/{key}/guards/{check.id}/all-ok", headers=hx)
+    assert r.status_code == 200
+    check = await GuardCheck.objects().where(GuardCheck.id == check.id).first()
+    assert (check.certificate_shown, check.uniform_ok, check.insignia_ok, check.tejin_marking) == (True, False, True, False)
+    guard = soup(r).select_one(f"#guard-{check.id}")
+    assert "已检查：出示保安员证 已出示、按规定着保安服 不规范" in visible_text(guard.select_one("summary"))
+    assert not guard.select("form.all-ok")
+    missing = soup(await c.get(f"/inspections/{key}/missing"))
+    assert visible_text(missing) == "各项均已填写，可以提交。"
+    r = await c.post(f"/inspections/{key}/submit")
+    assert r.status_code == 303
+    assert (await Inspection.objects().where(Inspection.uuid == key).first()).status == "submitted"
+
+
+async def test_all_ok_without_javascript_and_for_someone_elses_inspection(client_factory, world):
+    c = await client_factory("officer")
+    key = await start(c, world.sites.school.id)
+    r = await c.post(f"/inspections/{key}/checklist/all-ok")
+    assert r.status_code == 303 and r.headers["location"] == f"/inspections/{key}#checklist"
+    assert await ChecklistAnswer.count().where(ChecklistAnswer.inspection.uuid == key) == 8
+    other_key = await start(c, world.sites.estate.id)
+    other = await client_factory("officer2")
+    r = await other.post(f"/inspections/{other_key}/checklist/all-ok")
+    assert r.status_code in (403, 404)  # only the officer who inspects answers
+    assert await ChecklistAnswer.count().where(ChecklistAnswer.inspection.uuid == other_key) == 0

@@ -13,7 +13,6 @@ def cards_group() -> None:
 @cards_group.command("public-key", help="Print the Ed25519 public key that verifies card QR tokens.")
 def public_key_command() -> None:
     from server.cards.service import public_key
+    from server.console import loaded_app
 
-    # The app the Litestar CLI loaded (server/cli.py's loaded_app; not imported: a capability
-    # never imports the wiring).
-    click.echo(public_key(click.get_current_context().find_root().obj.app.state.settings))
+    click.echo(public_key(loaded_app().state.settings))

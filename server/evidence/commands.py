@@ -13,9 +13,9 @@ import click
 
 
 def _store():
-    # The app the Litestar CLI loaded (server/cli.py's loaded_app; not imported: a capability
-    # never imports the wiring).
-    return click.get_current_context().find_root().obj.app.state.store
+    from server.console import loaded_app
+
+    return loaded_app().state.store
 
 
 @click.group("evidence", help="Photo evidence: integrity checks.")

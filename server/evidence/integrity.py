@@ -99,9 +99,10 @@ KEY_COLUMNS: tuple[tuple[Any, str], ...] = (
 )
 
 
-# Prefixes of objects that have no row by design (they describe themselves): the ledger's
-# xlsx export jobs keep their status and file under exports/<job>/.
-UNTRACKED_PREFIXES: tuple[str, ...] = ("exports/",)
+# Prefixes of objects that have no row by design (they describe themselves and expire, see
+# server/lifecycle.py): the ledger's xlsx export jobs keep their status and file under
+# exports/<job>/; roster previews wait under imports/ for the office to confirm or cancel.
+UNTRACKED_PREFIXES: tuple[str, ...] = ("exports/", "imports/")
 
 
 @dataclass(frozen=True)

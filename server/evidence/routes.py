@@ -75,13 +75,15 @@ _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
 async def _send(request: Request, uuid: str, thumb: bool, download: bool = False) -> Response:
-    data, content_type = await service.open_photo(
+    from litestar.response import Stream
+
+    stream, content_type = await service.open_photo(
         request.app.state.store, request.scope["user"], uuid, thumb=thumb, ip=client_ip(request),
         download=download)
-    headers = dict(_HEADERS)
+    headers = {**_HEADERS, "Content-Length": str(stream.size)}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="photo-{uuid}.{_EXT.get(content_type, "bin")}"'
-    return Response(content=data, media_type=content_type, headers=headers)
+    return Stream(content=stream.chunks, media_type=content_type, headers=headers)
 
 
 @get("/photos/{uuid:str}", name="photo")

@@ -20,6 +20,7 @@ from server.inspections import service as inspections
 from server.models.inspections import Inspection
 from server.settings import Settings
 from server.storage import ObjectStore
+from server.storage_stream import ObjectStream, open_stream
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +102,14 @@ async def log_access(user: CurrentUser, action: str, photo: Photo, ip: str) -> N
 
 
 async def open_photo(store: ObjectStore, user: CurrentUser, uuid: str, *, thumb: bool,
-                     ip: str, download: bool = False) -> tuple[bytes, str]:
-    """Read a photo the user may see, logging the view (or download)."""
+                     ip: str, download: bool = False) -> tuple[ObjectStream, str]:
+    """Open a photo the user may see (streamed, not read whole), logging the view (or download)."""
     photo, _ = await load_photo(user, uuid)
     action = "thumb_view" if thumb else "photo_download" if download else "photo_view"
     await log_access(user, action, photo, ip)
     if thumb and photo.thumb_key:
-        return await store.get(photo.thumb_key), "image/jpeg"
-    return await store.get(photo.object_key), photo.content_type
+        return await open_stream(store, photo.thumb_key), "image/jpeg"
+    return await open_stream(store, photo.object_key), photo.content_type
 
 
 async def photo_page(user: CurrentUser, uuid: str) -> dict:

@@ -77,6 +77,20 @@ async def save_answer(request: Request, uuid: FromPath[str], area: FromPath[int]
                           anchor=f"#area-{area}", prefix=f"area{area}.")
 
 
+@post("/inspections/{uuid:str}/checklist/all-ok", opt=EDIT_ROLES)
+async def answer_all_ok(request: Request, uuid: FromPath[str]) -> Any:
+    """全部符合: one tap for a clean site; the officer then changes the exceptions."""
+    return await _guarded(request, uuid, "inspections/_checklist.html", service.answer_all_ok, anchor="#checklist")
+
+
+@get("/inspections/{uuid:str}/missing")
+async def missing_fragment(request: Request, uuid: FromPath[str]) -> Template:
+    """What is still to do before submitting (refreshed whenever the findings change)."""
+    user = request.scope["user"]
+    insp = await service.get_for(user, uuid)
+    return render("inspections/_missing.html", **await service.page_context(user, insp))
+
+
 @post("/inspections/{uuid:str}/guards", opt=EDIT_ROLES)
 async def add_guard(request: Request, uuid: FromPath[str]) -> Any:
     form = await request.form()
@@ -107,6 +121,14 @@ async def update_guard(request: Request, uuid: FromPath[str], check_id: FromPath
 
     return await _guarded(request, uuid, "inspections/_saved.html", action, anchor=f"#guard-{check_id}",
                           prefix=f"guard{check_id}.")
+
+
+@post("/inspections/{uuid:str}/guards/{check_id:int}/all-ok", opt=EDIT_ROLES)
+async def guard_all_ok(request: Request, uuid: FromPath[str], check_id: FromPath[int]) -> Any:
+    async def action(user, insp):
+        await service.guard_all_ok(user, insp, check_id)
+
+    return await _guarded(request, uuid, "inspections/_guards.html", action, anchor=f"#guard-{check_id}")
 
 
 @post("/inspections/{uuid:str}/guards/{check_id:int}/remove", opt=EDIT_ROLES)
@@ -215,6 +237,7 @@ async def submit(request: Request, uuid: FromPath[str]) -> Any:
 
 
 route_handlers = [
-    start_inspection, inspection_page, save_answer, add_guard, update_guard, remove_guard,
+    start_inspection, inspection_page, save_answer, answer_all_ok, missing_fragment, add_guard, update_guard,
+    guard_all_ok, remove_guard,
     findings_fragment, add_finding, update_finding, delete_finding, scan_into_inspection, submit,
 ]

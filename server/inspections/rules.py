@@ -10,6 +10,11 @@ from server.vocab import Answer, CardVerdict, CertStatus, CountUnit
 
 PERSON_AREAS = (1, 2)  # focus areas counted per guard (人)
 
+GUARD_CHECKS = {"certificate_shown": True, "uniform_ok": True, "insignia_ok": True, "tejin_marking": False}
+"""The four checks of a guard on duty and the answer of each that is in order (四项均正常)."""
+GUARD_CHECK_LABELS = {"certificate_shown": "出示保安员证", "uniform_ok": "着装", "insignia_ok": "服务标志",
+                      "tejin_marking": "特勤字样"}
+
 
 @dataclass(frozen=True)
 class GuardFacts:
@@ -129,3 +134,22 @@ def submit_problems(answers: dict[int, tuple[str, str]], derived: list[DerivedFi
     if any(not t.strip() for t in finding_texts):
         p.general.append("有问题描述为空，请补充")
     return p
+
+
+def all_ok_answers(answered: set[int], guard_areas: set[int]) -> dict[int, str]:
+    """What 全部符合 records: every area not yet answered is 符合, except an area where a guard
+    check has already found a problem, which is 不符合 (so the two never contradict). Areas
+    already answered keep what the officer chose."""
+    return {a: Answer.violation if a in guard_areas else Answer.ok
+            for a in AREA_NUMBERS if a not in answered}
+
+
+def unchecked(values: dict[str, bool | None]) -> list[str]:
+    """The checks of one guard not yet answered, by their labels."""
+    return [GUARD_CHECK_LABELS[k] for k in GUARD_CHECKS if values.get(k) is None]
+
+
+def still_missing(problems: SubmitProblems, guards: list[tuple[str, list[str]]]) -> list[str]:
+    """What the officer still has to do, shown above the submit button: what blocks the
+    submission, then guards whose checks are not all answered (who, which checks)."""
+    return problems.messages() + [f"{who}：{'、'.join(checks)}未检查" for who, checks in guards if checks]

@@ -124,6 +124,17 @@ class Detail:
     def editable(self) -> bool:
         return self.insp.status in EDITABLE
 
+    def missing(self) -> list[str]:
+        """What is still to do before this inspection can be submitted (shown above the
+        button), from what the page already holds."""
+        answers = {a: (r["answer"], r["note"]) for a, r in self.answers.items()}
+        derived = [rules.DerivedFinding("", f["area"], None, "", 1, f["text"], f["guard_check"])
+                   for f in self.findings]
+        problems = rules.submit_problems(answers, derived, [f["text"] for f in self.findings])
+        guards = [(g["guard.name"] or g["typed_name"] or g["guard.certificate_no"] or g["typed_certificate_no"]
+                   or "未登记人员", rules.unchecked(g)) for g in self.guards]
+        return rules.still_missing(problems, guards)
+
 
 async def detail(insp: Inspection, with_roster: bool = False) -> Detail:
     from server.models.registry import Site
@@ -155,15 +166,34 @@ async def save_answer(user: CurrentUser, insp: Inspection, area: int, answer: st
         return  # a replay of what is already recorded
     ensure_editable(user, insp)
     async with atomic():
-        row = await ChecklistAnswer.objects().where(ChecklistAnswer.key == key).first()
-        before = snapshot(row) if row else None
-        if row is None:
-            row = ChecklistAnswer(inspection=insp.id, area=area, answer=answer, note=note, key=key)
-        else:
-            row.answer, row.note = answer, note
-        await row.save()
-        await audit.record("answer", "checklist_answer", row.id, actor=user, before=before,
-                           after=snapshot(row))
+        await _write_answer(user, insp, area, answer, note)
+        await sync_derived_findings(insp)
+
+
+async def _write_answer(user: CurrentUser, insp: Inspection, area: int, answer: str, note: str) -> None:
+    key = f"{insp.id}:{area}"
+    row = await ChecklistAnswer.objects().where(ChecklistAnswer.key == key).first()
+    before = snapshot(row) if row else None
+    if row is None:
+        row = ChecklistAnswer(inspection=insp.id, area=area, answer=answer, note=note, key=key)
+    else:
+        row.answer, row.note = answer, note
+    await row.save()
+    await audit.record("answer", "checklist_answer", row.id, actor=user, before=before, after=snapshot(row))
+
+
+async def answer_all_ok(user: CurrentUser, insp: Inspection) -> None:
+    """全部符合 in one tap: every area not yet answered becomes 符合 (an area where a guard check
+    already found a problem becomes 不符合); the officer then changes the exceptions."""
+    ensure_editable(user, insp)
+    async with atomic():
+        await sync_derived_findings(insp)
+        answered = {a["area"] for a in await ChecklistAnswer.select(ChecklistAnswer.area).where(
+            ChecklistAnswer.inspection == insp.id)}
+        guard_areas = {f["area"] for f in await Finding.select(Finding.area).where(
+            (Finding.inspection == insp.id) & Finding.guard_check.is_not_null())}
+        for area, answer in rules.all_ok_answers(answered, guard_areas).items():
+            await _write_answer(user, insp, area, answer, "")
         await sync_derived_findings(insp)
 
 
@@ -230,6 +260,14 @@ async def update_guard(user: CurrentUser, insp: Inspection, check_id: int, value
         await check.save()
         await audit.record("update", "guard_check", check.id, actor=user, before=before, after=snapshot(check))
         await sync_derived_findings(insp)
+
+
+async def guard_all_ok(user: CurrentUser, insp: Inspection, check_id: int) -> None:
+    """其余各项均正常: the checks of this guard not yet answered get the answer that is in order;
+    one already answered (a problem the officer saw) keeps it."""
+    check = await get_guard_check(insp, check_id)
+    await update_guard(user, insp, check_id, {k: ok for k, ok in rules.GUARD_CHECKS.items()
+                                              if getattr(check, k) is None})
 
 
 async def remove_guard(user: CurrentUser, insp: Inspection, check_id: int) -> None:

@@ -31,6 +31,7 @@ from server.ledger import service
 from server.ledger.columns import BY_NUMBER as COLUMNS
 from server.ledger.xlsx import XLSX_TYPE, LedgerColumn, LedgerWriter
 from server.storage import ObjectNotFound, ObjectStore
+from server.storage_stream import put_file
 from server.vocab import (
     CertStatus,
     CountUnit,
@@ -213,12 +214,17 @@ async def _run(store: ObjectStore, job: str, status: dict, scope: Scope, filters
                 await _put_status(store, job, status)
 
             rows = await build_file(path, status["kind"], scope, filters, campaign, today, progress)
-            await store.put(file_key(job), path.read_bytes(), XLSX_TYPE)
+            await put_file(store, file_key(job), path, XLSX_TYPE)  # from the file, not read whole
             status.update(state="done", done=rows, total=max(rows, status["total"]))
         except Exception as exc:  # noqa: BLE001 - reported to the user on the progress page
             log.exception("ledger export %s failed", job)
             status.update(state="failed", message=f"导出失败（{type(exc).__name__}），请重新导出")
         await _put_status(store, job, status)
+
+
+def running_jobs() -> set[asyncio.Task]:
+    """The export tasks of this process still running (the app waits for them at shutdown)."""
+    return set(_running)
 
 
 async def wait_all() -> None:

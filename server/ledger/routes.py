@@ -295,15 +295,21 @@ async def export_progress(request: Request, job: FromPath[str]) -> Template:
 
 @get("/ledger/exports/{job:str}/file", opt=OFFICE)
 async def export_file(request: Request, job: FromPath[str]) -> Response:
+    from litestar.response import Stream
+
+    from server.storage_stream import open_stream
+
     store = request.app.state.store
     status = await exports.status_for(store, request.scope["user"], job)
     if status["state"] != "done":
         raise NotFoundException("导出文件尚未生成")
     try:
-        data = await store.get(exports.file_key(status["job"]))
+        stream = await open_stream(store, exports.file_key(status["job"]))
     except ObjectNotFound:
         raise NotFoundException("导出文件不存在") from None
-    return _xlsx(data, status["filename"])
+    return Stream(content=stream.chunks, media_type=xlsx.XLSX_TYPE, headers={  # streamed, not read whole
+        "Content-Length": str(stream.size),
+        "Content-Disposition": f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(status['filename'])}"})
 
 
 route_handlers = [

@@ -36,6 +36,7 @@ from server.registry import service as registry
 from server.models.registry import Site, Unit
 from server.settings import Settings
 from server.storage import ObjectStore
+from server.storage_stream import ObjectStream, open_stream
 from server.vocab import ClueStatus, FindingStatus, InspectionKind, Role
 
 log = logging.getLogger(__name__)
@@ -310,7 +311,7 @@ async def accept_options(clue: dict, user: CurrentUser, site: Any = None, q: Any
 # ---------------------------------------------------------------- photos
 
 async def open_photo(store: ObjectStore, user: CurrentUser, clue_uuid: str, photo_uuid: str, *, thumb: bool,
-                     ip: str) -> tuple[bytes, str]:
+                     ip: str) -> tuple[ObjectStream, str]:
     clue = await get_for(user, clue_uuid)  # raises NotFound when out of reach
     photo = await CluePhoto.objects().where((CluePhoto.uuid == photo_uuid) & (CluePhoto.clue == clue["id"])).first()
     if photo is None:
@@ -318,6 +319,6 @@ async def open_photo(store: ObjectStore, user: CurrentUser, clue_uuid: str, phot
     await AccessLog.insert(AccessLog(user=user.id, username=user.username,
                                      action="thumb_view" if thumb else "photo_view", object_table="clue_photo",
                                      object_id=str(photo.id), ip=ip[:64]))
-    if thumb and photo.thumb_key:
-        return await store.get(photo.thumb_key), "image/jpeg"
-    return await store.get(photo.object_key), photo.content_type
+    if thumb and photo.thumb_key:  # streamed, not read whole (server/storage_stream.py)
+        return await open_stream(store, photo.thumb_key), "image/jpeg"
+    return await open_stream(store, photo.object_key), photo.content_type

@@ -440,9 +440,12 @@ async def close_clue(request: Request, uuid: FromPath[str]) -> Any:
 
 
 async def _clue_photo(request: Request, uuid: str, photo: str, thumb: bool) -> Response:
-    data, content_type = await clues.open_photo(request.app.state.store, request.scope["user"], uuid, photo,
-                                                thumb=thumb, ip=client_ip(request))
-    return Response(content=data, media_type=content_type, headers=_PRIVATE)
+    from litestar.response import Stream
+
+    stream, content_type = await clues.open_photo(request.app.state.store, request.scope["user"], uuid, photo,
+                                                  thumb=thumb, ip=client_ip(request))
+    return Stream(content=stream.chunks, media_type=content_type,
+                  headers={**_PRIVATE, "Content-Length": str(stream.size)})
 
 
 @get("/clues/{uuid:str}/photos/{photo:str}", opt=CLUE_READ)

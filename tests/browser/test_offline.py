@@ -22,7 +22,8 @@ async def open_inspection(page, site_name: str, query: str) -> None:
     await page.wait_for_load_state("networkidle")
     # The service worker controls the page before the signal goes.
     await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    # (installing precaches the shell: slow on a loaded machine, so a generous wait)
+    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=90_000)
 
 
 async def outbox_entries(page) -> list[dict]:

@@ -34,8 +34,7 @@ async def test_officer_completes_inspection_with_photos_and_office_sees_it(phone
     await page.locator("#area-5").get_by_label("备注").blur()
 
     # A guard from the roster, in the wrong uniform, photographed.
-    await page.get_by_label("从名册选择").select_option(label="张伟（津保120200000001）")
-    await page.get_by_role("button", name="添加", exact=True).click()
+    await page.get_by_label("从名册选择").select_option(label="张伟（津保120200000001）")  # chosen = added
     guard = page.locator("article.guard", has_text="张伟")
     await expect(guard.locator(".verdict")).to_have_text("有效")
     await guard.get_by_role("radiogroup", name="按规定着保安服").get_by_label("不规范").check()
