@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import sys
 
 import anyio
 import click
