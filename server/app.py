@@ -23,6 +23,7 @@ from litestar.template.config import TemplateConfig
 
 from server import db
 from server.audit import routes as audit_routes
+from server.audit.downloads import log_download
 from server.auth import routes as auth_routes
 from server.auth.guards import SessionMiddleware, access_guard
 from server.cards import routes as card_routes
@@ -41,6 +42,7 @@ from server.settings import Settings
 from server.storage import make_store
 from server.templating import make_template_engine
 from server.errors import Conflict, FormError
+from server.headers import add_security_headers
 from server.web import is_htmx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,6 +145,7 @@ def create_app(settings: Settings) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         middleware=[SessionMiddleware()],
         guards=[access_guard],
+        before_send=[add_security_headers, log_download],
         exception_handlers={HTTPException: _error_page, FormError: _refused, Conflict: _refused},
         lifespan=[lifespan],
         request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,

@@ -1,7 +1,7 @@
 """The project's own commands, added to the Litestar CLI by CLIPlugin.
 
-    python -m server users create --username U --password P --role R [--body B]
-    python -m server users set-password --username U --password P
+    python -m server users create --username U --role R [--body B]      (password: prompt or stdin)
+    python -m server users set-password --username U                   (password: prompt or stdin)
     python -m server users list
     python -m server demo seed
     python -m server db migrate
@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import sys
 
 import anyio
 import click
@@ -49,20 +50,35 @@ class CLIPlugin(CLIPluginProtocol):
             cli.add_command(group)
 
 
+_NO_PASSWORD_OPTION = ("不要在命令行中给出密码（会留在命令历史和进程列表中）：去掉 --password，"
+                       "运行后按提示输入，或从标准输入传入，例如 python -m server users create ... < 密码文件")
+
+
+def _password(given: str | None) -> str:
+    """The password from a hidden prompt (typed twice) on a terminal, else the first line of
+    stdin (a script, `docker compose exec -T`); never from the command line."""
+    if given is not None:
+        fail(_NO_PASSWORD_OPTION, 2)
+    if sys.stdin.isatty():
+        return click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码", err=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @click.group(help="Accounts: create users, reset passwords.")
 def users() -> None:
     pass
 
 
-@users.command("create", help="Create a user.")
+@users.command("create", help="Create a user; the password is asked for (or read from stdin).")
 @click.option("--username", required=True)
-@click.option("--password", required=True)
+@click.option("--password", default=None, hidden=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--body", default=None, help="Reporting body (填报单位) name; required for liaisons.")
 @click.option("--display-name", default="", help="Name shown in the app.")
-def users_create(username: str, password: str, role: str, body: str | None, display_name: str) -> None:
+def users_create(username: str, password: str | None, role: str, body: str | None, display_name: str) -> None:
     from server.auth import service
 
+    password = _password(password)
     try:
         _run(lambda: service.create_user(username, password, role, body, display_name))
     except service.AuthError as exc:
@@ -70,12 +86,13 @@ def users_create(username: str, password: str, role: str, body: str | None, disp
     click.echo(f"created user {username} ({role})")
 
 
-@users.command("set-password", help="Set a user's password and end all their sessions.")
+@users.command("set-password", help="Set a user's password (asked for, or read from stdin) and end all their sessions.")
 @click.option("--username", required=True)
-@click.option("--password", required=True)
-def users_set_password(username: str, password: str) -> None:
+@click.option("--password", default=None, hidden=True)
+def users_set_password(username: str, password: str | None) -> None:
     from server.auth import service
 
+    password = _password(password)
     try:
         _run(lambda: service.set_password(username, password))
     except service.AuthError as exc:

@@ -42,10 +42,14 @@ class Settings:
     cookie_secure: bool
     """Send cookies only over HTTPS (set true behind the TLS proxy)."""
     session_hours: int
+    session_idle_minutes: int
+    """A session unused for this long ends (a phone left on a desk); SESSION_HOURS caps it anyway."""
     max_upload_mb: int
     max_image_pixels: int
     login_max_failures: int
     login_lockout_minutes: int
+    reveal_max_per_hour: int
+    """Full ID numbers one user may reveal in an hour (each reveal is logged); more are refused."""
     debug: bool
     temp_file_days: int = 7
     """Export files (exports/) and uncommitted roster previews (imports/) are deleted after this
@@ -87,10 +91,12 @@ class Settings:
             card_signing_key=(e.get("CARD_SIGNING_KEY") or "").strip() or _dev_card_key(data_dir),
             cookie_secure=_bool(e.get("COOKIE_SECURE"), False),
             session_hours=int(e.get("SESSION_HOURS") or 12),
+            session_idle_minutes=int(e.get("SESSION_IDLE_MINUTES") or 60),
             max_upload_mb=int(e.get("MAX_UPLOAD_MB") or 15),
             max_image_pixels=int(e.get("MAX_IMAGE_PIXELS") or 50_000_000),
             login_max_failures=int(e.get("LOGIN_MAX_FAILURES") or 5),
             login_lockout_minutes=int(e.get("LOGIN_LOCKOUT_MINUTES") or 15),
+            reveal_max_per_hour=int(e.get("REVEAL_MAX_PER_HOUR") or 20),
             debug=_bool(e.get("DEBUG"), False),
             temp_file_days=int(e.get("TEMP_FILE_DAYS") or 7),
         )

@@ -155,7 +155,7 @@ async def login(c: httpx.AsyncClient, username: str, password: str = PASSWORD) -
     token = c.cookies.get("csrftoken")
     r = await c.post("/login", data={"username": username, "password": password, "next": "/",
                                      "_csrf_token": token})
-    c.headers["x-csrftoken"] = token
+    c.headers["x-csrftoken"] = c.cookies.get("csrftoken")  # a login rotates the token
     return r
 
 

@@ -124,8 +124,8 @@ async def test_backup_restores_into_an_empty_install_with_the_same_counts_and_ha
     assert f"{counts['audit_entry']} entries, chain intact; head {head}" in audit.stdout
 
     # The restored install takes new rows (PostgreSQL's sequences came along).
-    created = cli(target, "users", "create", "--username", "after_restore", "--password", "longenough1",
-                  "--role", "office", "--body", "公安蓟州分局")
+    created = cli(target, "users", "create", "--username", "after_restore",
+                  "--role", "office", "--body", "公安蓟州分局", input="longenough1\n")
     assert created.returncode == 0, created.stderr
 
     # A backup of the restored install holds the same rows, objects and hashes.

@@ -35,25 +35,28 @@ async def test_healthz_is_503_when_storage_is_broken(app, tmp_path):
     assert body["database"] == "ok" and body["storage"].startswith("error")
 
 
-def cli(env, *args: str) -> subprocess.CompletedProcess:
+def cli(env, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, input=input)
 
 
 async def test_cli_users_and_idempotent_demo_seed(service_env, world):
-    done = cli(service_env, "users", "create", "--username", "newcop", "--password", "longenough1",
-               "--role", "officer", "--body", "公安蓟州分局", "--display-name", "新警官")
+    done = cli(service_env, "users", "create", "--username", "newcop",
+               "--role", "officer", "--body", "公安蓟州分局", "--display-name", "新警官", input="longenough1\n")
     assert done.returncode == 0, done.stderr
     user = await User.objects().get(User.username == "newcop")
     assert user.role == "officer" and user.display_name == "新警官"
 
-    done = cli(service_env, "users", "create", "--username", "x", "--password", "short", "--role", "officer")
+    done = cli(service_env, "users", "create", "--username", "x", "--role", "officer", input="short\n")
     assert done.returncode == 1 and "密码至少 8 位" in done.stderr
-    done = cli(service_env, "users", "create", "--username", "y", "--password", "longenough1", "--role", "liaison")
+    done = cli(service_env, "users", "create", "--username", "y", "--role", "liaison", input="longenough1\n")
     assert done.returncode == 1 and "联络员必须指定所属填报单位" in done.stderr
 
-    done = cli(service_env, "users", "set-password", "--username", "newcop", "--password", "another-one1")
+    done = cli(service_env, "users", "set-password", "--username", "newcop", input="another-one1\n")
     assert done.returncode == 0, done.stderr
+    # A password on the command line (shell history, the process list) is refused.
+    done = cli(service_env, "users", "set-password", "--username", "newcop", "--password", "on-the-line1")
+    assert done.returncode == 2 and "不要在命令行中给出密码" in done.stderr
     assert "newcop" in cli(service_env, "users", "list").stdout
 
 

@@ -189,8 +189,8 @@ async def test_a_fresh_install_loads_the_campaign_file_and_imports_a_roster(serv
     assert cli(service_env, "db", "migrate").returncode == 0
     done = cli(service_env, "campaign", "load", str(ROOT / "deploy" / "jizhou-2020.toml"))
     assert done.returncode == 0, done.stderr
-    done = cli(service_env, "users", "create", "--username", "admin", "--password", "first-office-1",
-               "--role", "office", "--body", "公安蓟州分局")
+    done = cli(service_env, "users", "create", "--username", "admin",
+               "--role", "office", "--body", "公安蓟州分局", input="first-office-1\n")
     assert done.returncode == 0, done.stderr
 
     roster = tmp_path / "roster.xlsx"

@@ -1,6 +1,8 @@
 """双随机、一公开: the draw is a pure function of (seed, pool, officers, exclusions), recorded so
-it can be redone; the office UI shows every seed; the CLI prints the same draw for the same
-seed and data; officers get their tasks; the published results hold no personal data."""
+it can be redone; the server draws the seed (nobody picks it) and previews are logged; the office
+UI shows every seed; the CLI prints the same draw for the same seed and data; officers get their
+tasks; the published results hold no personal data, live at an unguessable address and name a
+unit only once its inspection is submitted."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from server.rectification import rules
+from server.models.audit import AuditEntry
+from server.rectification import rules, spotcheck
 from server.models.rectification import SpotCheckDraw, SpotCheckTarget
 from server.models.inspections import Inspection
 from tests.support.flow import answer_all, new_id, start
@@ -74,29 +77,36 @@ async def test_office_draws_with_exclusions_and_every_draw_can_be_redone(client_
     office = await client_factory("office")
     school_only = {"township": str(world.townships.yuyang.id), "kind": "using_unit", "rule": "inspected"}
 
-    # Preview, then draw with the same seed: the same result, and officer (who inspected) is excluded.
-    r = await office.post("/spotchecks", data={**school_only, "n": "1", "seed": "s1", "save": "0"})
+    # Preview: an illustrative draw (officer, who inspected, is excluded), no seed to reuse, logged.
+    r = await office.post("/spotchecks", data={**school_only, "n": "1", "save": "0"})
     preview = visible_text(soup(r).select_one("#preview"))
-    assert r.status_code == 200 and "随机种子 s1" in preview and "蓟州区第一中学 → 李警官" in preview
+    assert r.status_code == 200 and "蓟州区第一中学 → 李警官" in preview
+    assert not soup(r).select("#preview code.seed")  # no seed shown that could be reused
+    assert "仅为示意" in preview and "另行生成随机种子" in preview
     assert await SpotCheckDraw.count() == 0
-    for seed in ("s1", "s2", "s3", "s4", "s5"):
-        r = await office.post("/spotchecks", data={**school_only, "n": "1", "seed": seed, "save": "1"})
+    logged = await AuditEntry.objects().where(AuditEntry.action == "preview").first()
+    assert logged is not None and logged.actor == world.users.office.id
+    # Drawing: a seed sent with the form (a hand-picked one) is not used; the server draws one.
+    for _ in range(5):
+        r = await office.post("/spotchecks", data={**school_only, "n": "1", "seed": "s1", "save": "1"})
         assert r.status_code == 303, r.text
     targets = await SpotCheckTarget.select(SpotCheckTarget.officer, SpotCheckTarget.unit)
     assert {t["officer"] for t in targets} == {world.users.officer2.id}
     assert {t["unit"] for t in targets} == {world.units.school.id}
+    seeds = [d["seed"] for d in await SpotCheckDraw.select(SpotCheckDraw.seed).order_by(SpotCheckDraw.id)]
+    assert "s1" not in seeds and len(set(seeds)) == 5 and all(len(x) == 16 for x in seeds)
 
     draw = await SpotCheckDraw.objects().order_by(SpotCheckDraw.id).first()
-    assert draw.seed == "s1" and draw.n == 1
+    assert draw.n == 1
     page = soup(await office.get(f"/spotchecks/{draw.id}"))
     text = visible_text(page)
-    assert "随机种子 s1" in text and "复核一致" in text and "本专项行动中检查过该单位的民警" in text
+    assert f"随机种子 {draw.seed}" in text and "复核一致" in text and "本专项行动中检查过该单位的民警" in text
     assert "（1 对）" in text
     listing = soup(await office.get("/spotchecks"))
-    assert [visible_text(c) for c in listing.select("#draws code.seed")] == ["s5", "s4", "s3", "s2", "s1"]
+    assert [visible_text(c) for c in listing.select("#draws code.seed")] == seeds[::-1]
 
     # Without exclusions the inspecting officer may be drawn too.
-    r = await office.post("/spotchecks", data={**school_only, "rule": "none", "n": "1", "seed": "s1", "save": "1"})
+    r = await office.post("/spotchecks", data={**school_only, "rule": "none", "n": "1", "save": "1"})
     assert r.status_code == 303
 
     # Tampering with a recorded target is caught by redoing the draw.
@@ -139,16 +149,16 @@ def _cli(env, *args: str) -> subprocess.CompletedProcess:
 async def test_cli_prints_the_same_draw_for_the_same_seed_and_matches_the_office(client_factory, world, service_env):
     await inspected_school(client_factory, world)
     office = await client_factory("office")
-    r = await office.post("/spotchecks", data={"n": "2", "seed": "公开-2021-01", "rule": "inspected", "save": "1"})
+    r = await office.post("/spotchecks", data={"n": "2", "rule": "inspected", "save": "1"})
     assert r.status_code == 303
     draw = await SpotCheckDraw.objects().first()
 
-    first = _cli(service_env, "draw", "--n", "2", "--seed", "公开-2021-01")
-    second = _cli(service_env, "draw", "--n", "2", "--seed", "公开-2021-01")
+    first = _cli(service_env, "draw", "--n", "2", "--seed", draw.seed)
+    second = _cli(service_env, "draw", "--n", "2", "--seed", draw.seed)
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     lines = first.stdout.splitlines()
-    assert lines[0] == "双随机抽查  种子=公开-2021-01  抽取=2"
+    assert lines[0] == f"双随机抽查  种子={draw.seed}  抽取=2"
     assert f"2 家: {world.units.school.id},{world.units.estate_co.id}" in lines[1]  # units with a site
     recorded = [(t["unit"], t["officer"]) for t in await SpotCheckTarget.select(
         SpotCheckTarget.unit, SpotCheckTarget.officer).where(SpotCheckTarget.draw == draw.id).order_by(SpotCheckTarget.id)]
@@ -161,6 +171,16 @@ async def test_cli_prints_the_same_draw_for_the_same_seed_and_matches_the_office
     bad = _cli(service_env, "draw", "--n", "1", "--seed", "x", "--township", "不存在镇")
     assert bad.returncode == 1 and "乡镇街不存在: 不存在镇" in bad.stderr
 
+    # Recording from the command line: the server draws the seed; a chosen one is refused.
+    chosen = _cli(service_env, "draw", "--n", "1", "--seed", "mine", "--save", "--by", "office")
+    assert chosen.returncode == 2 and "随机种子由系统生成" in chosen.stderr
+    assert _cli(service_env, "draw", "--n", "1").returncode == 2
+    saved = _cli(service_env, "draw", "--n", "1", "--save", "--by", "office")
+    assert saved.returncode == 0, saved.stderr
+    recorded_seed = (await SpotCheckDraw.objects().order_by(SpotCheckDraw.id, ascending=False).first()).seed
+    assert saved.stdout.splitlines()[0] == f"双随机抽查  种子={recorded_seed}  抽取=1"
+    assert "已记录为抽查 #" in saved.stdout
+
     ok = _cli(service_env, "verify", "--draw", str(draw.id))
     assert ok.returncode == 0 and f"抽查 #{draw.id}: 复核一致" in ok.stdout
     await SpotCheckTarget.update({SpotCheckTarget.officer: world.users.officer.id}).where(SpotCheckTarget.draw == draw.id)
@@ -168,9 +188,10 @@ async def test_cli_prints_the_same_draw_for_the_same_seed_and_matches_the_office
     assert tampered.returncode == 1 and "复核不一致" in tampered.stderr
 
 
-async def test_officer_does_the_task_and_results_are_published_without_personal_data(client_factory, world, client):
+async def test_officer_does_the_task_and_results_are_published_without_personal_data(client_factory, world, client,
+                                                                                    settings):
     office = await client_factory("office")
-    r = await office.post("/spotchecks", data={"n": "1", "seed": "pub", "rule": "none", "kind": "property_company",
+    r = await office.post("/spotchecks", data={"n": "1", "rule": "none", "kind": "property_company",
                                                "save": "1"})
     assert r.status_code == 303
     draw = await SpotCheckDraw.objects().first()
@@ -179,9 +200,13 @@ async def test_officer_does_the_task_and_results_are_published_without_personal_
     username = "officer" if target.officer == world.users.officer.id else "officer2"
     officer = await client_factory(username)
 
-    public = soup(await client.get(f"/public/spotchecks/{draw.id}"))  # no login
-    rows = [visible_text(tr) for tr in public.select("tbody tr")]
-    assert rows == ["蓟州区绿园物业服务有限公司 待检查"]
+    public_url = f"/public/spotchecks/{spotcheck.public_key(settings.secret_key, draw.id)}"
+    assert public_url in (await office.get(f"/spotchecks/{draw.id}")).text  # linked from the draw page
+    public = soup(await client.get(public_url))  # no login
+    # Before the inspection is submitted the unit is not named: it must not learn it was drawn.
+    assert public.select("tbody tr") == []
+    assert "另有 1 家单位的检查尚未提交，提交后公开" in visible_text(public)
+    assert "绿园" not in visible_text(public)
 
     tasks = soup(await officer.get("/rectification/due")).select_one("#spot-tasks")
     assert "蓟州区绿园物业服务有限公司" in visible_text(tasks)
@@ -195,20 +220,42 @@ async def test_officer_does_the_task_and_results_are_published_without_personal_
 
     await answer_all(officer, key, violations={5: "未备案"})
     assert (await officer.post(f"/inspections/{key}/submit")).status_code == 303
-    rows = [visible_text(tr) for tr in soup(await client.get(f"/public/spotchecks/{draw.id}")).select("tbody tr")]
+    rows = [visible_text(tr) for tr in soup(await client.get(public_url)).select("tbody tr")]
     assert rows[0].startswith("蓟州区绿园物业服务有限公司 已检查，结果审核中")
     finding = await _finding(key)
     await decide(office, key, "findings", finding, "confirm")
     await office.post(f"/office/inspections/{key}/finish", data={"note": ""})
-    public = soup(await client.get(f"/public/spotchecks/{draw.id}"))
+    public = soup(await client.get(public_url))
     row = visible_text(public.select_one("tbody tr"))
     assert row.startswith("蓟州区绿园物业服务有限公司 发现违法违规问题 ")
     text = visible_text(public)
     for personal in ("王警官", "李警官", "张主任", "officer", "赵敏"):
         assert personal not in text
     assert "不公开检查人员姓名及任何个人信息" in text
-    assert "随机种子 pub" in text
-    assert (await client.get("/public/spotchecks/999")).status_code == 404
+    assert f"随机种子 {draw.seed}" in text
+    # The address cannot be guessed by counting or altered.
+    for guess in (f"/public/spotchecks/{draw.id}", "/public/spotchecks/999", public_url[:-1] + "0",
+                  f"/public/spotchecks/{draw.id + 1}-{public_url.rsplit('-', 1)[1]}"):
+        if guess != public_url:
+            assert (await client.get(guess)).status_code == 404, guess
+
+
+async def test_a_target_cannot_take_over_another_sites_inspection(client_factory, world):
+    office = await client_factory("office")
+    r = await office.post("/spotchecks", data={"n": "1", "rule": "none", "kind": "property_company", "save": "1"})
+    assert r.status_code == 303
+    target = await SpotCheckTarget.objects().first()
+    username = "officer" if target.officer == world.users.officer.id else "officer2"
+    officer = await client_factory(username)
+    school_key = await start(officer, world.sites.school.id)  # a routine inspection at the school
+    r = await officer.post(f"/spotchecks/targets/{target.id}/start", data={"uuid": school_key})
+    assert r.status_code == 409 and "编号冲突" in visible_text(soup(r))
+    assert (await SpotCheckTarget.objects().first()).inspection is None
+    # A fresh id works, and a replay of it finds the same inspection.
+    key = new_id()
+    for _ in range(2):
+        r = await officer.post(f"/spotchecks/targets/{target.id}/start", data={"uuid": key})
+        assert r.status_code == 303 and r.headers["location"] == f"/inspections/{key}"
 
 
 async def _finding(key: str) -> int:

@@ -8,6 +8,7 @@ from typing import Annotated
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
@@ -20,6 +21,24 @@ class LoginForm:
     username: str = ""
     password: str = ""
     next: str = "/"
+    outbox_actors: str = ""
+    """Ids of the users whose unsent work waits on this phone (static/js/offline.js)."""
+
+
+# Phones are shared between shifts: logging out and logging in wipe what the browser keeps
+# for this site (HTTP cache; Cache Storage, IndexedDB, service worker), so the next user finds
+# nothing of the last one's. One exception: a user logging back in to send their own unsent
+# work keeps the storage that holds it (their session ended while they were offline).
+CLEAR_ALL = '"cache", "storage"'
+CLEAR_CACHE = '"cache"'
+CSRF_COOKIE = "csrftoken"  # Litestar's CSRFConfig default
+
+
+def _rotate_csrf(response: Redirect, settings) -> None:
+    """A new CSRF token with every new (or ended) session: a page or a queued request from
+    before no longer passes (Litestar's token format, signed with SECRET_KEY)."""
+    response.set_cookie(Cookie(key=CSRF_COOKIE, value=generate_csrf_token(settings.secret_key), path="/",
+                               secure=settings.cookie_secure, samesite="lax", httponly=False))
 
 
 def _safe_next(url: str) -> str:
@@ -44,10 +63,13 @@ async def login(request: Request,
                       error=str(exc), username=data.username[:64])
     token = await service.open_session(settings, user, client_ip(request),
                                        request.headers.get("user-agent", ""))
-    response = Redirect(path=_safe_next(data.next), status_code=303)
+    own_work = str(user.id) in data.outbox_actors.split(",")
+    response = Redirect(path=_safe_next(data.next), status_code=303,
+                        headers={"Clear-Site-Data": CLEAR_CACHE if own_work else CLEAR_ALL})
     response.set_cookie(Cookie(key=service.SESSION_COOKIE, value=token, httponly=True,
                                secure=settings.cookie_secure, samesite="lax", path="/",
                                max_age=settings.session_hours * 3600))
+    _rotate_csrf(response, settings)
     return response
 
 
@@ -56,8 +78,9 @@ async def logout(request: Request) -> Redirect:
     user = request.scope.get("user")
     if user is not None:
         await service.revoke_session(user.session_id)
-    response = Redirect(path="/login", status_code=303)
+    response = Redirect(path="/login", status_code=303, headers={"Clear-Site-Data": CLEAR_ALL})
     response.delete_cookie(service.SESSION_COOKIE, path="/")
+    _rotate_csrf(response, request.app.state.settings)
     return response
 
 

@@ -65,7 +65,7 @@ async def scan_standalone(request: Request) -> Any:
     except FormError as exc:
         return render("cards/scan.html", status_code=422, errors=exc.errors)
     if text.startswith("cert:"):
-        guard = await registry.guard_by_certificate(text[5:])
+        guard = await registry.guard_by_certificate(text[5:], request.scope["user"].scope)
         if guard is None:
             return render("cards/scan.html", status_code=422,
                           errors={"scan": f"名册中没有保安员证号 {text[5:]}：此人可能无证或证号有误"})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +25,7 @@ from server.db import Prepared, atomic
 from server.models.registry import Guard, GuardCard
 from server.registry import service as registry
 from server.settings import Settings
-from server.vocab import CardVerdict, CertStatus
+from server.vocab import CardVerdict, CertStatus, EmploymentStatus
 
 
 class CardRefused(Exception):
@@ -160,30 +163,40 @@ async def sheet(settings: Settings, guard_ids: list[int]) -> tuple[list[dict], l
 
 # ---------------------------------------------------------------- checking cards with no signal
 
+def roster_digest(salt: bytes, token: str) -> str:
+    """The key of a card in an offline roster: HMAC-SHA256 of its token under the roster's salt
+    (static/js/offline.js computes the same with WebCrypto from the scanned code)."""
+    return hmac.new(salt, token.encode(), hashlib.sha256).hexdigest()
+
+
 async def offline_roster(settings: Settings, site: dict, limit: int = 400) -> dict:
-    """What a phone needs to check this site's guards' cards in a basement: every card (current
-    and withdrawn) of the guards posted here or employed by the units that guard it, keyed by
-    token, with the verdict the server would give here now. A card not in it cannot be checked
+    """What a phone needs to check this site's guards' cards in a basement: the current card of
+    every active guard posted here or employed by the units that guard it, with the verdict
+    the server would give here now. Cards are keyed by a keyed hash of their token (a fresh
+    random salt per page), never by the token itself, so a copied or lost page cannot print a
+    working card. A card not in it (withdrawn, superseded, another site's) cannot be checked
     offline; the queued scan is checked by the server when the signal returns."""
     employers = registry.site_employer_ids(site)
     guards = await Guard.select(*GUARD_COLUMNS).where(
-        (Guard.site == site["id"]) | Guard.employer.is_in(list(employers))).limit(limit)
+        (Guard.employment_status == EmploymentStatus.active)
+        & ((Guard.site == site["id"]) | Guard.employer.is_in(list(employers)))).limit(limit)
     by_id = {g["id"]: g for g in guards}
-    cards = await GuardCard.select().where(GuardCard.guard.is_in(list(by_id))) if by_id else []
+    cards = await GuardCard.select().where(
+        GuardCard.guard.is_in(list(by_id)) & GuardCard.revoked_at.is_null()) if by_id else []
     key = signing_key(settings)
+    salt = secrets.token_bytes(16)
     entries = {}
     for c in cards:
         g = by_id[c["guard"]]
-        state = CardState.current if c["revoked_at"] is None else CardState.superseded
         verdict, reason = card_verdict(CardFacts(
-            tokens.TokenStatus.ok, state, g["certificate_status"], g["employment_status"],
+            tokens.TokenStatus.ok, CardState.current, g["certificate_status"], g["employment_status"],
             g["employer.id"]), employers)
-        entries[tokens.sign(key, g["id"], c["serial"])] = {
+        entries[roster_digest(salt, tokens.sign(key, g["id"], c["serial"]))] = {
             "name": g["name"], "certificate_no": g["certificate_no"] or "",
             "employer": g["employer.name"], "verdict": verdict,
             "label": CardVerdict.label_of(verdict), "reason": reason,
         }
-    return {"as_of": clock.now().isoformat(), "cards": entries}
+    return {"as_of": clock.now().isoformat(), "salt": salt.hex(), "cards": entries}
 
 
 # ---------------------------------------------------------------- what was scanned

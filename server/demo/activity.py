@@ -171,7 +171,7 @@ async def seed_activity(store: Any, settings: Any, today: dt.date | None = None)
 
     # A drawn spot check (双随机) of property companies.
     if not await SpotCheckDraw.exists().where(SpotCheckDraw.campaign == campaign.id):
-        await spotcheck.make_draw(office, campaign, 3, "20210115", spotcheck.PoolFilter(kind="property_company"))
+        await spotcheck.make_draw(office, campaign, 3, spotcheck.PoolFilter(kind="property_company"))
         counts["spot_checks"] += 1
 
     # The weekly reports due so far, frozen.

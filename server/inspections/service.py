@@ -214,11 +214,11 @@ async def add_guard(user: CurrentUser, insp: Inspection, uuid: str, guard_id: in
     site = await registry.get_site(user.scope, insp.site) or {}
     guard = None
     if guard_id:
-        guard = await registry.guard_by_id(guard_id)
+        guard = await registry.guard_by_id(guard_id, user.scope, site or None)
         if guard is None:
             raise FormError({"guard_id": "所选保安员不存在"})
     elif certificate_no:
-        guard = await registry.guard_by_certificate(certificate_no)
+        guard = await registry.guard_by_certificate(certificate_no, user.scope, site or None)
     elif not typed_name and verdict is None:
         raise FormError({"certificate_no": "请从名册中选择，或填写保安员证号或姓名"})
     if guard is not None:

@@ -1,12 +1,14 @@
 """`python -m server spotcheck ...` (registered in server/cli.py): the 双随机 draw from the
 command line, so anyone can reproduce and audit a draw.
 
-    python -m server spotcheck draw --n N --seed S [--township NAME] [--kind K] [--sector S]
-                                    [--rectified] [--exclusion inspected|none] [--save --by USERNAME]
+    python -m server spotcheck draw --n N (--seed S | --save --by USERNAME) [--township NAME] [--kind K]
+                                    [--sector S] [--rectified] [--exclusion inspected|none]
     python -m server spotcheck verify --draw ID
 
-`draw` prints the same result for the same seed and data; with --save it also records it
-(as the office's page does). `verify` redoes a recorded draw from its record alone.
+`draw --seed S` prints the same result for the same seed and data (to reproduce a draw);
+`draw --save` records a draw as the office's page does, with a seed the server draws after the
+pool is fixed (nobody chooses it), and prints it. `verify` redoes a recorded draw from its
+record alone.
 """
 
 from __future__ import annotations
@@ -43,7 +45,18 @@ async def _draw(n: int, seed: str, township: str | None, kind: str, sector: str,
             fail(f"乡镇街不存在: {township}")
         township_id = t["id"]
     f = spotcheck.PoolFilter(township_id, kind, sector, rectified)
+    row = None
     try:
+        if save:
+            if seed:
+                fail("记录抽查时随机种子由系统生成，不能用 --seed 指定（--seed 只用于复现）", 2)
+            user = await _office_user(by or "")
+            if user is None:
+                fail("--save 需要 --by 指定一个办公室账号")
+            row = await spotcheck.make_draw(user, campaign, n, f, exclusion)
+            seed = row.seed
+        elif not seed:
+            fail("请用 --seed 指定要复现的随机种子，或用 --save --by 记录一次新的抽取", 2)
         plan = await spotcheck.plan(campaign, n, seed, f, exclusion)
     except rules.DrawError as exc:
         fail(str(exc))
@@ -60,11 +73,7 @@ async def _draw(n: int, seed: str, township: str | None, kind: str, sector: str,
     ]
     for i, a in enumerate(plan.assignments, start=1):
         lines.append(f"{i}. 单位#{a.unit_id} {units.get(a.unit_id, '')} -> 民警#{a.officer_id} {officers.get(a.officer_id, '')}")
-    if save:
-        user = await _office_user(by or "")
-        if user is None:
-            fail("--save 需要 --by 指定一个办公室账号")
-        row = await spotcheck.make_draw(user, campaign, n, seed, f, exclusion)
+    if row is not None:
         lines.append(f"已记录为抽查 #{row.id}")
     return lines
 
@@ -83,9 +92,10 @@ async def _office_user(username: str):
                        body_sector=None, body_township_id=None, session_id=0)
 
 
-@spotcheck_group.command("draw", help="Draw N units and their officers with seed S; same seed and data, same draw.")
+@spotcheck_group.command("draw", help="Redo a draw of N units with seed S (same seed and data, same draw), "
+                                       "or --save a new draw with a seed the server draws.")
 @click.option("--n", "n", required=True, type=click.IntRange(1, 500), help="How many units to draw.")
-@click.option("--seed", required=True, help="The random seed (any text).")
+@click.option("--seed", default=None, help="The random seed to reproduce (any text); not with --save.")
 @click.option("--township", default=None, help="Pool: units of this township (乡镇街 name).")
 @click.option("--kind", default="", type=click.Choice(["", *[k.value for k in UnitKind]]), help="Pool: unit kind.")
 @click.option("--sector", default="", type=click.Choice(["", *[s.value for s in Sector]]), help="Pool: sector.")

@@ -272,21 +272,20 @@ async def draw(request: Request) -> Any:
     form = await request.form()
     errors: dict[str, str] = {}
     n = integer(form, "n", label="抽取数量", minimum=1, maximum=500, required=True, errors=errors)
-    seed = text(form, "seed", label="随机种子", max_len=64, errors=errors) or spotcheck.new_seed()
     rule = choice(form, "rule", set(spotcheck.EXCLUSION_RULES), label="回避规则", errors=errors)
     f = _pool_filter(form, errors)
-    values = {"n": form.get("n") or "", "seed": seed, "rule": rule, **f.as_dict()}
+    values = {"n": form.get("n") or "", "rule": rule, **f.as_dict()}
     if errors:
         return await _draws_page(request, 422, errors=errors, values=values)
     campaign = await campaigns.require_active()
     user = request.scope["user"]
     try:
         if str(form.get("save") or "") != "1":
-            p = await spotcheck.plan(campaign, n, seed, f, rule)
+            p = await spotcheck.preview(user, campaign, n, f, rule)
             units, officers = await spotcheck.names(p)
             return await _draws_page(request, values=values, plan=p, unit_names=units, officer_names=officers,
                                      filter_text=await spotcheck.describe_filter(f))
-        row = await spotcheck.make_draw(user, campaign, n, seed, f, rule)
+        row = await spotcheck.make_draw(user, campaign, n, f, rule)
     except rules.DrawError as exc:
         return await _draws_page(request, 422, errors={"n": str(exc)}, values=values)
     return go(request, f"/spotchecks/{row.id}")
@@ -298,6 +297,7 @@ async def draw_page(request: Request, draw_id: FromPath[int]) -> Template:
     same, again, recorded = await spotcheck.verify(draw_id)
     units, officers, pairs, rule = spotcheck.recorded_inputs(d)
     return render("rectification/spotcheck.html", d=d, rows=await spotcheck.targets(draw_id), same=same,
+                  public_key=spotcheck.public_key(request.app.state.settings.secret_key, draw_id),
                   pool=units, officers=officers, pairs=pairs, rule_text=spotcheck.EXCLUSION_RULES.get(rule, rule),
                   filter_text=await spotcheck.describe_filter(spotcheck.PoolFilter.from_dict(spotcheck.load_json(d["pool_filter"]) or {})))
 
@@ -312,9 +312,10 @@ async def start_target(request: Request, target_id: FromPath[int]) -> Any:
     return go(request, f"/inspections/{insp.uuid}")
 
 
-@get("/public/spotchecks/{draw_id:int}", opt={"public": True}, name="public_spotcheck")
-async def public_spotcheck(draw_id: FromPath[int]) -> Template:
-    return render("rectification/public_spotcheck.html", **await spotcheck.public_results(draw_id))
+@get("/public/spotchecks/{key:str}", opt={"public": True}, name="public_spotcheck")
+async def public_spotcheck(request: Request, key: FromPath[str]) -> Template:
+    return render("rectification/public_spotcheck.html",
+                  **await spotcheck.public_results(request.app.state.settings.secret_key, key))
 
 
 # ================================================================ 线索

@@ -5,10 +5,18 @@ A draw is rules.draw(seed, pool, officers, n, exclusions). What goes in is recor
 SpotCheckDraw exactly (the seed, the filters, the pool's unit ids, the officers' user ids and
 the exclusion pairs), so `verify` recomputes the draw from the record alone, and
 `python -m server spotcheck draw` gives the same draw for the same seed and data.
+
+Nobody chooses the seed of a recorded draw: the server draws it once the pool is fixed, in the
+same transaction, so the office cannot try seeds until it likes the result. A preview shows
+an illustrative draw with a throwaway seed, and is logged. The public results page lives at
+an unguessable address and names a target only once its inspection is submitted, so no unit
+learns in advance that it was drawn.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -120,11 +128,13 @@ class Plan:
     assignments: list[rules.Assignment] = field(default_factory=list)
 
 
-async def plan(campaign: Campaign, n: int, seed: str, f: PoolFilter, rule: str = DEFAULT_EXCLUSION) -> Plan:
+async def plan(campaign: Campaign, n: int, seed: str | None, f: PoolFilter, rule: str = DEFAULT_EXCLUSION) -> Plan:
+    """The draw for these inputs; seed None: a new random seed, drawn after the pool is fixed."""
     units = await pool(campaign, f)
     officers = await roster()
     excl = await exclusions(campaign, units, officers, rule)
-    p = Plan(seed, n, f, rule, units, officers, excl)
+    p = Plan(seed or new_seed(), n, f, rule, units, officers, excl)
+    seed = p.seed
     try:
         p.assignments = rules.draw(seed, units, officers, n, excl)
     except rules.DrawError as exc:
@@ -149,12 +159,27 @@ def new_seed() -> str:
     return secrets.token_hex(8)
 
 
-async def make_draw(user: CurrentUser, campaign: Campaign, n: int, seed: str, f: PoolFilter,
+async def preview(user: CurrentUser, campaign: Campaign, n: int, f: PoolFilter,
+                  rule: str = DEFAULT_EXCLUSION) -> Plan:
+    """An illustrative draw with a throwaway seed (the recorded draw gets its own); logged,
+    so that how often the office looked before drawing is on record."""
+    if user.role != Role.office:
+        raise PermissionDeniedException("只有办公室可以组织双随机抽查")
+    p = await plan(campaign, n, None, f, rule)
+    await audit.record("preview", "spot_check_draw", "preview", actor=user, after={
+        "n": n, "filter": f.as_dict(), "rule": rule, "pool": p.pool, "seed": p.seed,
+        "targets": [[a.unit_id, a.officer_id] for a in p.assignments]})
+    return p
+
+
+async def make_draw(user: CurrentUser, campaign: Campaign, n: int, f: PoolFilter,
                     rule: str = DEFAULT_EXCLUSION) -> SpotCheckDraw:
+    """Record a draw. The seed is the server's, drawn inside the transaction after the pool."""
     if user.role != Role.office:
         raise PermissionDeniedException("只有办公室可以组织双随机抽查")
     async with atomic():
-        p = await plan(campaign, n, seed, f, rule)
+        p = await plan(campaign, n, None, f, rule)
+        seed = p.seed
         row = SpotCheckDraw(
             campaign=campaign.id, seed=seed, n=n, pool_filter=json.dumps(f.as_dict(), ensure_ascii=False),
             pool=json.dumps(p.pool), officers=json.dumps(p.officers),
@@ -248,6 +273,10 @@ async def start_target(user: CurrentUser, target_id: int, uuid: str) -> Inspecti
     site = await Site.select(Site.id).where(Site.unit == target.unit).order_by(Site.id).first()
     if site is None:
         raise Conflict("该单位没有登记服务目标，请联系办公室")
+    reused = await Inspection.select(Inspection.site, Inspection.kind).where(Inspection.uuid == uuid).first()
+    if reused is not None and (reused["site"] != site["id"] or reused["kind"] != InspectionKind.spot_check):
+        # An id already used for another site's (or another kind of) inspection: never link it.
+        raise Conflict("编号冲突，请刷新页面后重试")
     async with atomic():
         insp = await inspections.start(user, site["id"], uuid, kind=InspectionKind.spot_check)
         await SpotCheckTarget.update({SpotCheckTarget.inspection: insp.id}).where(SpotCheckTarget.id == target.id)
@@ -256,13 +285,30 @@ async def start_target(user: CurrentUser, target_id: int, uuid: str) -> Inspecti
     return insp
 
 
-async def public_results(draw_id: int) -> dict:
+def public_key(secret: str, draw_id: int) -> str:
+    """The draw's public address: its id with an HMAC under SECRET_KEY, so the results of
+    draws cannot be found by counting."""
+    mac = hmac.new(secret.encode(), f"spotcheck-public:{draw_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{draw_id}-{mac[:24]}"
+
+
+def draw_of_public_key(secret: str, key: str) -> int:
+    head = key.split("-", 1)[0]
+    if not head.isdigit() or not hmac.compare_digest(public_key(secret, int(head)), key):
+        raise NotFoundException("抽查记录不存在")
+    return int(head)
+
+
+async def public_results(secret: str, key: str) -> dict:
     """What may be published: the draw's date, how it was drawn (seed, size of the pool), and
-    for each target the unit's name, the result and the date. No officer, no person."""
+    for each target whose inspection has been submitted the unit's name, the result and the
+    date; the others only as a number. No officer, no person."""
+    draw_id = draw_of_public_key(secret, key)
     d = await get_draw(draw_id)
     rows = await targets(draw_id)
+    done = [r for r in rows if r["inspection.status"] not in (None, "draft")]
     return {"draw": {"id": d["id"], "created_at": d["created_at"], "seed": d["seed"], "n": d["n"],
                      "pool_size": len(load_json(d["pool"]) or [])},
-            "rows": [{"unit": r["unit.name"], "result": r["result"],
-                      "date": r["inspection.submitted_at"] if r["inspection.status"] in rules.SUBMITTED else None}
-                     for r in rows]}
+            "rows": [{"unit": r["unit.name"], "result": r["result"], "date": r["inspection.submitted_at"]}
+                     for r in done],
+            "waiting": len(rows) - len(done)}

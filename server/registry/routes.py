@@ -220,6 +220,7 @@ async def guard_page(request: Request, guard_id: FromPath[int]) -> Template:
 async def guard_edit(request: Request, guard_id: FromPath[int]) -> Template:
     guard = await service.get_guard_row(guard_id)
     v = guard.to_dict()
+    v["id_number"] = ""  # never in the form: shown masked; revealed only on the logged path
     return render("registry/guard_form.html", guard=guard, v=v, errors={}, tab="guards",
                   pickers=await _pickers(request, v, "employer", "site"))
 
@@ -230,7 +231,10 @@ async def _save_guard(request: Request, guard_id: int | None) -> Any:
     errors: dict[str, str] = {}
     if not form.get("_pick"):  # 查找 in a picker without JavaScript: show its matches, save nothing
         scope = request.scope["user"].scope
-        values, errors = forms.guard_values(form, await service.existing_ids("units", scope, form.get("employer")),
+        data: Any = form
+        if guard is not None and not str(form.get("id_number") or "").strip():
+            data = {**dict(form), "id_number": guard.id_number or ""}  # left blank: unchanged
+        values, errors = forms.guard_values(data, await service.existing_ids("units", scope, form.get("employer")),
                                             await service.existing_ids("sites", scope, form.get("site")))
         if not errors:
             try:
@@ -258,7 +262,8 @@ async def guard_update(request: Request, guard_id: FromPath[int]) -> Any:
 @post("/registry/guards/{guard_id:int}/reveal", opt=REVEAL)
 async def reveal(request: Request, guard_id: FromPath[int]) -> Template:
     """A deliberate reveal of the full ID number, logged as pii_reveal."""
-    number = await service.reveal_id_number(request.scope["user"], guard_id, client_ip(request))
+    number = await service.reveal_id_number(request.scope["user"], guard_id, client_ip(request),
+                                            request.app.state.settings.reveal_max_per_hour)
     if is_htmx(request):
         return render("registry/_id_number.html", guard={"id": guard_id, "id_number": number}, revealed=number)
     if request.scope["user"].role == Role.officer:

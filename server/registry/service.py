@@ -4,6 +4,7 @@ rates, logged personal-data access)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count
@@ -17,7 +18,7 @@ from server.models.campaign import Township
 from server import db
 from server.db import Prepared, atomic, contains
 from server.models.evidence import AccessLog
-from server.errors import FormError
+from server.errors import Conflict, FormError
 from server.models.inspections import GuardCheck, Inspection
 from server.models.registry import Guard, GuardCard, Site, TrainingRecord, Unit
 from server.vocab import BodyScope, CertStatus, EmploymentStatus
@@ -81,18 +82,33 @@ async def roster(site: dict) -> list[dict]:
     ).order_by(Guard.name)
 
 
-async def guard_by_certificate(certificate_no: str) -> dict | None:
-    return await Guard.select(
-        Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status, Guard.employer.id,
-        Guard.employer.name,
-    ).where(Guard.certificate_no == certificate_no.strip().upper()).first()
+_LOOKUP_COLUMNS = (
+    Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status, Guard.employer.id,
+    Guard.employer.name, Guard.site, Guard.employer.sector, Guard.employer.township,
+)
 
 
-async def guard_by_id(guard_id: int) -> dict | None:
-    return await Guard.select(
-        Guard.id, Guard.name, Guard.certificate_no, Guard.certificate_status, Guard.employer.id,
-        Guard.employer.name,
-    ).where(Guard.id == guard_id).first()
+def _admitted(guard: dict | None, scope: Scope | None, site: dict | None) -> dict | None:
+    """A guard looked up for an inspection, or None when the user may not see it: a liaison
+    sees a guard on the inspected site's roster (posted there, or employed by a unit serving
+    it) or employed by a unit of its own sector or township, never any other."""
+    if guard is None or scope is None or scope.is_district:
+        return guard
+    if site is not None and (guard["site"] == site["id"] or guard["employer.id"] in site_employer_ids(site)):
+        return guard
+    return guard if scope.admits(guard["employer.sector"], guard["employer.township"]) else None
+
+
+async def guard_by_certificate(certificate_no: str, scope: Scope | None = None,
+                               site: dict | None = None) -> dict | None:
+    guard = await Guard.select(*_LOOKUP_COLUMNS).where(
+        Guard.certificate_no == certificate_no.strip().upper()).first()
+    return _admitted(guard, scope, site)
+
+
+async def guard_by_id(guard_id: int, scope: Scope | None = None, site: dict | None = None) -> dict | None:
+    guard = await Guard.select(*_LOOKUP_COLUMNS).where(Guard.id == guard_id).first()
+    return _admitted(guard, scope, site)
 
 
 # ================================================================ the office's registry screens
@@ -437,9 +453,16 @@ async def save_guard(user: CurrentUser, guard_id: int | None, values: dict) -> G
     return await _create_or_update(user, Guard, "guard", guard_id, values, get_guard_row)
 
 
-async def reveal_id_number(user: CurrentUser, guard_id: int, ip: str) -> str:
-    """The full ID number, for a deliberate reveal; logged as pii_reveal."""
+async def reveal_id_number(user: CurrentUser, guard_id: int, ip: str, max_per_hour: int = 20) -> str:
+    """The full ID number, for a deliberate reveal; logged as pii_reveal. At most max_per_hour
+    reveals per user in any hour (REVEAL_MAX_PER_HOUR): reading a roster's ID numbers one by
+    one is not what the button is for."""
     guard = await get_guard_row(guard_id)
+    recent = await AccessLog.count().where(
+        (AccessLog.user == user.id) & (AccessLog.action == "pii_reveal")
+        & (AccessLog.at >= clock.now() - dt.timedelta(hours=1)))
+    if recent >= max_per_hour:
+        raise Conflict(f"查看完整身份证号过于频繁：每小时最多 {max_per_hour} 次，请稍后再试")
     await log_access(user, "pii_reveal", "guard", guard_id, ip)
     return guard.id_number or ""
 

@@ -43,4 +43,16 @@
       window.htmx.trigger(e.target, "search");
     }
   });
+
+  // Print buttons (data-print): a listener, since the Content-Security-Policy admits no inline
+  // onclick.
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-print]")) window.print();
+  });
+
+  // A photo section swapped in tells the page (the 回头看 comparison refreshes on it); an
+  // htmx trigger filter would need eval, which the Content-Security-Policy refuses.
+  document.addEventListener("htmx:load", function (e) {
+    if (e.target.matches && e.target.matches(".photos") && window.htmx) window.htmx.trigger(document.body, "photos-changed");
+  });
 })();

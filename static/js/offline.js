@@ -6,10 +6,13 @@
   var KEEP_PAGE = /^\/($|inspections\/[0-9a-f-]{36}$|outbox$)/;
   var outbox = window.InspectOutbox;
 
-  function csrfToken() {
-    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrftoken"] || ""; }
+  function pageHeader(name) {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")[name] || ""; }
     catch (e) { return ""; }
   }
+  function csrfToken() { return pageHeader("x-csrftoken"); }
+  // The user this page was made for ("" on the login page): the outbox's owner of what it queues.
+  function actorId() { return pageHeader("x-actor"); }
   function toast(text) {
     var t = document.getElementById("toast");
     if (!t) return;
@@ -50,7 +53,22 @@
   // ---- the badge on every page
   function refreshBadge() {
     var badge = document.querySelector("[data-outbox-badge]");
-    outbox.list().then(function (entries) {
+    outbox.list().then(function (all) {
+      // Only this user's entries are shown; another user's are counted, never shown.
+      var me = actorId();
+      var entries = all.filter(function (e) { return me && e.actor === me; });
+      var others = all.filter(function (e) { return !me || e.actor !== me; });
+      var notice = document.querySelector("[data-outbox-others]");
+      if (notice) {
+        notice.hidden = others.length === 0;
+        var count = notice.querySelector("[data-outbox-others-count]");
+        if (count) count.textContent = String(others.length);
+      }
+      var actors = document.querySelector("input[name=outbox_actors]");
+      if (actors) {
+        actors.value = all.map(function (e) { return e.actor; })
+          .filter(function (a, i, list) { return a && list.indexOf(a) === i; }).join(",");
+      }
       if (badge) {
         badge.hidden = entries.length === 0;
         badge.querySelector("[data-outbox-count]").textContent = String(entries.length);
@@ -123,8 +141,22 @@
     form.querySelectorAll("input[name=uuid], input[name=photo_uuid]").forEach(function (el) { el.value = newUuid(); });
   }
 
+  // The key of a scanned card in the offline roster: HMAC-SHA256 of its token under the
+  // roster's salt (server/cards/service.py roster_digest). The page never holds a token, so
+  // a copied page cannot print a working card. WebCrypto exists only in a secure context.
+  function rosterDigest(saltHex, token) {
+    if (!window.crypto || !crypto.subtle || !saltHex) return Promise.resolve(null);
+    var salt = new Uint8Array(saltHex.match(/../g).map(function (h) { return parseInt(h, 16); }));
+    return crypto.subtle.importKey("raw", salt, { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+      .then(function (key) { return crypto.subtle.sign("HMAC", key, new TextEncoder().encode(token)); })
+      .then(function (mac) {
+        return Array.from(new Uint8Array(mac)).map(function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+      })
+      .catch(function () { return null; });
+  }
+
   // A card scanned with no signal: check it against the cards this page brought along.
-  function offlineVerdict(form) {
+  async function offlineVerdict(form) {
     var data = document.getElementById("offline-cards");
     var code = (form.querySelector("input[name=code]") || {}).value || "";
     var box = document.createElement("div");
@@ -132,7 +164,8 @@
     var roster = null;
     try { roster = data && JSON.parse(data.textContent); } catch (err) { roster = null; }
     var token = code.split("/c/").pop().split(/[?#]/)[0];
-    var card = roster && token && roster.cards[token];
+    var digest = roster && token ? await rosterDigest(roster.salt, token) : null;
+    var card = digest && roster.cards[digest];
     var asOf = roster ? new Date(roster.as_of).toLocaleString("zh-CN") : "";
     if (card) {
       var banner = document.createElement("div");
@@ -144,14 +177,14 @@
     } else {
       var none = document.createElement("p");
       none.className = "error";
-      none.textContent = code ? "此证不在本服务目标的名册缓存中，离线无法核验" : "证卡照片需联网识别";
+      none.textContent = code ? "此证不是本服务目标在岗保安员的现行证卡，离线无法核验" : "证卡照片需联网识别";
       box.append(none);
     }
     var when = document.createElement("p");
     when.className = "muted";
     when.textContent = "离线核验" + (asOf ? "，数据截至 " + asOf : "") + "。恢复网络后自动提交并由服务器复核。";
     box.append(when);
-    form.parentNode.insertBefore(box, form.nextSibling);
+    return box;
   }
 
   document.addEventListener("htmx:sendError", function (e) {
@@ -167,8 +200,10 @@
     if (!form) return;
     var body = cfg.formData || new FormData(form);
     var label = form.getAttribute("data-outbox-label") || "";
-    outbox.enqueue({ url: path, method: verb, body: body, csrf: csrfToken(), label: label }).then(function () {
-      if (form.hasAttribute("data-scanner")) offlineVerdict(form);
+    outbox.enqueue({ url: path, method: verb, body: body, csrf: csrfToken(), actor: actorId(), label: label }).then(function () {
+      if (form.hasAttribute("data-scanner")) offlineVerdict(form).then(function (box) {
+        form.parentNode.insertBefore(box, form.nextSibling);
+      });
       showPending(form, body);
       toast("网络不可用，已保存到待发送，恢复网络后自动提交");
       refreshBadge();
@@ -191,19 +226,45 @@
     if (e.target.closest("[data-outbox-retry]")) outbox.retry(undefined, csrfToken()).then(refreshBadge);
   });
 
-  // ---- logout: the phone is shared between shifts, so nothing stays behind
+  // ---- logout: the phone is shared between shifts, so nothing stays behind. Offline it is
+  // refused: the server could not end the session, and wiping the phone alone would be half a
+  // logout. Online, what waits is sent first; what the server refused is deleted only after
+  // the officer confirms. The answer's Clear-Site-Data wipes the rest (server/auth/routes.py).
+  function logoutRefused() {
+    var text = "没有网络，无法退出：退出需要联网结束登录。请恢复网络后再退出。";
+    toast(text);
+    var form = document.querySelector("form[data-logout]");
+    var note = form && (form.querySelector(".logout-refused") || document.createElement("p"));
+    if (note) {
+      note.className = "error logout-refused";
+      note.setAttribute("role", "alert");
+      note.textContent = text;
+      form.append(note);
+    }
+  }
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (!form.matches("[data-logout]") || form.dataset.cleared === "1") return;
     e.preventDefault();
-    outbox.list().then(function (entries) {
-      if (entries.length && !confirm("还有 " + entries.length + " 条内容未发送，退出将删除它们。确定退出？")) return null;
-      return Promise.all([
-        outbox.clear(),
-        window.caches ? caches.keys().then(function (keys) { return Promise.all(keys.map(function (k) { return caches.delete(k); })); }) : null,
-      ]).then(function () { form.dataset.cleared = "1"; form.submit(); });
-    });
+    if (!navigator.onLine) { logoutRefused(); return; }
+    fetch("/healthz", { cache: "no-store", credentials: "same-origin" }).then(function () {
+      return outbox.flush().catch(function () { return 0; }).then(function () { return outbox.list(); }).then(function (all) {
+        var me = actorId();
+        var mine = all.filter(function (x) { return x.actor === me; });
+        if (mine.length && !confirm("还有 " + mine.length + " 条内容未能发送，退出将删除它们。确定退出？")) return null;
+        return Promise.all([
+          outbox.clear(),
+          outbox.setUser(""),
+          window.caches ? caches.keys().then(function (keys) { return Promise.all(keys.map(function (k) { return caches.delete(k); })); }) : null,
+        ]).then(function () { form.dataset.cleared = "1"; form.submit(); });
+      });
+    }, logoutRefused);
   }, true);
 
-  document.addEventListener("DOMContentLoaded", function () { refreshBadge(); whenIdle(function () { keepPage(); flush(); }); });
+  document.addEventListener("DOMContentLoaded", function () {
+    outbox.setUser(actorId()).catch(function () {}).then(function () {
+      refreshBadge();
+      whenIdle(function () { keepPage(); flush(); });
+    });
+  });
 })();

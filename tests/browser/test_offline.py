@@ -76,13 +76,14 @@ async def test_replaying_one_entry_many_times_makes_one_photo(phone, world):
     key = page.url.rsplit("/", 1)[1]
     body = list(jpeg(800, 600))
     await page.evaluate("""async ([key, bytes]) => {
-        const token = JSON.parse(document.body.getAttribute('hx-headers'))['x-csrftoken'];
+        const headers = JSON.parse(document.body.getAttribute('hx-headers'));
+        const token = headers['x-csrftoken'], actor = headers['x-actor'];  // the outbox entry's owner
         const photoId = crypto.randomUUID();
         for (let i = 0; i < 5; i++) {
             const fd = new FormData();
             fd.append('photo_uuid', photoId); fd.append('target', 'general');
             fd.append('file', new File([new Uint8Array(bytes)], 'p.jpg', {type: 'image/jpeg'}));
-            await InspectOutbox.enqueue({url: `/inspections/${key}/photos`, body: fd, csrf: token});
+            await InspectOutbox.enqueue({url: `/inspections/${key}/photos`, body: fd, csrf: token, actor});
         }
         await InspectOutbox.flush();
     }""", [key, body])
@@ -96,11 +97,12 @@ async def test_a_refused_entry_stays_with_its_message(phone, world):
     await open_inspection(page, "绿园小区", "绿园")
     key = page.url.rsplit("/", 1)[1]
     await page.evaluate("""async (key) => {
-        const token = JSON.parse(document.body.getAttribute('hx-headers'))['x-csrftoken'];
+        const headers = JSON.parse(document.body.getAttribute('hx-headers'));
+        const token = headers['x-csrftoken'], actor = headers['x-actor'];  // the outbox entry's owner
         const fd = new FormData();
         fd.append('photo_uuid', crypto.randomUUID()); fd.append('target', 'general');
         fd.append('file', new File([new TextEncoder().encode('not a photo')], 'x.jpg', {type: 'image/jpeg'}));
-        await InspectOutbox.enqueue({url: `/inspections/${key}/photos`, body: fd, csrf: token});
+        await InspectOutbox.enqueue({url: `/inspections/${key}/photos`, body: fd, csrf: token, actor});
         await InspectOutbox.flush();
         await InspectOutbox.flush();  // not retried blindly: still one failed entry
     }""", key)
