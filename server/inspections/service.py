@@ -16,7 +16,7 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.campaign.service import active_campaign, phase_on
-from server.db import atomic
+from server.db import atomic, once
 from server.models.evidence import Photo
 from server.errors import Conflict, FormError
 from server.forms import new_uuid
@@ -69,11 +69,14 @@ def ensure_editable(user: CurrentUser, insp: Inspection) -> None:
 
 async def start(user: CurrentUser, site_id: int, uuid: str, kind: str = InspectionKind.routine,
                 lat: float | None = None, lng: float | None = None) -> Inspection:
-    existing = await Inspection.objects().where(Inspection.uuid == uuid).first()
-    if existing is not None:
-        if existing.officer != user.id:
-            raise Conflict("编号冲突，请刷新页面后重试")
-        return existing
+    insp, made = await once(Inspection.uuid, uuid, lambda: _start(user, site_id, uuid, kind, lat, lng))
+    if not made and insp.officer != user.id:  # a replay (or a double tap): already done
+        raise Conflict("编号冲突，请刷新页面后重试")
+    return insp
+
+
+async def _start(user: CurrentUser, site_id: int, uuid: str, kind: str, lat: float | None,
+                 lng: float | None) -> Inspection:
     if user.role not in (Role.officer, Role.liaison):
         raise PermissionDeniedException("只有民警和联络员可以开展检查")
     if user.body_id is None:
@@ -92,10 +95,6 @@ async def start(user: CurrentUser, site_id: int, uuid: str, kind: str = Inspecti
         officer=user.id, body=user.body_id, site=site["id"], unit=site["unit.id"], lat=lat, lng=lng,
     )
     async with atomic():
-        # A concurrent double tap may have won the race inside the transaction.
-        again = await Inspection.objects().where(Inspection.uuid == uuid).first()
-        if again is not None:
-            return again
         await insp.save()
         await audit.record("create", "inspection", insp.id, actor=user, after=snapshot(insp))
     return insp
@@ -173,11 +172,15 @@ async def add_guard(user: CurrentUser, insp: Inspection, uuid: str, guard_id: in
                     certificate_no: str, typed_name: str, *, verdict: str | None = None) -> GuardCheck:
     """verdict: already decided from a scanned card (server.cards.verdict); used as given, and
     then a person with no guard, number or name may be recorded (a forged card's holder)."""
-    existing = await GuardCheck.objects().where(GuardCheck.uuid == uuid).first()
-    if existing is not None:  # a replay: already done, even if submitted since
-        if existing.inspection != insp.id:
-            raise Conflict("编号冲突，请刷新页面后重试")
-        return existing
+    check, made = await once(GuardCheck.uuid, uuid, lambda: _add_guard(
+        user, insp, uuid, guard_id, certificate_no, typed_name, verdict))
+    if not made and check.inspection != insp.id:  # a replay: already done, even if submitted since
+        raise Conflict("编号冲突，请刷新页面后重试")
+    return check
+
+
+async def _add_guard(user: CurrentUser, insp: Inspection, uuid: str, guard_id: int | None,
+                     certificate_no: str, typed_name: str, verdict: str | None) -> GuardCheck:
     ensure_editable(user, insp)
     site = await registry.get_site(user.scope, insp.site) or {}
     guard = None
@@ -295,19 +298,20 @@ def ensure_undecided(f: Finding) -> None:
 
 async def add_finding(user: CurrentUser, insp: Inspection, uuid: str, area: int, stat_column: int | None,
                       quantity: int, text: str, guard_id: int | None = None) -> Finding:
-    existing = await Finding.objects().where(Finding.uuid == uuid).first()
-    if existing is not None:  # a replay
-        if existing.inspection != insp.id:
-            raise Conflict("编号冲突，请刷新页面后重试")
-        return existing
-    ensure_editable(user, insp)
-    a = AREAS[area]
-    f = Finding(uuid=uuid, inspection=insp.id, unit=insp.unit, guard=guard_id, area=area,
-                stat_column=stat_column, count_unit=a.count_unit if stat_column else CountUnit.case,
-                quantity=quantity, text=text, source=FindingSource.manual)
-    async with atomic():
-        await f.save()
-        await audit.record("create", "finding", f.id, actor=user, after=snapshot(f))
+    async def create() -> Finding:
+        ensure_editable(user, insp)
+        a = AREAS[area]
+        f = Finding(uuid=uuid, inspection=insp.id, unit=insp.unit, guard=guard_id, area=area,
+                    stat_column=stat_column, count_unit=a.count_unit if stat_column else CountUnit.case,
+                    quantity=quantity, text=text, source=FindingSource.manual)
+        async with atomic():
+            await f.save()
+            await audit.record("create", "finding", f.id, actor=user, after=snapshot(f))
+        return f
+
+    f, made = await once(Finding.uuid, uuid, create)
+    if not made and f.inspection != insp.id:  # a replay
+        raise Conflict("编号冲突，请刷新页面后重试")
     return f
 
 

@@ -250,9 +250,11 @@ async def start_target(user: CurrentUser, target_id: int, uuid: str) -> Inspecti
         raise Conflict("该单位没有登记服务目标，请联系办公室")
     async with atomic():
         insp = await inspections.start(user, site["id"], uuid, kind=InspectionKind.spot_check)
-        await SpotCheckTarget.update({SpotCheckTarget.inspection: insp.id}).where(SpotCheckTarget.id == target.id)
-        await audit.record("start", "spot_check_target", target.id, actor=user, before={"inspection": None},
-                           after={"inspection": insp.id})
+        again = await SpotCheckTarget.select(SpotCheckTarget.inspection).where(SpotCheckTarget.id == target.id).first()
+        if again["inspection"] is None:  # else a concurrent replay of this start recorded it
+            await SpotCheckTarget.update({SpotCheckTarget.inspection: insp.id}).where(SpotCheckTarget.id == target.id)
+            await audit.record("start", "spot_check_target", target.id, actor=user, before={"inspection": None},
+                               after={"inspection": insp.id})
     return insp
 
 
