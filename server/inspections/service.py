@@ -16,7 +16,7 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.campaign.service import active_campaign, phase_on
-from server.db import atomic, once
+from server.db import atomic, lock, once
 from server.models.evidence import Photo
 from server.errors import Conflict, FormError
 from server.forms import new_uuid
@@ -37,6 +37,16 @@ from server.vocab import (
 EDITABLE = (InspectionStatus.draft, InspectionStatus.sent_back)
 DECIDED = (FindingStatus.confirmed, FindingStatus.rejected)
 """Findings the office has decided on: the officer can no longer change them (review)."""
+
+
+_INSPECTION_LOCK = 1 << 40  # db.lock keys from here on: one writer per inspection at a time
+
+
+async def lock_inspection(insp: Inspection) -> None:
+    """Inside a transaction: writers of this inspection's checklist and derived findings take
+    turns (PostgreSQL; SQLite has one writer anyway), so two concurrent saves never both
+    insert the same answer or derived finding, nor submit twice."""
+    await lock(_INSPECTION_LOCK + int(insp.id))
 
 
 # ---------------------------------------------------------------- access
@@ -154,6 +164,7 @@ async def save_answer(user: CurrentUser, insp: Inspection, area: int, answer: st
         return  # a replay of what is already recorded
     ensure_editable(user, insp)
     async with atomic():
+        await lock_inspection(insp)
         row = await ChecklistAnswer.objects().where(ChecklistAnswer.key == key).first()
         before = snapshot(row) if row else None
         if row is None:
@@ -252,6 +263,7 @@ async def remove_guard(user: CurrentUser, insp: Inspection, check_id: int) -> No
 async def sync_derived_findings(insp: Inspection) -> None:
     """Make the derived findings match the rules: add new ones, refresh untouched ones, drop
     those whose cause is gone. Text the officer edited is kept. Call inside a transaction."""
+    await lock_inspection(insp)
     answers = {a["area"]: (a["answer"], a["note"]) for a in
                await ChecklistAnswer.select().where(ChecklistAnswer.inspection == insp.id)}
     checks = await GuardCheck.select(
@@ -348,6 +360,11 @@ async def submit(user: CurrentUser, insp: Inspection) -> rules.SubmitProblems:
     if insp.status not in EDITABLE:
         return rules.SubmitProblems()
     async with atomic():
+        await lock_inspection(insp)
+        status = (await Inspection.select(Inspection.status).where(Inspection.id == insp.id).first())["status"]
+        if status not in EDITABLE:  # a concurrent replay of this submit came first
+            insp.status = status
+            return rules.SubmitProblems()
         await sync_derived_findings(insp)
         answers = {a["area"]: (a["answer"], a["note"]) for a in
                    await ChecklistAnswer.select().where(ChecklistAnswer.inspection == insp.id)}
