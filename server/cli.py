@@ -10,29 +10,17 @@
 
 from __future__ import annotations
 
-import sys
 
 import anyio
 import click
-from litestar import Litestar
 from litestar.plugins import CLIPluginProtocol
 
+from server.console import fail
 from server.vocab import Role
-
-
-def loaded_app() -> Litestar:
-    """The app the Litestar CLI loaded (LITESTAR_APP, server.asgi:app) before it added these
-    commands: its settings (app.state.settings), its store, and the engine it installed."""
-    return click.get_current_context().find_root().obj.app
 
 
 def _run(fn, *args):
     return anyio.run(fn, *args)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"错误: {message}", err=True)
-    sys.exit(code)
 
 
 class CLIPlugin(CLIPluginProtocol):
@@ -68,7 +56,7 @@ def users_create(username: str, password: str, role: str, body: str | None, disp
     try:
         _run(lambda: service.create_user(username, password, role, body, display_name))
     except service.AuthError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"created user {username} ({role})")
 
 
@@ -81,7 +69,7 @@ def users_set_password(username: str, password: str) -> None:
     try:
         _run(lambda: service.set_password(username, password))
     except service.AuthError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"password set for {username}; their sessions were revoked")
 
 
@@ -125,5 +113,5 @@ def db_migrate() -> None:
 
     result = _run(lambda: run_forwards("all"))
     if not result.success:
-        _fail(result.message or "migration failed")
+        fail(result.message or "migration failed")
     click.echo("database is up to date")

@@ -13,6 +13,6 @@ def cards_group() -> None:
 @cards_group.command("public-key", help="Print the Ed25519 public key that verifies card QR tokens.")
 def public_key_command() -> None:
     from server.cards.service import public_key
-    from server.cli import loaded_app
+    from server.console import loaded_app
 
     click.echo(public_key(loaded_app().state.settings))

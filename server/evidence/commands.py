@@ -13,7 +13,7 @@ import click
 
 
 def _store():
-    from server.cli import loaded_app
+    from server.console import loaded_app
 
     return loaded_app().state.store
 

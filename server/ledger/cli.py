@@ -13,12 +13,9 @@ from pathlib import Path
 import anyio
 import click
 
+from server.console import fail
+
 from server import clock
-
-
-def _fail(message: str) -> None:
-    click.echo(f"错误: {message}", err=True)
-    sys.exit(1)
 
 
 async def _campaign_and_body(body_name: str | None):
@@ -26,13 +23,13 @@ async def _campaign_and_body(body_name: str | None):
 
     campaign = await service.active_campaign()
     if campaign is None:
-        _fail("当前没有进行中的专项行动")
+        fail("当前没有进行中的专项行动")
     bodies = await service.all_bodies()
     if body_name is None:
         return campaign, bodies, None
     body = next((b for b in bodies if b["name"] == body_name), None)
     if body is None:
-        _fail(f"填报单位不存在: {body_name}（可选: {'、'.join(b['name'] for b in bodies)}）")
+        fail(f"填报单位不存在: {body_name}（可选: {'、'.join(b['name'] for b in bodies)}）")
     return campaign, bodies, body
 
 
@@ -52,7 +49,7 @@ def stats(body_name: str | None, as_of: str | None, out: Path) -> None:
     if as_of:
         day = weekly.parse_day(as_of)
         if day is None:
-            _fail(f"日期格式不正确: {as_of}（应为 YYYY-MM-DD）")
+            fail(f"日期格式不正确: {as_of}（应为 YYYY-MM-DD）")
 
     async def build():
         campaign, bodies, body = await _campaign_and_body(body_name)

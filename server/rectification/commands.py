@@ -11,17 +11,13 @@ command line, so anyone can reproduce and audit a draw.
 
 from __future__ import annotations
 
-import sys
 
 import anyio
 import click
 
+from server.console import fail
+
 from server.vocab import Sector, UnitKind
-
-
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"错误: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group("spotcheck", help="双随机 spot checks: draw (reproducibly) and verify recorded draws.")
@@ -39,18 +35,18 @@ async def _draw(n: int, seed: str, township: str | None, kind: str, sector: str,
 
     campaign = await active_campaign()
     if campaign is None:
-        _fail("当前没有进行中的专项行动")
+        fail("当前没有进行中的专项行动")
     township_id = None
     if township:
         t = await Township.select(Township.id).where(Township.name == township).first()
         if t is None:
-            _fail(f"乡镇街不存在: {township}")
+            fail(f"乡镇街不存在: {township}")
         township_id = t["id"]
     f = spotcheck.PoolFilter(township_id, kind, sector, rectified)
     try:
         plan = await spotcheck.plan(campaign, n, seed, f, exclusion)
     except rules.DrawError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     units = {u["id"]: u["name"] for u in await Unit.select(Unit.id, Unit.name).where(Unit.id.is_in(plan.pool or [0]))}
     officers = {u["id"]: u["username"] for u in await User.select(User.id, User.username).where(
         User.id.is_in(plan.officers or [0]))}
@@ -67,7 +63,7 @@ async def _draw(n: int, seed: str, township: str | None, kind: str, sector: str,
     if save:
         user = await _office_user(by or "")
         if user is None:
-            _fail("--save 需要 --by 指定一个办公室账号")
+            fail("--save 需要 --by 指定一个办公室账号")
         row = await spotcheck.make_draw(user, campaign, n, seed, f, exclusion)
         lines.append(f"已记录为抽查 #{row.id}")
     return lines
@@ -113,11 +109,11 @@ def verify_command(draw_id: int) -> None:
     try:
         same, again, recorded = anyio.run(spotcheck.verify, draw_id)
     except NotFoundException:
-        _fail(f"抽查记录不存在: #{draw_id}")
+        fail(f"抽查记录不存在: #{draw_id}")
     for a, b in zip(recorded, again):
         mark = "==" if a == b else "!="
         click.echo(f"单位#{a.unit_id} 民警#{a.officer_id}  {mark}  单位#{b.unit_id} 民警#{b.officer_id}")
     if same:
         click.echo(f"抽查 #{draw_id}: 复核一致")
     else:
-        _fail(f"抽查 #{draw_id}: 复核不一致（记录 {len(recorded)} 条，重新抽取 {len(again)} 条）")
+        fail(f"抽查 #{draw_id}: 复核不一致（记录 {len(recorded)} 条，重新抽取 {len(again)} 条）")
