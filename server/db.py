@@ -268,10 +268,19 @@ def timestamp_arg(value: dt.datetime) -> Any:
     return value if is_postgres() else value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
+WRITE_LOCK = 7_734_001
+"""db.lock key of the one writer at a time on PostgreSQL: every atomic() takes it first; the
+audit chain's appends (audit/service.py) take the same key."""
+
+
 @asynccontextmanager
 async def atomic() -> AsyncIterator[None]:
-    """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE),
-    so two writers never deadlock on a lock upgrade; nested calls join the outer one."""
+    """A write transaction, one at a time, like SQLite's single writer. On SQLite it takes the
+    write lock up front (BEGIN IMMEDIATE), so two writers never deadlock on a lock upgrade.
+    On PostgreSQL it takes WRITE_LOCK up front: every write transaction appends to the audit
+    chain, which serialises them anyway at its lock; taken late, after row locks, that lock
+    deadlocked two transactions (a card issue against another, a portrait against a checklist
+    answer). Nested calls join the outer one."""
     db = engine()
     if db.transaction_exists():
         yield
@@ -281,6 +290,7 @@ async def atomic() -> AsyncIterator[None]:
             yield
     else:
         async with db.transaction():
+            await lock(WRITE_LOCK)
             yield
 
 
