@@ -12,11 +12,12 @@ from typing import Any
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
 from server import clock
+from server.db import lock, once
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.campaign.service import active_campaign, phase_on
-from server.db import atomic, lock, once
+from server.db import atomic
 from server.models.evidence import Photo
 from server.errors import Conflict, FormError
 from server.forms import new_uuid
@@ -163,7 +164,7 @@ async def save_answer(user: CurrentUser, insp: Inspection, area: int, answer: st
     if row is not None and (row.answer, row.note) == (answer, note) and insp.officer == user.id:
         return  # a replay of what is already recorded
     ensure_editable(user, insp)
-    async with atomic():  # one writer at a time: a replayed answer finds the row (db.atomic)
+    async with atomic():
         row = await ChecklistAnswer.objects().where(ChecklistAnswer.key == key).first()
         before = snapshot(row) if row else None
         if row is None:
