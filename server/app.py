@@ -21,7 +21,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from server import db
+from server import db, failures
 from server.audit import routes as audit_routes
 from server.audit.downloads import log_download
 from server.auth import routes as auth_routes
@@ -74,16 +74,16 @@ def _error_page(request: Request, exc: HTTPException) -> Response:
         401: "请先登录",
         403: "您无权执行此操作",
         404: "页面或记录不存在",
+        **failures.MESSAGES,
     }.get(status, "请求无法处理")
     detail = exc.detail if isinstance(exc.detail, str) else ""
     if "CSRF" in detail:
         message, detail = "页面已过期，请刷新页面后重试", ""
+    if status in failures.MESSAGES:
+        detail = ""  # Litestar's English text ("Method Not Allowed") adds nothing
     if status >= 500:
-        detail = ""
-    template = "_error_fragment.html" if is_htmx(request) else "error.html"
-    html = request.app.template_engine.get_template(template).render(
-        request=request, message=message, detail=detail, status=status)
-    return Response(content=html, status_code=status, media_type="text/html")
+        message, detail = "服务器出错，本次操作没有完成", "您填写的内容仍在页面上，没有丢失，请稍后重试"
+    return failures.answer(request, status, message, detail=detail, ref=request.scope.get("error_ref", ""))
 
 
 def _refused(request: Request, exc: Exception) -> Response:
@@ -146,11 +146,12 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[SessionMiddleware()],
         guards=[access_guard],
         before_send=[add_security_headers, log_download],
-        exception_handlers={HTTPException: _error_page, FormError: _refused, Conflict: _refused},
+        exception_handlers={HTTPException: _error_page, FormError: _refused, Conflict: _refused,
+                            Exception: failures.server_error},
         lifespan=[lifespan],
         request_max_body_size=(settings.max_upload_mb + 1) * 1024 * 1024,
         debug=settings.debug,
-        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={401, 403, 404, 409, 422}),
+        logging_config=LoggingConfig(log_exceptions="always", exception_logging_handler=failures.log_exception),
         openapi_config=None,
     )
     app.state.settings = settings

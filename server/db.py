@@ -22,15 +22,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import logging
+import re
 import sqlite3
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, TypeVar
+
+import asyncpg
 
 from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.columns import Column
 from piccolo.query.base import Query
 from piccolo.query.methods.select import Select
@@ -40,6 +44,9 @@ from server.settings import Settings
 
 
 SQLITE_POOL_SIZE = 4
+
+T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -53,13 +60,22 @@ class PooledSQLiteEngine(SQLiteEngine):
     writes go through one connection, which runs them one after another: SQLite has a single
     writer anyway, and writers on several connections would wait in its busy handler's sleeps.
     Connections are autocommit (isolation_level=None), so a borrowed one carries nothing from
-    one statement to the next; transactions still get a connection of their own.
+    one statement to the next.
+
+    The writer is the only connection of the process that writes: single statements and whole
+    transactions (db.atomic) take it in turn under one lock (`_write_lock`), so no two writes
+    of the process ever meet in SQLite's lock, and a statement never finds the writer holding
+    a half-read cursor of another (which made SQLite refuse the write at once, "database is
+    locked", when a transaction had committed in between). Only reads (SELECT) go to the
+    readers. Other processes (the command line) still meet the writer in SQLite's busy handler
+    (the engine's `timeout`).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._readers: Optional[asyncio.LifoQueue] = None
         self._writer: Any = None
+        self._write_lock: Optional[asyncio.Lock] = None
         self._pool_loop: Optional[asyncio.AbstractEventLoop] = None
         self._pool_connections: list[Any] = []
         self._inline: Optional[sqlite3.Connection] = None
@@ -83,9 +99,19 @@ class PooledSQLiteEngine(SQLiteEngine):
         inline.execute("PRAGMA query_only=1")
         self._inline = inline
         self._readers, self._pool_loop = queue, asyncio.get_running_loop()
+        self._write_lock = asyncio.Lock()
+
+    def _pooled(self) -> bool:
+        return self._readers is not None and asyncio.get_running_loop() is self._pool_loop
+
+    def transaction(self, transaction_type: TransactionType = TransactionType.deferred,
+                    allow_nested: bool = True) -> SQLiteTransaction:
+        if not self._pooled():
+            return super().transaction(transaction_type=transaction_type, allow_nested=allow_nested)
+        return _WriterTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
     async def close_pool(self) -> None:
-        self._readers, self._writer, self._pool_loop = None, None, None
+        self._readers, self._writer, self._pool_loop, self._write_lock = None, None, None, None
         if self._inline is not None:
             self._inline.close()
             self._inline = None
@@ -98,8 +124,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         readers = self._readers
         if readers is None or asyncio.get_running_loop() is not self._pool_loop:
             return await super()._run_in_new_connection(query, args, query_type, table)
-        if query_type != "select":
-            return await self._execute(self._writer, query, args, query_type, table)
+        if query_type == "insert" or not _is_read(query):
+            async with self._write_lock:
+                return await self._execute(self._writer, query, args, query_type, table)
         connection = await readers.get()
         try:
             return await self._execute(connection, query, args, query_type, table)
@@ -128,6 +155,58 @@ class PooledSQLiteEngine(SQLiteEngine):
                 return [{table._meta.primary_key._meta.db_column_name:
                          (await self._get_inserted_pk(cursor, table))}]
             return await cursor.fetchall()
+
+
+_READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _is_read(sql: str) -> bool:
+    """A statement that only reads: SELECT, or WITH … SELECT (Piccolo marks only inserts)."""
+    return bool(_READ.match(sql)) and (sql.lstrip()[:4].upper() != "WITH" or not _WRITE.search(sql))
+
+
+class _WriterTransaction(SQLiteTransaction):
+    """A transaction on the pool's one writer, holding the write lock from BEGIN to COMMIT.
+    It runs at synchronous=FULL (the writer's single statements at NORMAL, see open_pool)."""
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        engine = self.engine
+        await engine._write_lock.acquire()
+        try:
+            self.connection = engine._writer
+            await self.connection.execute("PRAGMA synchronous=FULL")
+            await self.begin()
+        except BaseException:
+            await self._settle()
+            raise
+        self.context = engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._settle()
+        return exception is None
+
+    async def _settle(self) -> None:
+        """Leave the writer as found (no open transaction, NORMAL) and let the next one in."""
+        try:
+            if self.connection.in_transaction:
+                await self.connection.execute("ROLLBACK")
+            await self.connection.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            self.engine._write_lock.release()
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -189,10 +268,19 @@ def timestamp_arg(value: dt.datetime) -> Any:
     return value if is_postgres() else value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
+WRITE_LOCK = 7_734_001
+"""db.lock key of the one writer at a time on PostgreSQL: every atomic() takes it first; the
+audit chain's appends (audit/service.py) take the same key."""
+
+
 @asynccontextmanager
 async def atomic() -> AsyncIterator[None]:
-    """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE),
-    so two writers never deadlock on a lock upgrade; nested calls join the outer one."""
+    """A write transaction, one at a time, like SQLite's single writer. On SQLite it takes the
+    write lock up front (BEGIN IMMEDIATE), so two writers never deadlock on a lock upgrade.
+    On PostgreSQL it takes WRITE_LOCK up front: every write transaction appends to the audit
+    chain, which serialises them anyway at its lock; taken late, after row locks, that lock
+    deadlocked two transactions (a card issue against another, a portrait against a checklist
+    answer). Nested calls join the outer one."""
     db = engine()
     if db.transaction_exists():
         yield
@@ -202,7 +290,55 @@ async def atomic() -> AsyncIterator[None]:
             yield
     else:
         async with db.transaction():
+            await lock(WRITE_LOCK)
             yield
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """A unique constraint refused an insert or update, on either engine."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE constraint failed" in str(exc)
+    return isinstance(exc, asyncpg.UniqueViolationError)
+
+
+async def once(key: Column, value: Any, create: Callable[[], Awaitable[T]]) -> tuple[T | Any, bool]:
+    """Make a record at most once: its client-made `key` (a UUID the phone chose, so that an
+    outbox replay or a second tap finds the first) with `value`. Returns (record, True) when
+    `create()` made it, (the existing row as an object, False) when it was already there.
+
+    A check before the insert is not enough: twenty copies of one post racing each other all
+    find nothing. So when `create()` fails — the unique index refusing a concurrent twin, or
+    any check the twin's commit made untrue ("already in this inspection") — and the row
+    with this key exists now, that row is the answer: the work is already done. Otherwise the
+    error goes on. `create()` writes in its own atomic() block; when called inside a larger
+    transaction, a savepoint keeps that transaction usable after the refusal (PostgreSQL
+    aborts it otherwise).
+    """
+    table = key._meta.table
+    existing = await table.objects().where(key == value).first()
+    if existing is not None:
+        return existing, False
+    db = engine()
+    outer = db.current_transaction.get()
+    try:
+        if outer is None:
+            return await create(), True
+        savepoint = await outer.savepoint()
+        try:
+            made = await create()
+        except BaseException:
+            await savepoint.rollback_to()
+            raise
+        await savepoint.release()
+        return made, True
+    except Exception as exc:
+        existing = await table.objects().where(key == value).first()
+        if existing is None:
+            raise
+        if not is_unique_violation(exc):
+            _log.info("%s %s=%s already made by a concurrent request (%s)", table._meta.tablename,
+                      key._meta.name, value, type(exc).__name__)
+        return existing, False
 
 
 async def lock(key: int) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 
 from server import clock
 from server.models.audit import AuditEntry
-from server.db import atomic, lock
+from server.db import WRITE_LOCK, atomic, lock
 
 GENESIS = "0" * 64
-_LOCK_KEY = 7_734_001  # db.lock key that serialises appends across processes
+_LOCK_KEY = WRITE_LOCK  # db.lock key that serialises appends across processes (atomic() takes it first)
 
 
 def _canonical(value: Any) -> str:

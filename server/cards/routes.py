@@ -119,7 +119,7 @@ async def sheet(request: Request, guard: FromQuery[list[str] | None] = None, uni
 async def sheet_issue(request: Request) -> Any:
     """Issue cards to the guards of a sheet that have none yet (never reissues)."""
     form = await request.form()
-    ids = _ids(form.getall("guard") if hasattr(form, "getall") else form.get("guard", []))
+    ids = _ids(form.getall("guard", []) if hasattr(form, "getall") else form.get("guard", []))
     refused = []
     for gid in ids:
         if await registry.current_card(gid) is None:

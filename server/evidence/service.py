@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 
 from anyio import to_thread
 from litestar.exceptions import NotFoundException
@@ -12,7 +13,7 @@ from server.errors import Conflict
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
-from server.db import atomic
+from server.db import atomic, once
 from server import images
 from server.evidence import integrity
 from server.models.evidence import AccessLog, Photo
@@ -32,11 +33,17 @@ async def ingest(store: ObjectStore, settings: Settings, user: CurrentUser, insp
     """Store a photo once. A retry with the same UUID returns the photo already stored; the
     objects are written before the row, and removed again if the row cannot be written, so
     no half record is ever left behind."""
-    existing = await Photo.objects().where(Photo.uuid == uuid).first()
-    if existing is not None:
-        if existing.inspection != insp.id:
-            raise Conflict("照片编号冲突，请重新拍照")
-        return existing
+    photo, made = await once(Photo.uuid, uuid, lambda: _ingest(
+        store, settings, user, insp, uuid=uuid, data=data, guard_check=guard_check, finding=finding,
+        captured_at=captured_at, lat=lat, lng=lng))
+    if not made and photo.inspection != insp.id:
+        raise Conflict("照片编号冲突，请重新拍照")
+    return photo
+
+
+async def _ingest(store: ObjectStore, settings: Settings, user: CurrentUser, insp: Inspection, *,
+                  uuid: str, data: bytes, guard_check: int | None, finding: int | None,
+                  captured_at: dt.datetime | None, lat: float | None, lng: float | None) -> Photo:
     inspections.ensure_editable(user, insp)
     if guard_check is not None:
         await inspections.get_guard_check(insp, guard_check)
@@ -45,8 +52,11 @@ async def ingest(store: ObjectStore, settings: Settings, user: CurrentUser, insp
     checked, thumb = await to_thread.run_sync(
         images.check_and_thumbnail, data, settings.max_upload_mb * 1024 * 1024, settings.max_image_pixels)
     now = dt.datetime.now(dt.timezone.utc)
-    key = f"photos/{now:%Y/%m}/{uuid}.{checked.extension}"
-    thumb_key = f"thumbs/{now:%Y/%m}/{uuid}.jpg"
+    # Each attempt writes objects of its own: a concurrent retry of the same photo that loses
+    # the race removes its own objects, never those of the row that won.
+    attempt = secrets.token_hex(4)
+    key = f"photos/{now:%Y/%m}/{uuid}-{attempt}.{checked.extension}"
+    thumb_key = f"thumbs/{now:%Y/%m}/{uuid}-{attempt}.jpg"
     await store.put(key, data, checked.content_type)
     await store.put(thumb_key, thumb, "image/jpeg")
     photo = Photo(
@@ -57,9 +67,6 @@ async def ingest(store: ObjectStore, settings: Settings, user: CurrentUser, insp
     )
     try:
         async with atomic():
-            again = await Photo.objects().where(Photo.uuid == uuid).first()
-            if again is not None:  # a concurrent retry won; keep its objects
-                return again
             await photo.save()
             await audit.record("upload", "photo", photo.id, actor=user, after=snapshot(photo))
     except Exception:

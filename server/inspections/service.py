@@ -12,6 +12,7 @@ from typing import Any
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
 from server import clock
+from server.db import lock, once
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
@@ -39,6 +40,16 @@ from server.vocab import (
 EDITABLE = (InspectionStatus.draft, InspectionStatus.sent_back)
 DECIDED = (FindingStatus.confirmed, FindingStatus.rejected)
 """Findings the office has decided on: the officer can no longer change them (review)."""
+
+
+_INSPECTION_LOCK = 1 << 40  # db.lock keys from here on: one writer per inspection at a time
+
+
+async def lock_inspection(insp: Inspection) -> None:
+    """Inside a transaction: writers of this inspection's derived findings and its submit take
+    turns. db.atomic already runs one write transaction at a time on both engines; this keeps
+    it so for this inspection should that ever be loosened."""
+    await lock(_INSPECTION_LOCK + int(insp.id))
 
 
 # ---------------------------------------------------------------- access
@@ -71,11 +82,14 @@ def ensure_editable(user: CurrentUser, insp: Inspection) -> None:
 
 async def start(user: CurrentUser, site_id: int, uuid: str, kind: str = InspectionKind.routine,
                 lat: float | None = None, lng: float | None = None) -> Inspection:
-    existing = await Inspection.objects().where(Inspection.uuid == uuid).first()
-    if existing is not None:
-        if existing.officer != user.id:
-            raise Conflict("编号冲突，请刷新页面后重试")
-        return existing
+    insp, made = await once(Inspection.uuid, uuid, lambda: _start(user, site_id, uuid, kind, lat, lng))
+    if not made and insp.officer != user.id:  # a replay (or a double tap): already done
+        raise Conflict("编号冲突，请刷新页面后重试")
+    return insp
+
+
+async def _start(user: CurrentUser, site_id: int, uuid: str, kind: str, lat: float | None,
+                 lng: float | None) -> Inspection:
     if user.role not in (Role.officer, Role.liaison):
         raise PermissionDeniedException("只有民警和联络员可以开展检查")
     if user.body_id is None:
@@ -94,10 +108,6 @@ async def start(user: CurrentUser, site_id: int, uuid: str, kind: str = Inspecti
         officer=user.id, body=user.body_id, site=site["id"], unit=site["unit.id"], lat=lat, lng=lng,
     )
     async with atomic():
-        # A concurrent double tap may have won the race inside the transaction.
-        again = await Inspection.objects().where(Inspection.uuid == uuid).first()
-        if again is not None:
-            return again
         await insp.save()
         await audit.record("create", "inspection", insp.id, actor=user, after=snapshot(insp))
     return insp
@@ -205,11 +215,15 @@ async def add_guard(user: CurrentUser, insp: Inspection, uuid: str, guard_id: in
                     certificate_no: str, typed_name: str, *, verdict: str | None = None) -> GuardCheck:
     """verdict: already decided from a scanned card (server.cards.verdict); used as given, and
     then a person with no guard, number or name may be recorded (a forged card's holder)."""
-    existing = await GuardCheck.objects().where(GuardCheck.uuid == uuid).first()
-    if existing is not None:  # a replay: already done, even if submitted since
-        if existing.inspection != insp.id:
-            raise Conflict("编号冲突，请刷新页面后重试")
-        return existing
+    check, made = await once(GuardCheck.uuid, uuid, lambda: _add_guard(
+        user, insp, uuid, guard_id, certificate_no, typed_name, verdict))
+    if not made and check.inspection != insp.id:  # a replay: already done, even if submitted since
+        raise Conflict("编号冲突，请刷新页面后重试")
+    return check
+
+
+async def _add_guard(user: CurrentUser, insp: Inspection, uuid: str, guard_id: int | None,
+                     certificate_no: str, typed_name: str, verdict: str | None) -> GuardCheck:
     ensure_editable(user, insp)
     site = await registry.get_site(user.scope, insp.site) or {}
     guard = None
@@ -289,6 +303,7 @@ async def remove_guard(user: CurrentUser, insp: Inspection, check_id: int) -> No
 async def sync_derived_findings(insp: Inspection) -> None:
     """Make the derived findings match the rules: add new ones, refresh untouched ones, drop
     those whose cause is gone. Text the officer edited is kept. Call inside a transaction."""
+    await lock_inspection(insp)
     answers = {a["area"]: (a["answer"], a["note"]) for a in
                await ChecklistAnswer.select().where(ChecklistAnswer.inspection == insp.id)}
     checks = await GuardCheck.select(
@@ -335,19 +350,20 @@ def ensure_undecided(f: Finding) -> None:
 
 async def add_finding(user: CurrentUser, insp: Inspection, uuid: str, area: int, stat_column: int | None,
                       quantity: int, text: str, guard_id: int | None = None) -> Finding:
-    existing = await Finding.objects().where(Finding.uuid == uuid).first()
-    if existing is not None:  # a replay
-        if existing.inspection != insp.id:
-            raise Conflict("编号冲突，请刷新页面后重试")
-        return existing
-    ensure_editable(user, insp)
-    a = AREAS[area]
-    f = Finding(uuid=uuid, inspection=insp.id, unit=insp.unit, guard=guard_id, area=area,
-                stat_column=stat_column, count_unit=a.count_unit if stat_column else CountUnit.case,
-                quantity=quantity, text=text, source=FindingSource.manual)
-    async with atomic():
-        await f.save()
-        await audit.record("create", "finding", f.id, actor=user, after=snapshot(f))
+    async def create() -> Finding:
+        ensure_editable(user, insp)
+        a = AREAS[area]
+        f = Finding(uuid=uuid, inspection=insp.id, unit=insp.unit, guard=guard_id, area=area,
+                    stat_column=stat_column, count_unit=a.count_unit if stat_column else CountUnit.case,
+                    quantity=quantity, text=text, source=FindingSource.manual)
+        async with atomic():
+            await f.save()
+            await audit.record("create", "finding", f.id, actor=user, after=snapshot(f))
+        return f
+
+    f, made = await once(Finding.uuid, uuid, create)
+    if not made and f.inspection != insp.id:  # a replay
+        raise Conflict("编号冲突，请刷新页面后重试")
     return f
 
 
@@ -384,6 +400,11 @@ async def submit(user: CurrentUser, insp: Inspection) -> rules.SubmitProblems:
     if insp.status not in EDITABLE:
         return rules.SubmitProblems()
     async with atomic():
+        await lock_inspection(insp)
+        status = (await Inspection.select(Inspection.status).where(Inspection.id == insp.id).first())["status"]
+        if status not in EDITABLE:  # a concurrent replay of this submit came first
+            insp.status = status
+            return rules.SubmitProblems()
         await sync_derived_findings(insp)
         answers = {a["area"]: (a["answer"], a["note"]) for a in
                    await ChecklistAnswer.select().where(ChecklistAnswer.inspection == insp.id)}

@@ -23,7 +23,7 @@ from server.models.auth import User
 from server.campaign.options import options_of
 from server.campaign.service import active_campaign, phase_on
 from server.models.campaign import Body
-from server.db import atomic
+from server.db import atomic, once
 from server import images
 from server.models.evidence import AccessLog
 from server.errors import FormError
@@ -121,12 +121,17 @@ async def units_in_scope(user: CurrentUser) -> list[dict]:
 
 async def create(user: CurrentUser, store: ObjectStore, settings: Settings, *, uuid: str, unit_id: int | None,
                  unit_name: str, address: str, description: str, photos: list[bytes]) -> ClueReferral:
-    """Refer a clue with up to MAX_PHOTOS photos. Idempotent by uuid (a double tap)."""
-    existing = await ClueReferral.objects().where(ClueReferral.uuid == uuid).first()
-    if existing is not None:
-        if existing.created_by != user.id:
-            raise Conflict("编号冲突，请刷新页面后重试")
-        return existing
+    """Refer a clue with up to MAX_PHOTOS photos. Idempotent by uuid (a double tap, a replay)."""
+    clue, made = await once(ClueReferral.uuid, uuid, lambda: _create(
+        user, store, settings, uuid=uuid, unit_id=unit_id, unit_name=unit_name, address=address,
+        description=description, photos=photos))
+    if not made and clue.created_by != user.id:
+        raise Conflict("编号冲突，请刷新页面后重试")
+    return clue
+
+
+async def _create(user: CurrentUser, store: ObjectStore, settings: Settings, *, uuid: str, unit_id: int | None,
+                  unit_name: str, address: str, description: str, photos: list[bytes]) -> ClueReferral:
     if user.role != Role.liaison or user.body_id is None:
         raise PermissionDeniedException("线索由各部门、乡镇街联络员移交")
     errors: dict[str, str] = {}

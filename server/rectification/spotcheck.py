@@ -279,9 +279,11 @@ async def start_target(user: CurrentUser, target_id: int, uuid: str) -> Inspecti
         raise Conflict("编号冲突，请刷新页面后重试")
     async with atomic():
         insp = await inspections.start(user, site["id"], uuid, kind=InspectionKind.spot_check)
-        await SpotCheckTarget.update({SpotCheckTarget.inspection: insp.id}).where(SpotCheckTarget.id == target.id)
-        await audit.record("start", "spot_check_target", target.id, actor=user, before={"inspection": None},
-                           after={"inspection": insp.id})
+        again = await SpotCheckTarget.select(SpotCheckTarget.inspection).where(SpotCheckTarget.id == target.id).first()
+        if again["inspection"] is None:  # else a concurrent replay of this start recorded it
+            await SpotCheckTarget.update({SpotCheckTarget.inspection: insp.id}).where(SpotCheckTarget.id == target.id)
+            await audit.record("start", "spot_check_target", target.id, actor=user, before={"inspection": None},
+                               after={"inspection": insp.id})
     return insp
 
 

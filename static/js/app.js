@@ -36,6 +36,31 @@
     }
   });
 
+  // The toast (#toast in base.html): whatever puts a message there (offline.js, an error
+  // fragment the server retargets there), it clears itself after a few seconds.
+  var toast = document.getElementById("toast");
+  if (toast && window.MutationObserver) {
+    var timer = null;
+    new MutationObserver(function () {
+      clearTimeout(timer);
+      if (!toast.textContent.trim()) return;
+      timer = setTimeout(function () { toast.textContent = ""; }, toast.querySelector(".error") ? 10000 : 6000);
+    }).observe(toast, { childList: true, characterData: true, subtree: true });
+  }
+
+  // An error answer that is not one of ours (a proxy's 502 page, say) is never swapped into
+  // the page: the toast says what happened, and the form keeps what was typed. Ours carry
+  // HX-Retarget (to the toast) or belong where they were asked for (422 beside the field…).
+  var IN_PLACE = [401, 403, 404, 409, 413, 422];
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (!xhr || xhr.status < 400) return;
+    var html = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") === 0;
+    if (html && (xhr.getResponseHeader("HX-Retarget") || IN_PLACE.indexOf(xhr.status) >= 0)) return;
+    e.detail.shouldSwap = false;
+    if (toast) toast.textContent = "服务器暂时无法处理（HTTP " + xhr.status + "），您填写的内容没有丢失，请稍后重试";
+  });
+
   // Enter in a picker's search box (registry forms) searches; it must not save the form.
   document.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && window.htmx && e.target.matches && e.target.matches("input[data-pick]")) {

@@ -13,6 +13,7 @@
   function csrfToken() { return pageHeader("x-csrftoken"); }
   // The user this page was made for ("" on the login page): the outbox's owner of what it queues.
   function actorId() { return pageHeader("x-actor"); }
+  var OFFLINE_TOAST = "网络不可用，已保存到待发送，恢复网络后自动提交";
   function toast(text) {
     var t = document.getElementById("toast");
     if (!t) return;
@@ -20,6 +21,11 @@
     clearTimeout(toast.timer);
     toast.timer = setTimeout(function () { t.textContent = ""; }, 5000);
   }
+  // The offline message is no longer true once the network is back.
+  window.addEventListener("online", function () {
+    var t = document.getElementById("toast");
+    if (t && t.textContent === OFFLINE_TOAST) t.textContent = "";
+  });
   function newUuid() {
     return crypto.randomUUID ? crypto.randomUUID() : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
       return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
@@ -43,7 +49,11 @@
   function keepPage() {
     if (!window.caches || !KEEP_PAGE.test(location.pathname)) return;
     var copy = document.documentElement.cloneNode(true);
-    copy.querySelectorAll(".pending, .pending-mark, #toast > *").forEach(function (el) { el.remove(); });
+    // Nothing transient goes into the copy: no pending marks, no toast (its message was true
+    // for a moment, not for the next time the page opens).
+    copy.querySelectorAll(".pending, .pending-mark").forEach(function (el) { el.remove(); });
+    var toastCopy = copy.querySelector("#toast");
+    if (toastCopy) toastCopy.textContent = "";
     var html = "<!doctype html>\n" + copy.outerHTML;
     caches.open(PAGES).then(function (c) {
       return c.put(location.pathname, new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } }));
@@ -205,7 +215,7 @@
         form.parentNode.insertBefore(box, form.nextSibling);
       });
       showPending(form, body);
-      toast("网络不可用，已保存到待发送，恢复网络后自动提交");
+      toast(OFFLINE_TOAST);
       refreshBadge();
       keepPage();
       if (navigator.serviceWorker && navigator.serviceWorker.ready) {
