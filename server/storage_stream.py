@@ -42,27 +42,17 @@ class ObjectStream:
     chunks: AsyncIterator[bytes]
 
 
-async def _local_chunks(fh: Any) -> AsyncIterator[bytes]:
+async def _chunks(read: Any, *closers: Any) -> AsyncIterator[bytes]:
+    """Read CHUNK bytes at a time off the event loop; close the source however it ends."""
     try:
         while True:
-            chunk = await to_thread.run_sync(fh.read, CHUNK)
+            chunk = await to_thread.run_sync(read, CHUNK)
             if not chunk:
                 return
             yield chunk
     finally:
-        fh.close()
-
-
-async def _minio_chunks(response: Any) -> AsyncIterator[bytes]:
-    try:
-        while True:
-            chunk = await to_thread.run_sync(response.read, CHUNK)
-            if not chunk:
-                return
-            yield chunk
-    finally:
-        response.close()
-        response.release_conn()
+        for close in closers:
+            close()
 
 
 async def open_stream(store: ObjectStore, key: str) -> ObjectStream:
@@ -73,7 +63,7 @@ async def open_stream(store: ObjectStore, key: str) -> ObjectStream:
             fh = await to_thread.run_sync(path.open, "rb")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(key) from None
-        return ObjectStream(key, os.fstat(fh.fileno()).st_size, _local_chunks(fh))
+        return ObjectStream(key, os.fstat(fh.fileno()).st_size, _chunks(fh.read, fh.close))
     if isinstance(store, MinioStore):
         validate_key(key)
         try:
@@ -83,7 +73,7 @@ async def open_stream(store: ObjectStore, key: str) -> ObjectStream:
                 raise ObjectNotFound(key) from None
             raise
         size = int(response.headers.get("Content-Length") or 0)
-        return ObjectStream(key, size, _minio_chunks(response))
+        return ObjectStream(key, size, _chunks(response.read, response.close, response.release_conn))
     data = await store.get(key)  # any other store: whole, but through the same shape
 
     async def whole() -> AsyncIterator[bytes]:
