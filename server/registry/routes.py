@@ -77,7 +77,7 @@ async def units(q: FromQuery[str] = "", kind: FromQuery[str] = "", township: Fro
 @get("/registry/units/new", opt=WRITE)
 async def unit_new() -> Template:
     return render("registry/unit_form.html", unit=None, v={}, errors={}, tab="units",
-                  townships=await service.townships())
+                  townships=await service.townships(offered=True))
 
 
 @get("/registry/units/{unit_id:int}", opt=READ)
@@ -89,14 +89,14 @@ async def unit_page(unit_id: FromPath[int]) -> Template:
 async def unit_edit(unit_id: FromPath[int]) -> Template:
     unit = await service.get_unit(unit_id)
     return render("registry/unit_form.html", unit=unit, v=unit.to_dict(), errors={}, tab="units",
-                  townships=await service.townships())
+                  townships=await service.townships(offered=True, keep=unit.township))
 
 
 async def _save_unit(request: Request, unit_id: int | None) -> Any:
     form = await request.form()
-    townships = await service.townships()
-    values, errors = forms.unit_values(form, {t["id"] for t in townships})
     unit = await service.get_unit(unit_id) if unit_id else None
+    townships = await service.townships(offered=True, keep=unit.township if unit else None)
+    values, errors = forms.unit_values(form, {t["id"] for t in townships})
     if not errors:
         try:
             unit = await service.save_unit(request.scope["user"], unit_id, values)
@@ -134,7 +134,7 @@ async def site_list(q: FromQuery[str] = "", township: FromQuery[str] = "", secto
 async def site_new(request: Request, unit: FromQuery[str] = "") -> Template:
     v = {"unit": unit}
     return render("registry/site_form.html", site=None, v=v, errors={}, tab="sites",
-                  townships=await service.townships(), pickers=await _pickers(request, v, "unit", "provider"))
+                  townships=await service.townships(offered=True), pickers=await _pickers(request, v, "unit", "provider"))
 
 
 @get("/registry/sites/{site_id:int}", opt=READ)
@@ -147,13 +147,13 @@ async def site_edit(request: Request, site_id: FromPath[int]) -> Template:
     site = await service.get_site_row(site_id)
     v = site.to_dict()
     return render("registry/site_form.html", site=site, v=v, errors={}, tab="sites",
-                  townships=await service.townships(), pickers=await _pickers(request, v, "unit", "provider"))
+                  townships=await service.townships(offered=True, keep=site.township), pickers=await _pickers(request, v, "unit", "provider"))
 
 
 async def _save_site(request: Request, site_id: int | None) -> Any:
     form = await request.form()
-    townships = await service.townships()
     site = await service.get_site_row(site_id) if site_id else None
+    townships = await service.townships(offered=True, keep=site.township if site else None)
     errors: dict[str, str] = {}
     if not form.get("_pick"):  # 查找 in a picker without JavaScript: show its matches, save nothing
         units = await service.existing_ids("units", request.scope["user"].scope, form.get("unit"),
