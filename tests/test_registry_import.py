@@ -278,7 +278,8 @@ async def test_a_large_roster_shows_its_progress_then_the_report_and_imports_onc
         r = await office.get(f"{url}/progress", headers={"HX-Request": "true"})
         assert r.status_code == 200
         html = soup(r)
-        if html.select_one("#import-report") is not None:
+        if html.select_one("#import-report") is not None:  # the finished check answers with its report
+            assert html.select_one("#import-report form[action$='/commit'] input[name=_csrf_token]") is not None
             break
         texts.append(visible_text(html.select_one("#import-progress")))
         if seen.is_set() and "已检查 1500 / 3000 行" in texts[-1]:
