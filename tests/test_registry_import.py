@@ -297,7 +297,9 @@ async def test_a_large_roster_shows_its_progress_then_the_report_and_imports_onc
     assert "读取数据行 3002" in text and "有错误、将不导入的行 3" in text
     assert "单位：新增 2" in text and "保安员：新增 2997" in text
     assert roster_import.UNLICENSED in visible_text(report.select_one("table.flagged"))
-    assert report.select_one("a[href$='/rejected.xlsx']") is not None
+    r = await office.get(report.select_one("a[href$='/rejected.xlsx']")["href"])
+    ws = load_workbook(io.BytesIO(r.content))["保安员"]
+    assert r.status_code == 200 and [ws.cell(row, 1).value for row in range(2, ws.max_row + 1)] == [None] * 3
     action = report.select_one("form")["action"]
     assert visible_text(report.select_one("form button")) == "确认导入 2999 行有效数据"
     r = await office.post(action)

@@ -3,7 +3,8 @@
 The upload waits in the object store as ``imports/<key>.xlsx`` (never public; expired with the
 rest of imports/, server/lifecycle.py). Beside it, ``imports/<key>.json`` is the job's status:
 state (running / done / failed), rows checked of rows in each sheet, and when done the report
-the preview page shows (counts, sheets, rejected and flagged rows). Like the ledger's exports
+the preview page shows (counts, sheets, rejected and flagged rows); ``imports/<key>-rejected.xlsx``
+is the rejected rows as typed (下载未导入的行). Like the ledger's exports
 (server/ledger/exports.py) the job keeps no state in the process, so any app process answers
 the poll; the check runs as a task of the process that took the upload, and if that process
 dies the status stops moving and the page says the check broke off (after STALE_AFTER).
@@ -22,6 +23,8 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from anyio import to_thread
+
 from server.registry import roster_import
 from server.registry.roster_import import Problem
 from server.storage import ObjectNotFound, ObjectStore
@@ -33,6 +36,7 @@ HEARTBEAT = 0.5
 """Seconds between writes of the status while the check runs (only when something moved,
 and at least every few seconds so a living job never looks stale)."""
 _running: set[asyncio.Task] = set()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def file_key(key: str) -> str:
@@ -41,6 +45,11 @@ def file_key(key: str) -> str:
 
 def status_key(key: str) -> str:
     return f"imports/{key}.json"
+
+
+def rejected_key(key: str) -> str:
+    """The rejected rows as the check found them (下载未导入的行 before the confirmation)."""
+    return f"imports/{key}-rejected.xlsx"
 
 
 def valid_key(key: str) -> str | None:
@@ -127,6 +136,9 @@ async def _run(store: ObjectStore, key: str, status: dict, data: bytes) -> None:
     beating = asyncio.ensure_future(heartbeat())
     try:
         report = await roster_import.run(data, on_progress=progress)
+        if report.problems:
+            rejected = await to_thread.run_sync(roster_import.rejected_workbook, report)
+            await store.put(rejected_key(key), rejected, XLSX)
         status.update(state="done", stage="done", sheets=[[n, *c] for n, c in sheets.items()],
                       result=Summary.of(report))
     except roster_import.Unreadable as exc:
@@ -177,5 +189,5 @@ async def status_for(store: ObjectStore, user: Any, key: str) -> dict:
 
 async def forget(store: ObjectStore, key: str) -> None:
     """After the confirmation: the waiting file and the status go."""
-    await store.delete(file_key(key))
-    await store.delete(status_key(key))
+    for done in (file_key(key), status_key(key), rejected_key(key)):
+        await store.delete(done)

@@ -443,8 +443,9 @@ def _rejected_key(key: str) -> str:
 
 @get("/registry/import/{key:str}/rejected.xlsx", opt=WRITE)
 async def import_rejected(request: Request, key: FromPath[str]) -> Response:
-    """The rejected rows as typed with a 错误原因 column, to fix and send again: from the waiting
-    file before the import is confirmed, from what the confirmation kept after."""
+    """The rejected rows as typed with a 错误原因 column, to fix and send again: as the check
+    found them (or from the waiting file) before the import is confirmed, from what the
+    confirmation kept after."""
     from server.forms import client_uuid
     from server.storage import ObjectNotFound
 
@@ -454,7 +455,12 @@ async def import_rejected(request: Request, key: FromPath[str]) -> Response:
         raise NotFoundException("导入记录不存在") from None
     store = request.app.state.store
     try:
-        content = roster_import.rejected_workbook(await roster_import.run(await store.get(import_jobs.file_key(key))))
+        content = await store.get(import_jobs.rejected_key(key))  # as the check found them
+    except ObjectNotFound:
+        content = None
+    try:
+        if content is None:
+            content = roster_import.rejected_workbook(await roster_import.run(await store.get(import_jobs.file_key(key))))
     except ObjectNotFound:
         try:
             content = await store.get(_rejected_key(key))
