@@ -108,12 +108,15 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         from server import lifecycle
         from server.ledger import exports
+        from server.registry import import_jobs
 
         await db.start(engine)
         await store.ensure_ready()
         try:
-            # Expiry of exports/ and imports/; on shutdown, running export jobs may finish.
-            async with lifecycle.running(store, settings, exports.running_jobs):
+            # Expiry of exports/ and imports/; on shutdown, running export jobs and roster
+            # checks may finish.
+            async with lifecycle.running(store, settings,
+                                         lambda: exports.running_jobs() | import_jobs.running_jobs()):
                 yield
         finally:
             await db.stop(engine)

@@ -2,7 +2,8 @@
 
 Two kinds of objects are temporary: ledger export jobs (`exports/<job>/`, their files hold
 full ID numbers) and roster previews waiting for the office to confirm or cancel
-(`imports/<uuid>.xlsx`, also ID numbers). Both expire after `TEMP_FILE_DAYS` (default 7):
+(`imports/<uuid>.xlsx`, also ID numbers, with the check's status `imports/<uuid>.json`).
+Both expire after `TEMP_FILE_DAYS` (default 7):
 
 - on MinIO / S3 the bucket gets lifecycle rules (one per prefix, ids `expire-exports` and
   `expire-imports`; other rules of the bucket are kept), so the store deletes them itself;
@@ -12,8 +13,8 @@ full ID numbers) and roster previews waiting for the office to confirm or cancel
 
 `running()` is entered by the app's lifespan: it applies the rules, runs the sweeper, and on
 shutdown cancels it and waits (at most DRAIN_SECONDS) for the in-process jobs the app names
-(the ledger's export tasks) to finish. This module sits beside storage.py and imports nothing
-above it: the jobs are handed in.
+(the ledger's export tasks, the roster checks) to finish. This module sits beside storage.py
+and imports nothing above it: the jobs are handed in.
 """
 
 from __future__ import annotations

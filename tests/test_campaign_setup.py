@@ -243,3 +243,49 @@ async def test_the_campaign_s_checklist_wording_reaches_the_officer_s_phone(clie
     legends = [visible_text(f.select_one("legend")) for f in page.select("form.area")]
     assert legends[0] == "1 持证上岗" and legends[7] == "8 其他"
     assert visible_text(page.select_one("#area-3 .question")) == "检查内容3"
+
+
+async def test_retired_townships_and_bodies_are_not_offered_for_anything_new(client_factory, world):
+    """Retired (停用), never deleted: records that point to them keep showing them; nothing new
+    may choose them."""
+    from server.models.registry import Unit
+
+    await Township.update({Township.active: False}).where(Township.id == world.townships.yuyang.id)
+    await Body.update({Body.active: False}).where(Body.id == world.bodies.edu.id)
+    office = await client_factory("office")
+
+    def township_options(page) -> list[str]:
+        return [visible_text(o) for o in page.select("select[name=township] option") if o.get("value")]
+
+    # a new unit or site: only the active townships
+    assert township_options(soup(await office.get("/registry/units/new"))) == ["官庄镇"]
+    assert township_options(soup(await office.get("/registry/sites/new"))) == ["官庄镇"]
+    r = await office.post("/registry/units", data={"name": "新单位", "kind": "using_unit", "sector": "school",
+                                                  "township": str(world.townships.yuyang.id)})
+    assert r.status_code == 422 and await Unit.count().where(Unit.name == "新单位") == 0
+    # an existing unit in the retired township keeps it, and may be saved with it
+    school = world.units.school
+    page = soup(await office.get(f"/registry/units/{school.id}/edit"))
+    assert township_options(page) == ["渔阳镇", "官庄镇"]
+    assert page.select_one("select[name=township] option[selected]")["value"] == str(world.townships.yuyang.id)
+    data = {i["name"]: i.get("value", "") for i in page.select("form input[name]") if i.get("type") != "checkbox"}
+    data.update({s["name"]: (s.select_one("option[selected]") or {"value": ""})["value"] for s in page.select("form select")})
+    from server.registry.ids import uscc_check_char
+
+    data.update(address="渔阳镇新址", uscc="91120225MA05TQ8R3" + uscc_check_char("91120225MA05TQ8R3"))
+    r = await office.post(f"/registry/units/{school.id}", data=data)
+    assert r.status_code == 303, errors(r)
+    assert (await Unit.objects().get(Unit.id == school.id)).township == world.townships.yuyang.id
+    assert township_options(soup(await office.get(f"/registry/sites/{world.sites.school.id}/edit"))) == ["渔阳镇", "官庄镇"]
+    # the lists' filters still find records by a retired township
+    assert "渔阳镇" in township_options(soup(await office.get("/registry/units")))
+
+    # a retired body: no new deadline for it, not in the office's list of what is due
+    settings = soup(await office.get("/campaign"))
+    offered = [visible_text(o) for o in settings.select("#deadlines select[name=body] option")]
+    assert "区教育局" not in offered and "官庄镇" in offered
+    r = await office.post("/campaign/deadlines", data={"title": "报送方案", "due_on": "2030-01-01",
+                                                       "body": str(world.bodies.edu.id)})
+    assert r.status_code == 422 and errors(r) == ["所选填报单位已停用"]
+    due = [visible_text(h) for h in soup(await office.get("/campaign/due")).select("section.body-due h2")]
+    assert "区教育局" not in due and "官庄镇" in due

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from server.registry import roster_import
+from server.registry import import_jobs, roster_import
 from server.registry.ids import id_check_digit, uscc_check_char
 from server.models.registry import Guard, Unit
 from tests.support.html import errors, soup, visible_text
@@ -196,6 +196,9 @@ async def test_office_uploads_previews_and_confirms(client_factory, app, world):
     assert r.status_code == 200 and r.content[:2] == b"PK"
 
     r = await office.post("/registry/import", files={"file": ("名册.xlsx", messy_workbook(), "application/octet-stream")})
+    assert r.status_code == 303
+    await import_jobs.wait_all()
+    r = await office.get(r.headers["location"])
     assert r.status_code == 200
     report = soup(r).select_one("#import-report")
     text = visible_text(report)
@@ -215,3 +218,119 @@ async def test_office_uploads_previews_and_confirms(client_factory, app, world):
     assert r.status_code == 422 and "不是有效的 Excel 工作簿" in " ".join(errors(r))
     r = await office.post("/registry/import", data={"x": "1"})
     assert r.status_code == 422 and "请选择要导入的 Excel 文件" in " ".join(errors(r))
+
+
+def big_workbook(guards: int) -> bytes:
+    """Two units (one a security company without a permit: flagged) and `guards` guards, every
+    1000th without a name (rejected)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "单位"
+    ws.append(["单位名称", "统一社会信用代码", "单位类型", "乡镇街", "保安服务许可证号"])
+    ws.append(["蓟州区大批保安服务有限公司", U_NEW, "保安服务公司", "渔阳镇", None])
+    ws.append(["蓟州区大批物业公司", U_TOWN, "物业公司", "渔阳镇", None])
+    gs = wb.create_sheet("保安员")
+    gs.append(["姓名", "身份证号", "所属单位统一社会信用代码"])
+    born = dt.date(1960, 1, 1)
+    for i in range(guards):
+        body = f"120225{(born + dt.timedelta(days=i)):%Y%m%d}{i % 7 + 1:03d}"
+        gs.append([None if i % 1000 == 999 else f"保安{i}", idn(body), U_NEW if i % 2 else U_TOWN])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+async def test_a_large_roster_shows_its_progress_then_the_report_and_imports_once(client_factory, world, monkeypatch):
+    import asyncio
+    import threading
+
+    monkeypatch.setattr(import_jobs, "HEARTBEAT", 0.02)
+    monkeypatch.setattr(roster_import, "PROGRESS_EVERY", 500)
+    seen, release = threading.Event(), threading.Event()
+    parse = roster_import.parse
+
+    def held_parse(data, townships, on_progress=None):
+        if on_progress is None:  # the confirmation's own run
+            return parse(data, townships)
+
+        def progress(sheet, done, total):
+            on_progress(sheet, done, total)
+            if sheet == "保安员" and done == 1500:  # hold the check half-way until the page has shown it
+                seen.set()
+                release.wait(timeout=20)
+        return parse(data, townships, progress)
+
+    monkeypatch.setattr(roster_import, "parse", held_parse)
+    guards_before = await Guard.count()
+    office = await client_factory("office")
+    r = await office.post("/registry/import", files={"file": ("大名册.xlsx", big_workbook(3000), "application/octet-stream")})
+    assert r.status_code == 303
+    url = r.headers["location"]
+    page = soup(await office.get(url))  # answered at once: the progress, not the report
+    assert page.select_one("#import-report") is None
+    fragment = page.select_one("#import-progress")
+    assert fragment["data-state"] == "running" and fragment["hx-get"] == f"{url}/progress"
+    assert "hx-trigger" in fragment.attrs
+    assert page.select_one("noscript") is not None and "刷新" in page.select_one("noscript").decode()
+
+    texts = []
+    for _ in range(400):
+        r = await office.get(f"{url}/progress", headers={"HX-Request": "true"})
+        assert r.status_code == 200
+        html = soup(r)
+        if html.select_one("#import-report") is not None:  # the finished check answers with its report
+            assert html.select_one("#import-report form[action$='/commit'] input[name=_csrf_token]") is not None
+            break
+        texts.append(visible_text(html.select_one("#import-progress")))
+        if seen.is_set() and "已检查 1500 / 3000 行" in texts[-1]:
+            assert "工作表“单位”：已检查 2 / 2 行" in texts[-1]
+            release.set()
+        await asyncio.sleep(0.02)
+    release.set()
+    assert any("工作表“保安员”：已检查 1500 / 3000 行" in t for t in texts), texts[-3:]
+    await import_jobs.wait_all()
+    assert await Guard.count() == guards_before  # nothing written by the check
+
+    # Without htmx the same URL answers the whole page with the report.
+    report = soup(await office.get(url)).select_one("#import-report")
+    text = visible_text(report)
+    assert "读取数据行 3002" in text and "有错误、将不导入的行 3" in text
+    assert "单位：新增 2" in text and "保安员：新增 2997" in text
+    assert roster_import.UNLICENSED in visible_text(report.select_one("table.flagged"))
+    r = await office.get(report.select_one("a[href$='/rejected.xlsx']")["href"])
+    ws = load_workbook(io.BytesIO(r.content))["保安员"]
+    assert r.status_code == 200 and [ws.cell(row, 1).value for row in range(2, ws.max_row + 1)] == [None] * 3
+    action = report.select_one("form")["action"]
+    assert visible_text(report.select_one("form button")) == "确认导入 2999 行有效数据"
+    r = await office.post(action)
+    assert r.status_code == 200 and "导入完成" in visible_text(soup(r).select_one("#import-report"))
+    assert await Guard.count() == guards_before + 2997
+    assert (await office.post(action)).status_code == 409  # a retried confirmation imports nothing
+    assert await Guard.count() == guards_before + 2997
+    assert (await office.get(url)).status_code == 404  # the check is gone with its file
+
+
+async def test_an_unreadable_upload_gets_its_message(client_factory, world, app):
+    office = await client_factory("office")
+    r = await office.post("/registry/import", files={"file": ("x.xlsx", b"", "application/octet-stream")})
+    assert r.status_code == 422 and errors(r) == ["文件为空"]
+    # Looks like a workbook, is not one: the check itself says so.
+    r = await office.post("/registry/import", files={"file": ("y.xlsx", b"PK\x03\x04 broken", "application/octet-stream")})
+    assert r.status_code == 303
+    url = r.headers["location"]
+    await import_jobs.wait_all()
+    r = await office.get(url)
+    assert r.status_code == 200 and "不是有效的 Excel 工作簿" in " ".join(errors(r))
+    assert soup(r).select_one("#import-report") is None and soup(r).select_one("form[action$='/commit']") is None
+    fragment = soup(await office.get(f"{url}/progress", headers={"HX-Request": "true"})).select_one("#import-progress")
+    assert fragment["data-state"] == "failed" and not fragment.has_attr("hx-get")
+    assert "不是有效的 Excel 工作簿" in visible_text(fragment)
+    key = url.rsplit("/", 1)[1]
+    assert not await app.state.store.exists(import_jobs.file_key(key))  # nothing left to confirm
+    # Someone else's check is not theirs to see.
+    from server.models.auth import User
+
+    other = User(username="office2", password_hash=(await User.objects().get(User.username == "office")).password_hash,
+                 role="office", body=world.bodies.police.id, display_name="另一位")
+    await other.save()
+    assert (await (await client_factory("office2")).get(url)).status_code == 404

@@ -143,6 +143,8 @@ async def due(request: Request) -> Template:
     query = Body.select(Body.id, Body.name, Body.is_police).order_by(Body.ordinal).order_by(Body.id)
     if user.role not in (Role.office, Role.leader):
         query = query.where(Body.id == (user.body_id or 0))
+    else:  # a retired body reports nothing more
+        query = query.where(Body.active == True)  # noqa: E712
     day = clock.today()
     bodies = [{**b, "items": await service.due_for_body(campaign, b, day)} for b in await query]
     return render("campaign/due.html", bodies=bodies, today=day, campaign=campaign)

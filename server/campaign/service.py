@@ -58,7 +58,7 @@ async def settings(campaign: Campaign) -> dict[str, Any]:
         "phases": await Phase.select().where(Phase.campaign == campaign.id).order_by(Phase.starts_on).order_by(Phase.id),
         "deadlines": await ReportingDeadline.select(ReportingDeadline.all_columns(), ReportingDeadline.body.name).where(
             ReportingDeadline.campaign == campaign.id).order_by(ReportingDeadline.due_on).order_by(ReportingDeadline.id),
-        "bodies": await Body.select(Body.id, Body.name).order_by(Body.ordinal).order_by(Body.id),
+        "bodies": await Body.select(Body.id, Body.name, Body.active).order_by(Body.ordinal).order_by(Body.id),
         "options": options,
         "rectify_days": {a: options_mod.rectify_days(options, a) for a in AREA_NUMBERS},
         "notice_prefix": options.get("notice_prefix") or options_mod.default_notice_prefix(campaign.district),
@@ -121,9 +121,12 @@ async def _deadline(campaign: Campaign, deadline_id: int) -> ReportingDeadline:
 
 async def save_deadline(user: Any, campaign: Campaign, deadline_id: int | None, values: dict[str, Any]) -> ReportingDeadline:
     """values: title, due_on, kind, body (None: due from every body)."""
+    row = ReportingDeadline(campaign=campaign.id) if deadline_id is None else await _deadline(campaign, deadline_id)
     if values.get("body") is not None and not await Body.exists().where(Body.id == values["body"]):
         raise FormError({"body": "所选填报单位不存在"})
-    row = ReportingDeadline(campaign=campaign.id) if deadline_id is None else await _deadline(campaign, deadline_id)
+    if values.get("body") is not None and values["body"] != row.body and not await Body.exists().where(
+            (Body.id == values["body"]) & (Body.active == True)):  # noqa: E712 - kept where it already was
+        raise FormError({"body": "所选填报单位已停用"})
     return await audit.save(user, "reporting_deadline", row, values)
 
 

@@ -28,7 +28,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import anyio
 
@@ -328,11 +328,22 @@ def _choice(value: str, choices: type, words: list[tuple[str, Any]] = ()) -> str
     return None
 
 
-def parse(data: bytes, townships: dict[str, int]) -> Report:
-    """Read and check every row on its own (blocking: run it off the event loop). Raises Unreadable."""
+Progress = Callable[[str, int, int], None]
+"""on_progress(sheet, rows checked, rows in the sheet): called from parse's thread."""
+PROGRESS_EVERY = 250
+
+
+def parse(data: bytes, townships: dict[str, int], on_progress: Progress | None = None) -> Report:
+    """Read and check every row on its own (blocking: run it off the event loop). Raises Unreadable.
+    on_progress is told, sheet by sheet, how many of its data rows are checked (every
+    PROGRESS_EVERY rows and at the end of each sheet)."""
     report = Report()
-    for title, rows in read_sheets(data):
-        found = _find_header(rows)
+    sheets = [(title, rows, _find_header(rows)) for title, rows in read_sheets(data)]
+    if on_progress is not None:
+        for title, rows, found in sheets:
+            if found is not None:
+                on_progress(title, 0, len(rows) - found[0] - 1)
+    for title, rows, found in sheets:
         if found is None:
             report.sheets.append((title, "ignored"))
             continue
@@ -340,7 +351,10 @@ def parse(data: bytes, townships: dict[str, int]) -> Report:
         report.sheets.append((title, kind))
         typed: dict[int, tuple] = {}
         report.cells[title] = (rows[header_at], typed)
+        total = len(rows) - header_at - 1
         for i in range(header_at + 1, len(rows)):
+            if on_progress is not None and (i - header_at - 1) % PROGRESS_EVERY == 0 and i > header_at + 1:
+                on_progress(title, i - header_at - 1, total)
             cells = rows[i]
             if all(c is None for c in cells):
                 continue
@@ -350,6 +364,8 @@ def parse(data: bytes, townships: dict[str, int]) -> Report:
                    for j, (name, _) in columns.items()}
             header_of = {name: text for name, text in columns.values()}
             _check_row(report, kind, title, i + 1, raw, header_of, townships)
+        if on_progress is not None:
+            on_progress(title, total, total)
     _duplicates(report)
     return report
 
@@ -583,13 +599,17 @@ async def commit(report: Report, user: Any) -> Report:
     return report
 
 
-async def run(data: bytes, user: Any = None, *, write: bool = False) -> Report:
-    """parse → plan → (commit when write and at least one valid row). Raises Unreadable."""
+async def active_townships() -> dict[str, int]:
     from server.models.campaign import Township
 
-    townships = {t["name"]: t["id"] for t in await Township.select(Township.id, Township.name).where(
+    return {t["name"]: t["id"] for t in await Township.select(Township.id, Township.name).where(
         Township.active == True)}  # noqa: E712 - a retired township takes no new units
-    report = await plan(await anyio.to_thread.run_sync(parse, data, townships))
+
+
+async def run(data: bytes, user: Any = None, *, write: bool = False, on_progress: Progress | None = None) -> Report:
+    """parse → plan → (commit when write and at least one valid row). Raises Unreadable."""
+    townships = await active_townships()
+    report = await plan(await anyio.to_thread.run_sync(parse, data, townships, on_progress))
     if write and (report.valid(report.units) or report.valid(report.guards)):
         await commit(report, user)
     return report

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from server.images import ImageRejected
 from server.errors import FormError
 from server.forms import page_number, new_uuid
-from server.registry import forms, roster_import, service
+from server.registry import forms, import_jobs, roster_import, service
 from server.vocab import CertStatus, EmploymentStatus, Role, Sector, UnitKind
 from server.web import client_ip, go, is_htmx, render, roles
 
@@ -77,7 +77,7 @@ async def units(q: FromQuery[str] = "", kind: FromQuery[str] = "", township: Fro
 @get("/registry/units/new", opt=WRITE)
 async def unit_new() -> Template:
     return render("registry/unit_form.html", unit=None, v={}, errors={}, tab="units",
-                  townships=await service.townships())
+                  townships=await service.townships(offered=True))
 
 
 @get("/registry/units/{unit_id:int}", opt=READ)
@@ -89,14 +89,14 @@ async def unit_page(unit_id: FromPath[int]) -> Template:
 async def unit_edit(unit_id: FromPath[int]) -> Template:
     unit = await service.get_unit(unit_id)
     return render("registry/unit_form.html", unit=unit, v=unit.to_dict(), errors={}, tab="units",
-                  townships=await service.townships())
+                  townships=await service.townships(offered=True, keep=unit.township))
 
 
 async def _save_unit(request: Request, unit_id: int | None) -> Any:
     form = await request.form()
-    townships = await service.townships()
-    values, errors = forms.unit_values(form, {t["id"] for t in townships})
     unit = await service.get_unit(unit_id) if unit_id else None
+    townships = await service.townships(offered=True, keep=unit.township if unit else None)
+    values, errors = forms.unit_values(form, {t["id"] for t in townships})
     if not errors:
         try:
             unit = await service.save_unit(request.scope["user"], unit_id, values)
@@ -134,7 +134,7 @@ async def site_list(q: FromQuery[str] = "", township: FromQuery[str] = "", secto
 async def site_new(request: Request, unit: FromQuery[str] = "") -> Template:
     v = {"unit": unit}
     return render("registry/site_form.html", site=None, v=v, errors={}, tab="sites",
-                  townships=await service.townships(), pickers=await _pickers(request, v, "unit", "provider"))
+                  townships=await service.townships(offered=True), pickers=await _pickers(request, v, "unit", "provider"))
 
 
 @get("/registry/sites/{site_id:int}", opt=READ)
@@ -147,13 +147,13 @@ async def site_edit(request: Request, site_id: FromPath[int]) -> Template:
     site = await service.get_site_row(site_id)
     v = site.to_dict()
     return render("registry/site_form.html", site=site, v=v, errors={}, tab="sites",
-                  townships=await service.townships(), pickers=await _pickers(request, v, "unit", "provider"))
+                  townships=await service.townships(offered=True, keep=site.township), pickers=await _pickers(request, v, "unit", "provider"))
 
 
 async def _save_site(request: Request, site_id: int | None) -> Any:
     form = await request.form()
-    townships = await service.townships()
     site = await service.get_site_row(site_id) if site_id else None
+    townships = await service.townships(offered=True, keep=site.township if site else None)
     errors: dict[str, str] = {}
     if not form.get("_pick"):  # 查找 in a picker without JavaScript: show its matches, save nothing
         units = await service.existing_ids("units", request.scope["user"].scope, form.get("unit"),
@@ -370,8 +370,9 @@ _XLSX_MAGIC = b"PK\x03\x04"
 
 
 @post("/registry/import", opt=WRITE)
-async def import_preview(request: Request) -> Template:
-    """Upload → a dry run with the full report. The file waits in the object store (never
+async def import_preview(request: Request) -> Any:
+    """Upload → a dry run checked in the background (import_jobs), answered at once with the
+    progress page that turns into the full report. The file waits in the object store (never
     public) until the office confirms, so the confirmation needs no second upload."""
     form = await request.form()
     upload = form.get("file")
@@ -379,15 +380,41 @@ async def import_preview(request: Request) -> Template:
         return render("registry/import.html", status_code=422, report=None, key="", tab="import",
                       errors={"file": "请选择要导入的 Excel 文件（.xlsx 或 .xls）"})
     data = await upload.read()
-    try:
-        report = await roster_import.run(data)
-    except roster_import.Unreadable as exc:
+    if not data:
+        message = "文件为空"
+    elif data[:4] != _XLSX_MAGIC and data[:8] != roster_import.XLS_MAGIC:
+        message = "文件无法读取：不是有效的 Excel 工作簿（.xlsx 或 .xls）"
+    else:
+        message = ""
+    if message:  # refused at once; what only reading it shows comes on the progress page
         return render("registry/import.html", status_code=422, report=None, key="", tab="import",
-                      errors={"file": str(exc)})
-    key = f"imports/{new_uuid()}.xlsx"
-    await request.app.state.store.put(key, data, "application/octet-stream")
-    return render("registry/import.html", report=report, key=key.split("/")[1].removesuffix(".xlsx"),
-                  filename=upload.filename, errors={}, tab="import")
+                      errors={"file": message})
+    key = await import_jobs.start(request.app.state.store, request.scope["user"], data, upload.filename)
+    return go(request, f"/registry/import/{key}")
+
+
+async def _import_status(request: Request, key: str) -> dict:
+    return await import_jobs.status_for(request.app.state.store, request.scope["user"], key)
+
+
+def _import_context(status: dict) -> dict:
+    failed = status["state"] == "failed"
+    return {"status": status, "report": status["report"], "key": status["key"] if status["report"] else "",
+            "filename": status["filename"], "errors": {"file": status["message"]} if failed else {}}
+
+
+@get("/registry/import/{key:str}", opt=WRITE)
+async def import_status(request: Request, key: FromPath[str]) -> Template:
+    """The check's page: progress while it runs (polling itself), then the report."""
+    status = await _import_status(request, key)
+    return render("registry/import.html", tab="import", **_import_context(status))
+
+
+@get("/registry/import/{key:str}/progress", opt=WRITE)
+async def import_progress(request: Request, key: FromPath[str]) -> Template:
+    status = await _import_status(request, key)
+    template = "registry/_import_progress.html" if is_htmx(request) else "registry/import.html"
+    return render(template, tab="import", **_import_context(status))
 
 
 @post("/registry/import/{key:str}/commit", opt=WRITE)
@@ -401,14 +428,14 @@ async def import_commit(request: Request, key: FromPath[str]) -> Template:
         raise NotFoundException("导入记录不存在") from None
     store = request.app.state.store
     try:
-        data = await store.get(f"imports/{key}.xlsx")
+        data = await store.get(import_jobs.file_key(key))
     except ObjectNotFound:
         return render("registry/import.html", status_code=409, report=None, key="", tab="import",
                       errors={"file": "该导入已完成或已过期，请重新上传文件"})
     report = await roster_import.run(data, request.scope["user"], write=True)
     if report.problems:  # the rejected rows stay downloadable after the file is gone
         await store.put(_rejected_key(key), roster_import.rejected_workbook(report), XLSX)
-    await store.delete(f"imports/{key}.xlsx")
+    await import_jobs.forget(store, key)
     return render("registry/import.html", report=report, key="", done_key=key, errors={}, tab="import")
 
 
@@ -421,8 +448,9 @@ def _rejected_key(key: str) -> str:
 
 @get("/registry/import/{key:str}/rejected.xlsx", opt=WRITE)
 async def import_rejected(request: Request, key: FromPath[str]) -> Response:
-    """The rejected rows as typed with a 错误原因 column, to fix and send again: from the waiting
-    file before the import is confirmed, from what the confirmation kept after."""
+    """The rejected rows as typed with a 错误原因 column, to fix and send again: as the check
+    found them (or from the waiting file) before the import is confirmed, from what the
+    confirmation kept after."""
     from server.forms import client_uuid
     from server.storage import ObjectNotFound
 
@@ -432,7 +460,12 @@ async def import_rejected(request: Request, key: FromPath[str]) -> Response:
         raise NotFoundException("导入记录不存在") from None
     store = request.app.state.store
     try:
-        content = roster_import.rejected_workbook(await roster_import.run(await store.get(f"imports/{key}.xlsx")))
+        content = await store.get(import_jobs.rejected_key(key))  # as the check found them
+    except ObjectNotFound:
+        content = None
+    try:
+        if content is None:
+            content = roster_import.rejected_workbook(await roster_import.run(await store.get(import_jobs.file_key(key))))
     except ObjectNotFound:
         try:
             content = await store.get(_rejected_key(key))
@@ -448,7 +481,8 @@ route_handlers = [
     site_list, site_new, site_page, site_edit, site_create, site_update,
     guards, guard_new, guard_page, guard_edit, guard_create, guard_update,
     reveal, portrait, portrait_upload, training_add, training_delete,
-    pick, collection, import_page, import_template, import_preview, import_commit, import_rejected,
+    pick, collection, import_page, import_template, import_preview, import_status, import_progress, import_commit,
+    import_rejected,
 ]
 
 __all__ = ["route_handlers", "UnitKind", "Sector"]

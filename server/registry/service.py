@@ -129,8 +129,15 @@ async def log_access(user: CurrentUser, action: str, table: str, object_id: Any,
                                      object_table=table, object_id=str(object_id), ip=ip[:64]))
 
 
-async def townships() -> list[dict]:
-    return await Township.select(Township.id, Township.name).order_by(Township.ordinal, Township.name)
+async def townships(*, offered: bool = False, keep: Any = None) -> list[dict]:
+    """Every township (the lists' filters), or with offered=True those a unit or site may be given:
+    the active ones, and `keep` (the record's own township, even retired: it keeps showing it)."""
+    query = Township.select(Township.id, Township.name).order_by(Township.ordinal, Township.name)
+    if offered:
+        keep_id = int(keep) if str(keep or "").isdigit() else None
+        query = query.where((Township.active == True) | (Township.id == keep_id) if keep_id  # noqa: E712
+                            else Township.active == True)  # noqa: E712
+    return await query
 
 
 async def unit_filter_choices(selected: int | None) -> list[tuple[int, str]]:
