@@ -77,6 +77,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/registry/import/template.xlsx"): (OFFICE,),
     ("POST", "/registry/import/{key:str}/commit"): (OFFICE,),
     ("GET", "/registry/import/{key:str}/rejected.xlsx"): (OFFICE,),
+    ("GET", "/registry/import/{key:str}"): (OFFICE,),
+    ("GET", "/registry/import/{key:str}/progress"): (OFFICE,),
     ("POST", "/inspections"): (EDIT,),
     ("GET", "/inspections/{uuid:str}"): (ALL, OTHER),
     ("POST", "/inspections/{uuid:str}/checklist/{area:int}"): (EDIT, OTHER),
