@@ -108,5 +108,5 @@ async def session(base: str, username: str) -> httpx.AsyncClient:
     token = c.cookies.get("csrftoken")
     r = await c.post("/login", data={"username": username, "password": PASSWORD, "next": "/", "_csrf_token": token})
     assert r.status_code == 303, r.text
-    c.headers["x-csrftoken"] = token
+    c.headers["x-csrftoken"] = c.cookies.get("csrftoken")  # a login rotates the token
     return c
