@@ -417,15 +417,21 @@ async def import_progress(request: Request, key: FromPath[str]) -> Template:
     return render(template, tab="import", **_import_context(status))
 
 
-@post("/registry/import/{key:str}/commit", opt=WRITE)
-async def import_commit(request: Request, key: FromPath[str]) -> Template:
+def _import_key(key: str) -> str:
+    """An upload's key from the path: a uuid, else no such import (404)."""
     from server.forms import client_uuid
-    from server.storage import ObjectNotFound
 
     try:
-        key = client_uuid({"k": key}, "k")
+        return client_uuid({"k": key}, "k")
     except FormError:
         raise NotFoundException("导入记录不存在") from None
+
+
+@post("/registry/import/{key:str}/commit", opt=WRITE)
+async def import_commit(request: Request, key: FromPath[str]) -> Template:
+    from server.storage import ObjectNotFound
+
+    key = _import_key(key)
     store = request.app.state.store
     try:
         data = await store.get(import_jobs.file_key(key))
@@ -451,13 +457,9 @@ async def import_rejected(request: Request, key: FromPath[str]) -> Response:
     """The rejected rows as typed with a 错误原因 column, to fix and send again: as the check
     found them (or from the waiting file) before the import is confirmed, from what the
     confirmation kept after."""
-    from server.forms import client_uuid
     from server.storage import ObjectNotFound
 
-    try:
-        key = client_uuid({"k": key}, "k")
-    except FormError:
-        raise NotFoundException("导入记录不存在") from None
+    key = _import_key(key)
     store = request.app.state.store
     try:
         content = await store.get(import_jobs.rejected_key(key))  # as the check found them
