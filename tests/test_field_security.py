@@ -360,6 +360,8 @@ async def test_password_hashing_does_not_stall_the_server(app, world):
     done.set()
     await ticker
     assert [r.status_code for r in answers] == [401] * 8
-    assert max(gaps) < one_hash, (max(gaps), one_hash)
+    # Hashing in the loop stalls it for the eight hashes in a row (seconds); threads on two
+    # busy cores still let a tick wait on the GIL now and then, so the bound is a few hashes.
+    assert max(gaps) < 4 * one_hash, (max(gaps), one_hash)
     for c in clients:
         await c.aclose()
