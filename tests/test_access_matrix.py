@@ -132,6 +132,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/ledger/exports/{job:str}/progress"): (OFFICE,),
     ("GET", "/ledger/exports/{job:str}/file"): (OFFICE,),
     ("GET", "/dashboard"): (READ,),
+    ("GET", "/coverage"): (STATS,),
     ("GET", "/rectification"): (RECT_READ,),
     ("GET", "/rectification/new"): (RECT,),
     ("POST", "/rectification/orders"): (RECT,),

@@ -10,6 +10,7 @@ from server.campaign import service as campaigns
 from server.models.campaign import Body
 from server.forms import new_uuid
 from server.inspections import service as inspections
+from server.ledger import coverage
 from server.registry import service as registry
 from server.review import service as review
 from server.vocab import InspectionStatus, Role
@@ -29,6 +30,8 @@ async def home(request: Request) -> Template:
     else:
         ctx["counts"] = await review.status_counts(user)
     ctx["due_items"] = await _due_items(user)
+    if user.role == Role.liaison:
+        ctx["coverage"] = await _coverage(user)
     return render("home/index.html", **ctx)
 
 
@@ -41,6 +44,12 @@ async def _due_items(user) -> list:
         return []
     body = await Body.select(Body.id, Body.is_police).where(Body.id == user.body_id).first()
     return await campaigns.due_for_body(campaign, body, clock.today()) if body else []
+
+
+async def _coverage(user):
+    """The liaison's scope: units inspected at least once in the active campaign, of all."""
+    campaign = await campaigns.active_campaign()
+    return await coverage.coverage_for(campaign.id, user.scope) if campaign else None
 
 
 route_handlers = [home]
