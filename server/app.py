@@ -30,6 +30,7 @@ from server.cards import routes as card_routes
 from server.campaign import routes as campaign_routes
 from server.cli import CLIPlugin
 from server.dashboard import routes as dashboard_routes
+from server.documents import routes as document_routes
 from server.evidence import routes as evidence_routes
 from server.home import routes as home_routes
 from server.inspections import routes as inspection_routes
@@ -134,6 +135,7 @@ def create_app(settings: Settings) -> Litestar:
             *card_routes.route_handlers,
             *ledger_routes.route_handlers,
             *dashboard_routes.route_handlers,
+            *document_routes.route_handlers,
             *rectification_routes.route_handlers,
             *campaign_routes.route_handlers,
             *pwa_routes.route_handlers,

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from server.models.documents import BodyDocument
 from server.models.evidence import Photo
 from server.models.inspections import Finding, GuardCheck
 from server.models.rectification import CluePhoto
@@ -133,6 +134,12 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/ledger/exports/{job:str}/file"): (OFFICE,),
     ("GET", "/dashboard"): (READ,),
     ("GET", "/coverage"): (STATS,),
+    ("GET", "/documents"): (STATS,),
+    ("GET", "/documents/board"): (READ,),
+    ("POST", "/documents/{doc_kind:str}"): ((S, T),),
+    ("POST", "/documents/{doc_id:int}/accept"): (OFFICE,),
+    ("POST", "/documents/{doc_id:int}/return"): (OFFICE,),
+    ("GET", "/documents/{doc_id:int}/file"): (STATS, OTHER),
     ("GET", "/rectification"): (RECT_READ,),
     ("GET", "/rectification/new"): (RECT,),
     ("POST", "/rectification/orders"): (RECT,),
@@ -236,6 +243,10 @@ async def records(client_factory, world, app):
     r = await town.post("/clues", data={"uuid": clue, "unit_id": str(world.units.estate_co.id), "description": "线索"},
                         files=[("photos", ("p.jpg", jpeg(), "image/jpeg"))])
     assert r.status_code == 303, r.text
+    r = await town.post("/documents/plan", data={"uuid": new_id()},
+                        files={"file": ("plan.pdf", b"%PDF-1.4\n%%EOF\n")})
+    assert r.status_code == 303, r.text
+    document = await BodyDocument.objects().first()
     check = await GuardCheck.objects().where(GuardCheck.inspection.uuid == key).first()
     finding = await Finding.objects().where(Finding.inspection.uuid == key).first()
     clue_photo = await CluePhoto.objects().first()
@@ -243,7 +254,8 @@ async def records(client_factory, world, app):
     return SimpleNamespace(
         key=key, photo=photo, photo_id=(await Photo.objects().where(Photo.uuid == photo).first()).id,
         check=check.id, finding=finding.id, clue=clue, clue_photo=clue_photo.uuid,
-        town_key=town_key, town_photo=town_photo, town_guard=world.guards.estate.id, world=world)
+        town_key=town_key, town_photo=town_photo, town_guard=world.guards.estate.id, world=world,
+        document=document.id)
 
 
 def fill(path: str, r: SimpleNamespace, other: bool = False) -> str:
@@ -263,7 +275,7 @@ def fill(path: str, r: SimpleNamespace, other: bool = False) -> str:
         "kind:str": "units", "job:str": new_id(), "order_id:int": 999999, "draw_id:int": 999999,
         "target_id:int": 999999, "phase_id:int": 999999, "deadline_id:int": 999999,
         "township_id:int": 999999, "body_id:int": 999999, "user_id:int": 999999,
-        "file_path:path": "css/app.css",
+        "file_path:path": "css/app.css", "doc_kind:str": "plan", "doc_id:int": r.document,
     }
     return re.sub(r"\{([^}]+)\}", lambda m: str(values[m.group(1)]), path)
 

@@ -9,6 +9,7 @@ from server import clock
 from server.campaign import service as campaigns
 from server.models.campaign import Body
 from server.forms import new_uuid
+from server.documents import service as documents
 from server.inspections import service as inspections
 from server.ledger import coverage
 from server.registry import service as registry
@@ -32,6 +33,7 @@ async def home(request: Request) -> Template:
     ctx["due_items"] = await _due_items(user)
     if user.role == Role.liaison:
         ctx["coverage"] = await _coverage(user)
+        ctx["documents_owed"] = await _documents_owed(user)
     return render("home/index.html", **ctx)
 
 
@@ -50,6 +52,13 @@ async def _coverage(user):
     """The liaison's scope: units inspected at least once in the active campaign, of all."""
     campaign = await campaigns.active_campaign()
     return await coverage.coverage_for(campaign.id, user.scope) if campaign else None
+
+
+async def _documents_owed(user) -> list:
+    campaign = await campaigns.active_campaign()
+    if campaign is None or not user.body_id:
+        return []
+    return await documents.owed_by(campaign, user.body_id, clock.today())
 
 
 route_handlers = [home]
