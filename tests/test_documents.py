@@ -148,12 +148,13 @@ async def test_returned_replaced_and_refused_uploads(setup, client_factory, app)
     r = await office.post(f"/documents/{first.id}/accept")
     assert r.status_code == 409
 
-    assert (await _upload(town, "plan", "第二稿.docx", docx())).status_code == 303
+    word = docx()
+    assert (await _upload(town, "plan", "第二稿.docx", word)).status_code == 303
     again = await BodyDocument.objects().first()
     assert (again.id, again.status, again.filename, again.return_reason) == (first.id, "submitted", "第二稿.docx", "")
     assert again.object_key != first.object_key and await app.state.store.exists(first.object_key)
     r = await town.get(f"/documents/{again.id}/file")
-    assert r.status_code == 200 and r.content == docx()
+    assert r.status_code == 200 and r.content == word
 
     # Another body's liaison never reaches the file; an officer has no business here.
     edu = await client_factory("liaison_edu")
