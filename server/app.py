@@ -38,6 +38,7 @@ from server.ledger import routes as ledger_routes
 from server.pwa import routes as pwa_routes
 from server.rectification import routes as rectification_routes
 from server.registry import routes as registry_routes
+from server.registry import survey_routes
 from server.review import routes as review_routes
 from server.settings import Settings
 from server.storage import make_store
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> Litestar:
             *auth_routes.route_handlers,
             *home_routes.route_handlers,
             *registry_routes.route_handlers,
+            *survey_routes.route_handlers,
             *inspection_routes.route_handlers,
             *evidence_routes.route_handlers,
             *review_routes.route_handlers,

@@ -135,6 +135,13 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/dashboard"): (READ,),
     ("GET", "/coverage"): (STATS,),
     ("GET", "/documents"): (STATS,),
+    ("GET", "/survey"): ((S, T),),
+    ("GET", "/survey/units/new"): ((S, T),),
+    ("POST", "/survey/units"): ((S, T),),
+    ("GET", "/survey/guards/new"): ((S, T),),
+    ("POST", "/survey/guards"): ((S, T),),
+    ("GET", "/registry/additions"): (OFFICE,),
+    ("POST", "/registry/additions/{kind:str}/{row_id:int}/confirm"): (OFFICE,),
     ("GET", "/documents/board"): (READ,),
     ("POST", "/documents/{doc_kind:str}"): ((S, T),),
     ("POST", "/documents/{doc_id:int}/accept"): (OFFICE,),
@@ -276,6 +283,7 @@ def fill(path: str, r: SimpleNamespace, other: bool = False) -> str:
         "target_id:int": 999999, "phase_id:int": 999999, "deadline_id:int": 999999,
         "township_id:int": 999999, "body_id:int": 999999, "user_id:int": 999999,
         "file_path:path": "css/app.css", "doc_kind:str": "plan", "doc_id:int": r.document,
+        "row_id:int": 999999,
     }
     return re.sub(r"\{([^}]+)\}", lambda m: str(values[m.group(1)]), path)
 
