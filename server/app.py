@@ -30,6 +30,7 @@ from server.cards import routes as card_routes
 from server.campaign import routes as campaign_routes
 from server.cli import CLIPlugin
 from server.dashboard import routes as dashboard_routes
+from server.documents import routes as document_routes
 from server.evidence import routes as evidence_routes
 from server.home import routes as home_routes
 from server.inspections import routes as inspection_routes
@@ -37,6 +38,7 @@ from server.ledger import routes as ledger_routes
 from server.pwa import routes as pwa_routes
 from server.rectification import routes as rectification_routes
 from server.registry import routes as registry_routes
+from server.registry import survey_routes
 from server.review import routes as review_routes
 from server.settings import Settings
 from server.storage import make_store
@@ -127,6 +129,7 @@ def create_app(settings: Settings) -> Litestar:
             *auth_routes.route_handlers,
             *home_routes.route_handlers,
             *registry_routes.route_handlers,
+            *survey_routes.route_handlers,
             *inspection_routes.route_handlers,
             *evidence_routes.route_handlers,
             *review_routes.route_handlers,
@@ -134,6 +137,7 @@ def create_app(settings: Settings) -> Litestar:
             *card_routes.route_handlers,
             *ledger_routes.route_handlers,
             *dashboard_routes.route_handlers,
+            *document_routes.route_handlers,
             *rectification_routes.route_handlers,
             *campaign_routes.route_handlers,
             *pwa_routes.route_handlers,

@@ -99,6 +99,25 @@ class BodyScope(Choice):
     LABELS = _labels(district="全区", sector="行业", township="乡镇街")
 
 
+class DocumentKind(Choice):
+    """A body's one-off document (section 六(四)); its due date is the campaign's reporting
+    deadline of the same kind."""
+    plan = "plan"
+    summary = "summary"
+    LABELS = _labels(plan="工作方案", summary="工作总结")
+
+
+class DocumentStatus(Choice):
+    """submitted, accepted and returned are stored; missing and late are what a body without
+    a document is, before and after the due date."""
+    submitted = "submitted"
+    accepted = "accepted"
+    returned = "returned"
+    missing = "missing"
+    late = "late"
+    LABELS = _labels(submitted="已报送", accepted="已接收", returned="已退回", missing="未报送", late="逾期")
+
+
 class FilingStatus(Choice):
     not_required = "not_required"
     unfiled = "unfiled"

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from server.models.documents import BodyDocument
 from server.models.evidence import Photo
 from server.models.inspections import Finding, GuardCheck
 from server.models.rectification import CluePhoto
@@ -132,6 +133,20 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/ledger/exports/{job:str}/progress"): (OFFICE,),
     ("GET", "/ledger/exports/{job:str}/file"): (OFFICE,),
     ("GET", "/dashboard"): (READ,),
+    ("GET", "/coverage"): (STATS,),
+    ("GET", "/documents"): (STATS,),
+    ("GET", "/survey"): ((S, T),),
+    ("GET", "/survey/units/new"): ((S, T),),
+    ("POST", "/survey/units"): ((S, T),),
+    ("GET", "/survey/guards/new"): ((S, T),),
+    ("POST", "/survey/guards"): ((S, T),),
+    ("GET", "/registry/additions"): (OFFICE,),
+    ("POST", "/registry/additions/{kind:str}/{row_id:int}/confirm"): (OFFICE,),
+    ("GET", "/documents/board"): (READ,),
+    ("POST", "/documents/{doc_kind:str}"): ((S, T),),
+    ("POST", "/documents/{doc_id:int}/accept"): (OFFICE,),
+    ("POST", "/documents/{doc_id:int}/return"): (OFFICE,),
+    ("GET", "/documents/{doc_id:int}/file"): (STATS, OTHER),
     ("GET", "/rectification"): (RECT_READ,),
     ("GET", "/rectification/new"): (RECT,),
     ("POST", "/rectification/orders"): (RECT,),
@@ -235,6 +250,10 @@ async def records(client_factory, world, app):
     r = await town.post("/clues", data={"uuid": clue, "unit_id": str(world.units.estate_co.id), "description": "线索"},
                         files=[("photos", ("p.jpg", jpeg(), "image/jpeg"))])
     assert r.status_code == 303, r.text
+    r = await town.post("/documents/plan", data={"uuid": new_id()},
+                        files={"file": ("plan.pdf", b"%PDF-1.4\n%%EOF\n")})
+    assert r.status_code == 303, r.text
+    document = await BodyDocument.objects().first()
     check = await GuardCheck.objects().where(GuardCheck.inspection.uuid == key).first()
     finding = await Finding.objects().where(Finding.inspection.uuid == key).first()
     clue_photo = await CluePhoto.objects().first()
@@ -242,7 +261,8 @@ async def records(client_factory, world, app):
     return SimpleNamespace(
         key=key, photo=photo, photo_id=(await Photo.objects().where(Photo.uuid == photo).first()).id,
         check=check.id, finding=finding.id, clue=clue, clue_photo=clue_photo.uuid,
-        town_key=town_key, town_photo=town_photo, town_guard=world.guards.estate.id, world=world)
+        town_key=town_key, town_photo=town_photo, town_guard=world.guards.estate.id, world=world,
+        document=document.id)
 
 
 def fill(path: str, r: SimpleNamespace, other: bool = False) -> str:
@@ -262,7 +282,8 @@ def fill(path: str, r: SimpleNamespace, other: bool = False) -> str:
         "kind:str": "units", "job:str": new_id(), "order_id:int": 999999, "draw_id:int": 999999,
         "target_id:int": 999999, "phase_id:int": 999999, "deadline_id:int": 999999,
         "township_id:int": 999999, "body_id:int": 999999, "user_id:int": 999999,
-        "file_path:path": "css/app.css",
+        "file_path:path": "css/app.css", "doc_kind:str": "plan", "doc_id:int": r.document,
+        "row_id:int": 999999,
     }
     return re.sub(r"\{([^}]+)\}", lambda m: str(values[m.group(1)]), path)
 

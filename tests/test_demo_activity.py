@@ -36,7 +36,8 @@ async def test_the_demo_is_a_campaign_in_motion(app, client_factory):
     await seed_demo()
     counts = await seed_activity(app.state.store, app.state.settings)
     assert counts == {"inspections": 7, "photos": 16, "orders": 3, "reinspections": 1, "spot_checks": 1,
-                      "weekly_reports": counts["weekly_reports"], "clues": 1}
+                      "weekly_reports": counts["weekly_reports"], "clues": 1, "documents": 2,
+                      "liaison_additions": 1}
     assert counts["weekly_reports"] >= 1
     campaign = await Campaign.objects().first()
     assert (await phase_on(campaign.id, today)).name == "集中整治"
@@ -71,6 +72,14 @@ async def test_the_demo_is_a_campaign_in_motion(app, client_factory):
     assert "尚未报送" not in due["区教育局"]
     dashboard = visible_text(soup(await office.get("/dashboard")))
     assert "集中整治" in dashboard
+    covered = {visible_text(tr.select_one("td")): visible_text(tr)
+               for tr in soup(await office.get("/dashboard")).select("#coverage-bodies tbody tr")}
+    assert "住建委" in covered and not covered["住建委"].startswith("住建委 0 /")  # property companies visited
+    plans = {visible_text(tr.select_one("td")): visible_text(tr)
+             for tr in soup(await office.get("/documents/board?kind=plan")).select("#board tbody tr")}
+    assert "已接收" in plans["区教育局"] and "已退回" in plans["渔阳镇"] and "逾期" in plans["区交通局"]
+    additions = visible_text(soup(await office.get("/registry/additions")).select_one("#additions-units"))
+    assert "天津市蓟州区渔阳康宁物业服务有限公司" in additions and "渔阳镇" in additions
 
     # idempotent
     again = await seed_demo()

@@ -10,7 +10,7 @@ from server import db
 from server.models.campaign import Campaign, Phase, ReportingDeadline, Township
 from server.dashboard import charts
 from server.campaign.checklist import FOCUS_AREAS
-from server.ledger import queries
+from server.ledger import coverage, queries
 from server.ledger.row import SUBSET_OF
 from server.ledger import service as ledger
 from server.ledger.columns import ACTION_COLUMNS, VIOLATION_COLUMNS
@@ -136,7 +136,16 @@ async def overview(campaign: Campaign, today: dt.date) -> dict:
         [("发现违法违规", "violations", [sum(t["values"][c] for c in TREND_VIOLATIONS) for t in trend]),
          ("查处整顿", "actions", [sum(t["values"][c] for c in TREND_ACTIONS) for t in trend])])
 
+    # Coverage (全覆盖): units inspected at least once, per body and per township, one query.
+    found = await coverage.groups(campaign.id)
+    body_coverage = [(b["short_name"] or b["name"], coverage.coverage_of(found, ledger.body_scope(b)), f"/coverage?body={b['id']}")
+                     for b in bodies if b["active"]]
+    per_town_cov = coverage.by_township(found)
+    township_coverage = [(t["name"], per_town_cov.get(t["id"], coverage.Coverage(0, 0)), f"/coverage?township={t['id']}")
+                         for t in townships]
+
     return {
+        "body_coverage": body_coverage, "township_coverage": township_coverage,
         "phase": phase_state(campaign, phases, today),
         "overdue_deadlines": overdue, "upcoming_deadlines": upcoming,
         "area_chart": area_chart, "pending_total": sum(pending.values()), "confirmed_total": sum(by_area.values()),

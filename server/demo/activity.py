@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 
 from server import clock
 from server.auth.scope import CurrentUser
+from server.documents import service as documents
 from server.evidence import service as evidence
 from server.inspections import service as inspections
 from server.ledger import service as ledger
@@ -35,6 +36,7 @@ from server.models.rectification import ClueReferral, SpotCheckDraw
 from server.models.registry import Site, Unit
 from server.rectification import clues, spotcheck
 from server.rectification import service as rectification
+from server.registry import survey
 from server.review import service as review
 from server.vocab import Answer
 
@@ -94,7 +96,7 @@ COLORS = [(70, 110, 160), (120, 140, 90), (150, 90, 80), (90, 90, 140), (140, 12
 async def seed_activity(store: Any, settings: Any, today: dt.date | None = None) -> dict[str, int]:
     """Work the seeded campaign as its officers, office and a liaison would. Returns counts."""
     counts = {"inspections": 0, "photos": 0, "orders": 0, "reinspections": 0, "spot_checks": 0,
-              "weekly_reports": 0, "clues": 0}
+              "weekly_reports": 0, "clues": 0, "documents": 0, "liaison_additions": 0}
     campaign = await Campaign.objects().where(Campaign.active == True).first()  # noqa: E712
     if campaign is None or await Inspection.exists().where(Inspection.uuid == _uuid("inspection:mashenqiao")):
         return counts
@@ -194,7 +196,47 @@ async def seed_activity(store: Any, settings: Any, today: dt.date | None = None)
         await clues.accept(office, clue_uuid, officers["minjing"].id, school["id"] if school else None,
                            site["id"] if site else None)
         counts["clues"] += 1
+
+    # One-off documents: the education bureau's plan accepted, 渔阳镇's returned; every other
+    # body is late with its plan (its due date has passed) and owes its summary.
+    counts["documents"] += await _documents(store, settings, campaign, office, liaison, await _user("xiangzhen"))
+    # A liaison's survey addition, waiting for the office to confirm it.
+    counts["liaison_additions"] += await _liaison_addition(await _user("xiangzhen"))
     return counts
+
+
+DEMO_PLAN = (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+             b"% \xe4\xb8\x93\xe9\xa1\xb9\xe5\xb7\xa5\xe4\xbd\x9c\xe6\x96\xb9\xe6\xa1\x88\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+DEMO_ADDITION_USCC = "91120225MA06KN2Q8M"
+
+
+async def _documents(store: Any, settings: Any, campaign: Campaign, office: CurrentUser, edu: CurrentUser,
+                     town: CurrentUser) -> int:
+    from server.models.documents import BodyDocument
+
+    made = 0
+    for liaison, name, decision in ((edu, "区教育局保安市场清理整顿工作方案.pdf", "accept"),
+                                    (town, "渔阳镇工作方案.pdf", "return")):
+        if await BodyDocument.exists().where(BodyDocument.key == documents.doc_key(campaign.id, liaison.body_id, "plan")):
+            continue
+        doc = await documents.upload(liaison, store, settings, campaign, "plan", _uuid(f"document:{liaison.username}:plan"),
+                                     name, DEMO_PLAN)
+        if decision == "accept":
+            await documents.accept(office, doc.id)
+        else:
+            await documents.send_back(office, doc.id, "方案未加盖单位公章，请补充后重新上传")
+        made += 1
+    return made
+
+
+async def _liaison_addition(liaison: CurrentUser) -> int:
+    if await Unit.exists().where(Unit.uscc == DEMO_ADDITION_USCC):
+        return 0
+    await survey.add_unit(liaison, {
+        "name": "天津市蓟州区渔阳康宁物业服务有限公司", "kind": "property_company", "uscc": DEMO_ADDITION_USCC,
+        "sector": "property", "township": liaison.body_township_id, "address": "渔阳镇康宁路2号",
+        "contact_name": "周经理", "contact_phone": "13612345678"})
+    return 1
 
 
 async def finding_status_counts() -> dict[str, int]:

@@ -9,7 +9,9 @@ from server import clock
 from server.campaign import service as campaigns
 from server.models.campaign import Body
 from server.forms import new_uuid
+from server.documents import service as documents
 from server.inspections import service as inspections
+from server.ledger import coverage
 from server.registry import service as registry
 from server.review import service as review
 from server.vocab import InspectionStatus, Role
@@ -29,6 +31,9 @@ async def home(request: Request) -> Template:
     else:
         ctx["counts"] = await review.status_counts(user)
     ctx["due_items"] = await _due_items(user)
+    if user.role == Role.liaison:
+        ctx["coverage"] = await _coverage(user)
+        ctx["documents_owed"] = await _documents_owed(user)
     return render("home/index.html", **ctx)
 
 
@@ -41,6 +46,19 @@ async def _due_items(user) -> list:
         return []
     body = await Body.select(Body.id, Body.is_police).where(Body.id == user.body_id).first()
     return await campaigns.due_for_body(campaign, body, clock.today()) if body else []
+
+
+async def _coverage(user):
+    """The liaison's scope: units inspected at least once in the active campaign, of all."""
+    campaign = await campaigns.active_campaign()
+    return await coverage.coverage_for(campaign.id, user.scope) if campaign else None
+
+
+async def _documents_owed(user) -> list:
+    campaign = await campaigns.active_campaign()
+    if campaign is None or not user.body_id:
+        return []
+    return await documents.owed_by(campaign, user.body_id, clock.today())
 
 
 route_handlers = [home]

@@ -18,6 +18,7 @@ from server.models.campaign import Township
 from server.forms import page_number, choice, integer, text
 from server.campaign.checklist import FOCUS_AREAS
 from server.ledger import exports, service, weekly, xlsx
+from server.ledger import coverage
 from server.ledger.columns import COLUMNS
 from server.ledger.row import REMARKS
 from server.storage import ObjectNotFound
@@ -316,3 +317,23 @@ route_handlers = [
     stats_page, stats_export, stats_cell, weekly_list, week_page, week_submit, week_export, week_cell,
     ledger_home, ledger_page, export_start, export_page, export_progress, export_file,
 ]
+
+
+# ---------------------------------------------------------------- coverage (全覆盖)
+
+@get("/coverage", opt=STATS, name="coverage")
+async def coverage_page(request: Request) -> Template:
+    """Units of a scope inspected at least once in the campaign, and the list of those not yet
+    visited. A liaison sees its own sector or township; the office and leaders choose a body
+    or a township (default: the whole district)."""
+    user = request.scope["user"]
+    campaign = await service.require_campaign()
+    q = request.query_params
+    scope, title, query = await coverage.scope_of_request(user, q.get("body"), q.get("township"))
+    number = page_number(q.get("page"))
+    rows, more = await coverage.unvisited_page(campaign.id, scope, number)
+    return render("ledger/coverage.html", title=title, figure=await coverage.coverage_for(campaign.id, scope),
+                  rows=rows, more=more, page=number, page_size=coverage.PAGE_SIZE, query=query)
+
+
+route_handlers.append(coverage_page)

@@ -8,6 +8,7 @@ here, e.g. ``from server.models.registry import Guard``.
 from server.models.audit import AuditEntry
 from server.models.auth import LoginAttempt, Session, User
 from server.models.campaign import Body, Campaign, Phase, ReportingDeadline, Township
+from server.models.documents import BodyDocument
 from server.models.evidence import AccessLog, Photo
 from server.models.inspections import ChecklistAnswer, Finding, GuardCheck, Inspection
 from server.models.ledger import WeeklyCell, WeeklyReport
@@ -31,5 +32,6 @@ TABLES = [  # every table, in the order their foreign keys allow creating them
     RectificationOrder, RectificationOutcome, GuardAction, ClueReferral, CluePhoto,
     SpotCheckDraw, SpotCheckTarget,
     WeeklyReport, WeeklyCell,
+    BodyDocument,
     AuditEntry,
 ]

@@ -14,7 +14,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from server.models.campaign import Township
+from server.models.campaign import Body, Township
 from server.vocab import (
     CertStatus,
     EmploymentStatus,
@@ -47,6 +47,10 @@ class Unit(Table):
     notes = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    added_by_body = ForeignKey(references=Body, null=True, on_delete=OnDelete.set_null)
+    """The body whose liaison registered the unit during the survey (null: the office's)."""
+    confirmed = Boolean(default=True)
+    """False for a liaison's addition until the office has checked and confirmed it."""
 
 
 class Site(Table):
@@ -88,6 +92,10 @@ class Guard(Table):
     left_on = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    added_by_body = ForeignKey(references=Body, null=True, on_delete=OnDelete.set_null)
+    """The body whose liaison registered the guard during the survey (null: the office's)."""
+    confirmed = Boolean(default=True)
+    """False for a liaison's addition until the office has checked and confirmed it."""
 
 
 class TrainingRecord(Table):
