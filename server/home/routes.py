@@ -11,6 +11,7 @@ from server.models.campaign import Body
 from server.forms import new_uuid
 from server.inspections import service as inspections
 from server.registry import service as registry
+from server.reports import service as reports
 from server.review import service as review
 from server.vocab import InspectionStatus, Role
 from server.web import render
@@ -29,6 +30,7 @@ async def home(request: Request) -> Template:
     else:
         ctx["counts"] = await review.status_counts(user)
     ctx["due_items"] = await _due_items(user)
+    ctx["reports_due"] = await reports.due_for(user, clock.today())
     return render("home/index.html", **ctx)
 
 

@@ -21,6 +21,7 @@ from server.models.rectification import (
     SpotCheckTarget,
 )
 from server.models.registry import Guard, GuardCard, Site, TrainingRecord, Unit
+from server.models.reports import BodyReport, ReportCase, ReportCasePhoto
 
 TABLES = [  # every table, in the order their foreign keys allow creating them
     Township, Body, Campaign, Phase, ReportingDeadline,
@@ -31,5 +32,6 @@ TABLES = [  # every table, in the order their foreign keys allow creating them
     RectificationOrder, RectificationOutcome, GuardAction, ClueReferral, CluePhoto,
     SpotCheckDraw, SpotCheckTarget,
     WeeklyReport, WeeklyCell,
+    BodyReport, ReportCase, ReportCasePhoto,
     AuditEntry,
 ]
