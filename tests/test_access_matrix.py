@@ -171,6 +171,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/reports/{day:str}/table.xlsx"): (READ,),
     ("GET", "/reports/photos/{uuid:str}"): (STATS,),
     ("GET", "/reports/photos/{uuid:str}/thumb"): (STATS,),
+    ("GET", "/reports/summary"): (READ,),
+    ("GET", "/reports/summary.docx"): (READ,),
     ("GET", "/campaign"): (OFFICE,),
     ("POST", "/campaign/options"): (OFFICE,),
     ("POST", "/campaign/phases"): (OFFICE,),

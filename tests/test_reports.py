@@ -264,3 +264,44 @@ async def test_cli_prints_each_body_status(service_env, client_factory, week):
     assert bad.returncode == 2 and "日期格式不正确" in bad.stderr
     bad = cli(service_env, "reports", "status", "--day", "2021-01-09")
     assert bad.returncode == 2 and "不是本次专项行动的报送日" in bad.stderr
+
+
+async def test_the_final_summary_page_and_document(client_factory, week):
+    """Per focus area: findings confirmed, rectified or still open, the typical cases of the
+    accepted reports; the Word document opens with python-docx and holds every area."""
+    import docx
+
+    from tests.test_ledger import add_outcome
+
+    w = week
+    order, _ = await add_outcome(w, w.units.school, 19, status="verified")
+    await Finding.update({Finding.order: order.id}).where(Finding.stat_column == 15)
+    edu = await client_factory("liaison_edu")
+    url = f"/reports/{DAY}/{w.bodies.edu.id}"
+    await edu.post(f"{url}/cases", data={"uuid": new_id(), "title": "门卫未持证上岗", "area": "1",
+                                         "happened": "两名门卫无证", "done": "已调离"})
+    await edu.post(f"{url}/cases", data={"uuid": new_id(), "title": "未注明整顿重点的案例", "happened": "x"})
+    await edu.post(url, data={"action": "submit", "progress": "自查"})
+    office = await client_factory("office")
+    page = soup(await office.get("/reports/summary"))
+    rows = {tr["data-area"]: [visible_text(td) for td in tr.select("td")] for tr in page.select("#summary-table tbody tr")}
+    assert len(rows) == 8
+    assert rows["1"][1:] == ["1", "1", "0", "0"]   # the two unqualified guards: rectified
+    assert rows["5"][1:] == ["1", "0", "0", "1"]   # the estate's 未备案: still open
+    assert "尚未下达整改" in visible_text(page.select_one("section[data-area='5']"))
+    assert "门卫未持证上岗" not in visible_text(page)  # the report is not accepted yet
+    await office.post(f"{url}/accept")
+    page = soup(await office.get("/reports/summary"))
+    assert "门卫未持证上岗" in visible_text(page.select_one("section[data-area='1']"))
+
+    r = await office.get("/reports/summary.docx")
+    assert r.status_code == 200 and r.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    document = docx.Document(io.BytesIO(r.content))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    from server.campaign.checklist import FOCUS_AREAS
+    for area in FOCUS_AREAS:
+        assert f"（{area.number}）{area.title}" in headings
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "门卫未持证上岗" in text and "未注明整顿重点的案例" in text
+    assert (await edu.get("/reports/summary")).status_code == 403

@@ -18,7 +18,7 @@ from server.forms import client_uuid, integer, new_uuid, text
 from server.ledger import service as ledger
 from server.ledger import xlsx
 from server.ledger.columns import COLUMNS
-from server.reports import service
+from server.reports import service, summary
 from server.vocab import ReportStatus, Role
 from server.web import act, go, render, roles
 
@@ -188,3 +188,21 @@ route_handlers = [
     district_table, district_xlsx, case_photo, case_photo_thumb,
 ]
 
+
+
+@get("/reports/summary", opt=READ)
+async def summary_page(request: Request) -> Template:
+    campaign = await ledger.require_campaign()
+    return render("reports/summary.html", s=await summary.build(campaign, clock.today()))
+
+
+@get("/reports/summary.docx", opt=READ)
+async def summary_docx(request: Request) -> Response:
+    campaign = await ledger.require_campaign()
+    data = summary.to_docx(await summary.build(campaign, clock.today()))
+    name = f"{campaign.name}工作总结.docx"
+    return Response(content=data, media_type=summary.DOCX_TYPE, headers={
+        "Content-Disposition": f"attachment; filename=\"summary.docx\"; filename*=UTF-8''{quote(name)}"})
+
+
+route_handlers += [summary_page, summary_docx]
