@@ -39,6 +39,7 @@ from server.pwa import routes as pwa_routes
 from server.rectification import routes as rectification_routes
 from server.registry import routes as registry_routes
 from server.registry import survey_routes
+from server.reports import routes as report_routes
 from server.review import routes as review_routes
 from server.settings import Settings
 from server.storage import make_store
@@ -139,6 +140,7 @@ def create_app(settings: Settings) -> Litestar:
             *dashboard_routes.route_handlers,
             *document_routes.route_handlers,
             *rectification_routes.route_handlers,
+            *report_routes.route_handlers,
             *campaign_routes.route_handlers,
             *pwa_routes.route_handlers,
             create_static_files_router(path="/static", directories=[ROOT / "static"],

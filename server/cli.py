@@ -7,6 +7,7 @@
     python -m server db migrate
     python -m server campaign load FILE.toml | campaign export FILE.toml      (server/campaign)
     python -m server evidence verify | storage check | audit verify   (server/evidence, server/audit)
+    python -m server reports status --day YYYY-MM-DD                  (server/reports)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class CLIPlugin(CLIPluginProtocol):
         from server.ledger.cli import ledger
         from server.rectification.commands import spotcheck_group
         from server.registry.commands import registry_group
+        from server.reports.commands import reports_group
         from server import cli_logging
 
         cli_logging.apply()  # the app has configured logging by now: WARNING unless -v
@@ -46,7 +48,7 @@ class CLIPlugin(CLIPluginProtocol):
         storage_group.add_command(sweep_command())
         for group in (users, demo, db_group, registry_group, cards_group, ledger, evidence_group,
                       storage_group, audit_group, spotcheck_group, backup_command, restore_command,
-                      campaign_group):
+                      campaign_group, reports_group):
             cli.add_command(group)
 
 

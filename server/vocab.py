@@ -264,3 +264,17 @@ class TrainingKind(Choice):
     pre_job = "pre_job"
     periodic = "periodic"
     LABELS = _labels(pre_job="岗前培训", periodic="在岗定期培训")
+
+
+class ReportStatus(Choice):
+    """A body's report for a report day (server/reports). 逾期 and 未报送 are not stored: they
+    are what a missing or draft report is before and after the report day ends."""
+
+    draft = "draft"
+    submitted = "submitted"
+    accepted = "accepted"
+    returned = "returned"
+    missing = "missing"
+    late = "late"
+    LABELS = _labels(draft="草稿", submitted="已报送", accepted="已接收", returned="已退回",
+                     missing="未报送", late="逾期")

@@ -36,9 +36,9 @@ async def test_the_demo_is_a_campaign_in_motion(app, client_factory):
     await seed_demo()
     counts = await seed_activity(app.state.store, app.state.settings)
     assert counts == {"inspections": 7, "photos": 16, "orders": 3, "reinspections": 1, "spot_checks": 1,
-                      "weekly_reports": counts["weekly_reports"], "clues": 1, "documents": 2,
-                      "liaison_additions": 1}
-    assert counts["weekly_reports"] >= 1
+                      "weekly_reports": counts["weekly_reports"], "body_reports": counts["body_reports"], "clues": 1,
+                      "documents": 2, "liaison_additions": 1}
+    assert counts["weekly_reports"] >= 1 and counts["body_reports"] >= 10
     campaign = await Campaign.objects().first()
     assert (await phase_on(campaign.id, today)).name == "集中整治"
 
@@ -70,6 +70,13 @@ async def test_the_demo_is_a_campaign_in_motion(app, client_factory):
     due = {visible_text(sec.select_one("h2")): visible_text(sec) for sec in soup(await office.get("/campaign/due")).select("section.body-due")}
     assert "报送分管领导、联络员及联系电话（尚未报送）" in due["区交通局"] and "已过" in due["区交通局"]
     assert "尚未报送" not in due["区教育局"]
+    # The bodies' reports: the latest report day's board shows every state, 区交通局 late.
+    days = [li["data-day"] for li in soup(await office.get("/reports")).select("#report-days li")]
+    latest = max(d for d in days if d <= today.isoformat())
+    board = {visible_text(tr.select_one("td")): tr["data-status"]
+             for tr in soup(await office.get(f"/reports/{latest}")).select("#board tbody tr")}
+    assert board["区交通局"] == "late" and board["渔阳镇"] == "returned" and board["区教育局"] == "submitted"
+    assert board["公安蓟州分局"] == "accepted"
     dashboard = visible_text(soup(await office.get("/dashboard")))
     assert "集中整治" in dashboard
     covered = {visible_text(tr.select_one("td")): visible_text(tr)

@@ -4,7 +4,8 @@ the numbers are counted as the app counts them.
 
     inspections awaiting review, with photos        findings confirmed, one sent back
     orders due within days and overdue               a re-inspection done, its order verified
-    a drawn spot check                               the weekly reports due so far, frozen
+    a drawn spot check                               the bodies' reports due so far: most accepted,
+                                                     one returned, 区交通局 late
     a clue in progress (accepted: a task on an officer's phone)
 
 Idempotent: every record is made under a fixed UUID (uuid5 of its name), and the whole run is
@@ -26,12 +27,13 @@ from server.auth.scope import CurrentUser
 from server.documents import service as documents
 from server.evidence import service as evidence
 from server.inspections import service as inspections
-from server.ledger import service as ledger
-from server.ledger import weekly
 from server.models.auth import User
 from server.models.campaign import Campaign
 from server.models.inspections import Finding, Inspection
 from server.models.ledger import WeeklyReport
+from server.models.campaign import Body
+from server.models.reports import BodyReport
+from server.reports import service as reports
 from server.models.rectification import ClueReferral, SpotCheckDraw
 from server.models.registry import Site, Unit
 from server.rectification import clues, spotcheck
@@ -96,7 +98,7 @@ COLORS = [(70, 110, 160), (120, 140, 90), (150, 90, 80), (90, 90, 140), (140, 12
 async def seed_activity(store: Any, settings: Any, today: dt.date | None = None) -> dict[str, int]:
     """Work the seeded campaign as its officers, office and a liaison would. Returns counts."""
     counts = {"inspections": 0, "photos": 0, "orders": 0, "reinspections": 0, "spot_checks": 0,
-              "weekly_reports": 0, "clues": 0, "documents": 0, "liaison_additions": 0}
+              "weekly_reports": 0, "body_reports": 0, "clues": 0, "documents": 0, "liaison_additions": 0}
     campaign = await Campaign.objects().where(Campaign.active == True).first()  # noqa: E712
     if campaign is None or await Inspection.exists().where(Inspection.uuid == _uuid("inspection:mashenqiao")):
         return counts
@@ -176,12 +178,12 @@ async def seed_activity(store: Any, settings: Any, today: dt.date | None = None)
         await spotcheck.make_draw(office, campaign, 3, spotcheck.PoolFilter(kind="property_company"))
         counts["spot_checks"] += 1
 
-    # The weekly reports due so far, frozen.
-    for week in weekly.report_weeks(campaign.weekly_from, campaign.weekly_until, campaign.weekly_weekday):
-        if week.ending <= today and not await WeeklyReport.exists().where(
-                (WeeklyReport.campaign == campaign.id) & (WeeklyReport.week_ending == week.ending)):
-            await ledger.submit_week(office, campaign, week.ending, today)
-            counts["weekly_reports"] += 1
+    # The bodies' reports due so far: each body hands in its row and progress (the two bodies with
+    # a liaison account through it, the rest keyed in by the office from their paper report);
+    # the police branch's own report freezes the week. 区交通局 never reports (逾期). On the
+    # latest day the education bureau has added a typical case and awaits acceptance, 渔阳镇's
+    # report is returned with a reason; every earlier report is accepted.
+    counts["body_reports"], counts["weekly_reports"] = await _body_reports(store, settings, campaign, office, today)
 
     # A clue in progress: the education bureau refers a school's guard company; accepted.
     liaison = await _user("lianluoyuan")
@@ -237,6 +239,48 @@ async def _liaison_addition(liaison: CurrentUser) -> int:
         "sector": "property", "township": liaison.body_township_id, "address": "渔阳镇康宁路2号",
         "contact_name": "周经理", "contact_phone": "13612345678"})
     return 1
+
+
+LATE_BODY = "区交通局"
+RETURNED_BODY = "渔阳镇"
+LIAISONS = {"区教育局": "lianluoyuan", "渔阳镇": "xiangzhen"}
+
+
+async def _body_reports(store: Any, settings: Any, campaign: Campaign, office: CurrentUser,
+                        today: dt.date) -> tuple[int, int]:
+    """Returns (reports submitted, weeks frozen by the police branch's report)."""
+    days = [d for d in await reports.report_days(campaign) if d <= today]
+    if not days:
+        return 0, 0
+    frozen_before = await WeeklyReport.count().where(WeeklyReport.body.is_null())
+    bodies = await Body.select(Body.id, Body.name).where(Body.active == True).order_by(Body.ordinal)  # noqa: E712
+    liaisons = {name: await _user(username) for name, username in LIAISONS.items()}
+    made = 0
+    for day in days:
+        latest = day == days[-1]
+        for body in bodies:
+            if body["name"] == LATE_BODY or await BodyReport.exists().where(
+                    BodyReport.key == reports.key_of(campaign.id, body["id"], day)):
+                continue
+            user = liaisons.get(body["name"], office)
+            form: dict[str, str] = {"progress": f"{body['name']}本期继续开展保安服务市场清理整顿，按辖区台账逐一排查。"}
+            if body["name"] == "区教育局" and latest:
+                form.update(v16="2", n16="学校自查发现两名门卫穿着仿警服，尚未录入检查记录",
+                            progress="组织全区中小学、幼儿园开展保安员持证和着装自查。")
+                await reports.add_case(user, store, settings, campaign, day, body["id"],
+                                       uuid=_uuid(f"case:{day}:edu"), area=2,
+                                       title="中学门卫穿着仿警服",
+                                       happened="自查发现某中学两名门卫穿着带有“特勤”字样的服装。",
+                                       done="已责令更换统一保安服，并督促保安公司开展着装培训。",
+                                       photos=[_photo("case", (90, 90, 140))])
+            await reports.save(user, campaign, day, body["id"], form, submit=True, today=today)
+            made += 1
+            if latest and body["name"] == RETURNED_BODY:
+                await reports.decide(office, campaign, day, body["id"], "return", "请补充辖区物业公司自查情况和整改进展")
+            elif not (latest and body["name"] == "区教育局"):
+                await reports.decide(office, campaign, day, body["id"], "accept")
+    frozen = await WeeklyReport.count().where(WeeklyReport.body.is_null()) - frozen_before
+    return made, frozen
 
 
 async def finding_status_counts() -> dict[str, int]:

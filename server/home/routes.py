@@ -13,6 +13,7 @@ from server.documents import service as documents
 from server.inspections import service as inspections
 from server.ledger import coverage
 from server.registry import service as registry
+from server.reports import service as reports
 from server.review import service as review
 from server.vocab import InspectionStatus, Role
 from server.web import render
@@ -34,6 +35,7 @@ async def home(request: Request) -> Template:
     if user.role == Role.liaison:
         ctx["coverage"] = await _coverage(user)
         ctx["documents_owed"] = await _documents_owed(user)
+    ctx["reports_due"] = await reports.due_for(user, clock.today())
     return render("home/index.html", **ctx)
 
 

@@ -22,6 +22,7 @@ from server.models.rectification import (
     SpotCheckTarget,
 )
 from server.models.registry import Guard, GuardCard, Site, TrainingRecord, Unit
+from server.models.reports import BodyReport, ReportCase, ReportCasePhoto
 
 TABLES = [  # every table, in the order their foreign keys allow creating them
     Township, Body, Campaign, Phase, ReportingDeadline,
@@ -33,5 +34,6 @@ TABLES = [  # every table, in the order their foreign keys allow creating them
     SpotCheckDraw, SpotCheckTarget,
     WeeklyReport, WeeklyCell,
     BodyDocument,
+    BodyReport, ReportCase, ReportCasePhoto,
     AuditEntry,
 ]
