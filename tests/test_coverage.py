@@ -116,3 +116,14 @@ async def test_the_office_sees_coverage_per_body_and_township(town, client_facto
     assert "0 / 1" in rows["区教育局"]
     towns = {visible_text(tr.select_one("td")): visible_text(tr) for tr in board.select("#coverage-townships tbody tr")}
     assert "3 / 5" in towns["官庄镇"] and "0 / 2" in towns["渔阳镇"]
+
+
+async def test_the_report_board_shows_each_body_coverage(town, client_factory):
+    """The office's board of a report day names each body's coverage beside its status."""
+    await Campaign.update({Campaign.weekly_from: dt.date(2020, 12, 25), Campaign.weekly_until: dt.date(2021, 1, 8),
+                           Campaign.weekly_weekday: 4}).where(Campaign.id == town.campaign.id)
+    c = await client_factory("office")
+    board = soup(await c.get("/reports/2020-12-25"))
+    rows = {tr["data-body"]: visible_text(tr.select_one("td.coverage")) for tr in board.select("#board tbody tr")}
+    assert rows[str(town.bodies.town.id)] == "3 / 5（60%）"
+    assert rows[str(town.bodies.edu.id)] == "0 / 1（0%）"

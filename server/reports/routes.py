@@ -15,6 +15,7 @@ from litestar.response import Stream, Template
 from server import clock
 from server.errors import FormError
 from server.forms import client_uuid, integer, new_uuid, text
+from server.ledger import coverage
 from server.ledger import service as ledger
 from server.ledger import xlsx
 from server.ledger.columns import COLUMNS
@@ -50,6 +51,7 @@ async def board_page(request: Request, day: FromPath[str]) -> Any:
     rows = await service.board(campaign, report_day, today)
     return render("reports/board.html", campaign=campaign, day=report_day, rows=rows, today=today,
                   title=await service.title_of(campaign, report_day),
+                  coverage=await coverage.coverage_by_body(campaign.id),
                   late=[r for r in rows if r.status == ReportStatus.late])
 
 
