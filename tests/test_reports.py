@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from server.models.audit import AuditEntry
-from server.models.campaign import Body, Campaign
+from server.models.campaign import Body, Campaign, ReportingDeadline
 from server.models.inspections import Finding
 from server.models.reports import BodyReport, ReportCase, ReportCasePhoto
 from server.reports import rules
@@ -200,6 +200,11 @@ async def test_the_liaison_home_says_what_is_due(client_factory, week):
     due = soup(await edu.get("/")).select_one("#reports-due")
     item = due.select_one("li[data-day='2020-12-25']")
     assert "已退回" in visible_text(item) and "数字有误" in visible_text(item)
+    # The weekly deadlines are listed once, here with their status, not again among the reminders.
+    await ReportingDeadline(campaign=w.campaign.id, title="报送累计周报", kind="weekly", due_on=dt.date(2030, 1, 4)).save()
+    await ReportingDeadline(campaign=w.campaign.id, title="报送联络员名单", kind="contacts", due_on=dt.date(2030, 1, 5)).save()
+    reminders = visible_text(soup(await edu.get("/")).select_one("section.due-box"))
+    assert "报送联络员名单" in reminders and "报送累计周报" not in reminders
 
 
 async def test_days_bodies_and_roles(client_factory, week):

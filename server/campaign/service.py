@@ -164,17 +164,20 @@ def deadline_reminders(rows: list[dict], today: dt.date, horizon: int = DUE_HORI
     return [DueItem(r["title"], r["due_on"], (r["due_on"] - today).days, False) for r in near]
 
 
-async def due_for_body(campaign: Campaign, body: dict, today: dt.date) -> list[DueItem]:
-    """What a reporting body has to do: its reporting deadlines, and for the police the clues
-    awaiting an answer and the overdue rectifications; for a department or township, its
-    clues the police have not answered yet."""
+async def due_for_body(campaign: Campaign, body: dict, today: dt.date,
+                       shown_elsewhere: tuple[str, ...] = ()) -> list[DueItem]:
+    """What a reporting body has to do: its reporting deadlines (but for the kinds another part
+    of the page lists with their status), and for the police the clues awaiting an answer and
+    the overdue rectifications; for a department or township, its clues the police have not
+    answered yet."""
     from server.models.rectification import ClueReferral, RectificationOrder
     from server.vocab import ClueStatus, OrderStatus
 
-    rows = await ReportingDeadline.select(ReportingDeadline.title, ReportingDeadline.due_on).where(
+    rows = await ReportingDeadline.select(
+        ReportingDeadline.title, ReportingDeadline.due_on, ReportingDeadline.kind).where(
         (ReportingDeadline.campaign == campaign.id)
         & (ReportingDeadline.body.is_null() | (ReportingDeadline.body == body["id"])))
-    items = deadline_reminders(rows, today)
+    items = deadline_reminders([r for r in rows if r["kind"] not in shown_elsewhere], today)
     if not body.get("is_police"):
         # Late: the liaison and phone were due (the order's 12-15) and the office has none on file.
         late = await ReportingDeadline.select(ReportingDeadline.title, ReportingDeadline.due_on).where(

@@ -47,7 +47,10 @@ async def _due_items(user) -> list:
     if campaign is None:
         return []
     body = await Body.select(Body.id, Body.is_police).where(Body.id == user.body_id).first()
-    return await campaigns.due_for_body(campaign, body, clock.today()) if body else []
+    # A liaison's page lists its reports and documents with their status (reports.due_for,
+    # documents.owed_by): their deadlines are not repeated among the reminders.
+    elsewhere = ("weekly", "statistics", "plan", "summary") if user.role == Role.liaison else ()
+    return await campaigns.due_for_body(campaign, body, clock.today(), elsewhere) if body else []
 
 
 async def _coverage(user):
