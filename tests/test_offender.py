@@ -137,3 +137,37 @@ async def test_the_office_corrects_the_offender_in_review(client_factory, client
     assert district.cells[8].value == 1
     edu = await row_of(w, Scope(BodyScope.sector, Sector.school, None))
     assert edu.cells[8].value == 1
+
+
+async def test_a_repeat_at_reinspection_is_linked_shown_and_counted_once(client_factory, client_site):
+    """回头看 at the school finds the property company still serving outside its estate: the
+    finding is linked to the earlier one, the order shows 复查仍未整改, column 12 stays 1."""
+    w = client_site
+    officer = await client_factory("officer")
+    key = await start(officer, w.sites.school.id)
+    await answer_all(officer, key, violations={6: "物业公司派员在学校门岗从事保安服务"})
+    assert (await officer.post(f"/inspections/{key}/submit")).status_code == 303
+    [first] = await confirm_all(client_factory, key)
+    office = await client_factory("office")
+    order = await order_for(office, w.units.estate_co.id, [first.id])
+
+    officer2 = await client_factory("officer2")
+    r = await officer2.post(f"/rectification/orders/{order.id}/reinspect", data={"uuid": new_id()})
+    again = r.headers["location"].rsplit("/", 1)[1]
+    await answer_all(officer2, again, violations={6: "仍由该物业公司派员值守", 3: "未开展培训"})
+    page = visible_text(soup(await officer2.get(f"/inspections/{again}")).select_one("#findings"))
+    assert "复查仍未整改" in page and order.number in page
+    assert (await officer2.post(f"/inspections/{again}/submit")).status_code == 303
+    repeat, other = sorted(await confirm_all(client_factory, again), key=lambda f: -f.area)
+    assert repeat.repeat_of == first.id and other.repeat_of is None  # area 3 is against the school
+
+    district = await row_of(w, DISTRICT)
+    assert (district.cells[12].value, district.cells[13].value) == (1, 1)
+    assert district.remarks == "未计入上列栏目的问题：教育培训 1 起"
+    order_page = soup(await office.get(f"/rectification/orders/{order.id}"))
+    assert "复查仍未整改" in visible_text(order_page.select_one("#findings"))
+    notice = visible_text(soup(await office.get(f"/rectification/orders/{order.id}/notice")).select_one("article"))
+    assert "（复查仍未整改）" in notice
+    # The repeat waits for no second order.
+    pending = visible_text(soup(await office.get("/rectification")).select_one("#pending"))
+    assert "蓟州区绿园物业服务有限公司" not in pending

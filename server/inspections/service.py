@@ -535,7 +535,8 @@ async def page_context(user: CurrentUser, insp: Inspection, **extra: Any) -> dic
 
 
 async def findings_with_photos(where: Any) -> list[dict]:
-    """Findings matching `where`, each with its inspection's site and the uuids of its photos."""
+    """Findings matching `where`, each with its inspection's site, the uuids of its photos and
+    whether a re-inspection found it again (`repeated`)."""
     rows = await Finding.select(
         Finding.id, Finding.area, Finding.text, Finding.quantity, Finding.count_unit, Finding.stat_column,
         Finding.status, Finding.reviewed_at, Finding.inspection.uuid, Finding.inspection.submitted_at,
@@ -547,8 +548,11 @@ async def findings_with_photos(where: Any) -> list[dict]:
         per: dict[int, list[str]] = defaultdict(list)
         for p in photos:
             per[p["finding"]].append(p["uuid"])
+        repeated = {r["repeat_of"] for r in await Finding.select(Finding.repeat_of).where(
+            Finding.repeat_of.is_in([r["id"] for r in rows]) & (Finding.status != FindingStatus.rejected))}
         for r in rows:
             r["photos"] = per.get(r["id"], [])
+            r["repeated"] = r["id"] in repeated  # found again at 回头看: 复查仍未整改
     return rows
 
 
