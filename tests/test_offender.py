@@ -76,6 +76,7 @@ async def test_a_providers_violation_at_a_school_is_the_providers_case(client_fa
     assert order.unit == w.units.estate_co.id
     notice = visible_text(soup(await office.get(f"/rectification/orders/{order.id}/notice")))
     assert "蓟州区绿园物业服务有限公司" in notice
+    assert "撤销备案" not in notice  # not a filing order
 
 
 async def test_the_officer_names_another_party_or_an_unregistered_one(client_factory, client_site):
@@ -171,3 +172,49 @@ async def test_a_repeat_at_reinspection_is_linked_shown_and_counted_once(client_
     # The repeat waits for no second order.
     pending = visible_text(soup(await office.get("/rectification")).select_one("#pending"))
     assert "蓟州区绿园物业服务有限公司" not in pending
+
+
+async def test_the_counting_notes_are_under_the_table_on_the_page_and_in_the_xlsx(client_factory, world):
+    import io
+    import json
+
+    import openpyxl
+
+    from server.models.campaign import Campaign
+
+    office = await client_factory("office")
+    page = soup(await office.get("/stats"))
+    notes = [visible_text(li) for li in page.select("#stat-notes ol li")]
+    assert len(notes) == 7 and notes[0].startswith("第5栏按“家”统计")
+    assert "按发现之日（检查当日）计入当期" in notes[1]
+    assert any(n.startswith("第22栏按人计") for n in notes) and any(n.startswith("第21栏只统计") for n in notes)
+    r = await office.get("/stats/export")
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    texts = [ws.cell(row, 1).value for row in range(1, ws.max_row + 1)]
+    at = texts.index("说明：")
+    assert texts[at + 1:at + 8] == [f"{i}. {n}" for i, n in enumerate(notes, start=1)]
+    # Counted by the day confirmed, the note says so.
+    await Campaign.update({Campaign.options: json.dumps({"count_on": "confirmed"})}).where(
+        Campaign.id == world.campaign.id)
+    page = soup(await office.get("/stats"))
+    assert "按办公室审核确认之日计入当期" in visible_text(page.select_one("#stat-notes"))
+
+
+async def test_a_case_found_on_thursday_is_in_that_fridays_table(client_factory, world):
+    """Found Thursday 2020-12-24, confirmed Monday 12-28: in Friday 12-25's table by default;
+    with the campaign counting by the day confirmed, only from 12-28."""
+    import datetime as dt
+    import json
+
+    from server.models.campaign import Campaign
+    from tests.test_ledger import add_finding, at
+
+    f = await add_finding(world, world.units.school, world.sites.school, 15, reviewed_at=at(2020, 12, 28))
+    from server.models.inspections import Inspection
+    await Inspection.update({Inspection.started_at: at(2020, 12, 24, 16)}).where(Inspection.id == f.inspection)
+    friday = dt.date(2020, 12, 25)
+    assert (await queries.count(world.campaign.id, friday)).row(DISTRICT).value(15) == 1
+    await Campaign.update({Campaign.options: json.dumps({"count_on": "confirmed"})}).where(
+        Campaign.id == world.campaign.id)
+    assert (await queries.count(world.campaign.id, friday)).row(DISTRICT).value(15) == 0
+    assert (await queries.count(world.campaign.id, dt.date(2020, 12, 28))).row(DISTRICT).value(15) == 1

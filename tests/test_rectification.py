@@ -346,6 +346,8 @@ async def test_filing_lifecycle_alerts_and_an_unfiled_unit_gets_a_deadline(clien
     assert order.number in visible_text(row) and "还剩 10 天" in visible_text(row)
     notice = visible_text(soup(await office.get(f"/rectification/orders/{order.id}/notice")).select_one("article"))
     assert "自招保安单位未依法向公安机关备案" in notice
+    # A filing order tells the unit to revoke its filing within 30 days of stopping service.
+    assert "停止保安服务的，应当自停止保安服务之日起30日内到备案的公安机关撤销备案" in notice
 
     # Filing done: the registry says so and column 21 counts it (家).
     r = await office.post(f"/rectification/orders/{order.id}/filing", data={"filing_no": ""})
