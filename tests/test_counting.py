@@ -82,7 +82,7 @@ def data() -> Dataset:
     outcomes = [
         OutcomeRec(1, 7, 17, 1, D(2020, 12, 28)),
         OutcomeRec(2, 1, 20, 2, D(2021, 1, 4)),
-        OutcomeRec(3, 3, 21, 1, D(2020, 12, 30)),
+        OutcomeRec(3, 3, 21, 1, D(2020, 12, 30), answers_filing=True),  # the order of finding 2
     ]
     return Dataset({u.id: u for u in units}, sites, guards, findings, outcomes)
 
@@ -201,3 +201,59 @@ def test_compare_weeks_by_column():
 def test_parse_day():
     assert parse_day("2021-01-08") == D(2021, 1, 8)
     assert parse_day("2021/01/08") is None and parse_day("") is None and parse_day(None) is None
+
+
+# ---------------------------------------------------------------- the rules issue 15 settles
+
+def test_a_repeat_found_at_reinspection_is_not_a_second_case(data):
+    """回头看 finds unit 7's unlicensed service again: linked to finding 1, counted once."""
+    data.findings.append(FindingRec(11, 7, 4, 8, 1, "confirmed", D(2021, 1, 12), D(2021, 1, 12), repeat_of=1))
+    row = counting.count(data, DISTRICT, D(2021, 1, 15))
+    assert row.value(8) == 1 and row.cells[8].ids == (1,)
+
+
+def test_a_case_found_on_thursday_counts_in_that_fridays_report(data):
+    """Found Thursday 2020-12-24, confirmed Monday 12-28: by default (the day found) it is in
+    Friday 12-25's report; counted by the day confirmed, it waits for 01-01."""
+    data.findings.append(FindingRec(11, 6, 4, 14, 1, "confirmed", D(2020, 12, 28), D(2020, 12, 24)))
+    friday, next_friday = D(2020, 12, 25), D(2021, 1, 1)
+    assert counting.count(data, DISTRICT, friday).value(14) == 1
+    assert counting.count(data, DISTRICT, friday, "confirmed").value(14) == 0
+    assert counting.count(data, DISTRICT, next_friday, "confirmed").value(14) == 1
+    # Not confirmed yet when a report is counted: never counted, whatever the day found.
+    data.findings.append(FindingRec(12, 6, 4, 14, 1, "submitted", None, D(2020, 12, 24)))
+    assert counting.count(data, DISTRICT, next_friday).value(14) == 1
+
+
+def test_column_10_counts_only_self_recruiting_units(data):
+    """An unfiled finding against a security company (unit 5) or a school guarded by a
+    company (unit 1) is no case of column 10: it goes to 备注. Unit 2 (a hospital) guarding a
+    site of its own from 12-29 is self-recruiting from that day."""
+    data.findings += [FindingRec(11, 5, 5, 10, 1, "confirmed", D(2020, 12, 20)),
+                      FindingRec(12, 2, 5, 10, 1, "confirmed", D(2020, 12, 20))]
+    row = counting.count(data, DISTRICT, D(2020, 12, 31))
+    assert row.cells[10].ids == (2, 3, 4) and row.remark_ids == (8, 11, 12)
+    assert row.remarks == "未计入上列栏目的问题：教育培训 1 起；未依法备案 2 起"
+    data.sites.append(SiteRec(7, 2, "own", D(2020, 12, 29)))
+    assert counting.count(data, DISTRICT, D(2020, 12, 28)).cells[10].ids == (2, 4)
+    assert counting.count(data, DISTRICT, D(2020, 12, 31)).cells[10].ids == (2, 3, 4, 12)
+
+
+def test_column_21_counts_only_filings_that_answer_a_finding(data):
+    data.outcomes.append(OutcomeRec(4, 4, 21, 1, D(2020, 12, 30)))  # an order with no filing finding
+    assert counting.count(data, DISTRICT, D(2020, 12, 31)).cells[21].ids == (3,)
+
+
+def test_column_22_counts_persons_traceable_to_marked_guard_checks(data):
+    """An outcome of 3 persons on an order with 2 guards seen with 特勤 marks counts 2; one on
+    an order with no marked guard counts nothing."""
+    data.outcomes += [OutcomeRec(4, 1, 22, 3, D(2020, 12, 30), marked_guards=2),
+                      OutcomeRec(5, 2, 22, 1, D(2020, 12, 30))]
+    row = counting.count(data, DISTRICT, D(2020, 12, 31))
+    assert row.value(22) == 2 and row.cells[22].ids == (4,)
+
+
+def test_column_5_counts_units_once_however_many_sites(data):
+    """Column 5 is in 家: unit 1 with two sites by labour companies is one."""
+    data.sites.append(SiteRec(7, 1, "unqualified", D(2020, 12, 16)))
+    assert counting.count(data, DISTRICT, D(2020, 12, 31)).cells[5].ids == (1,)

@@ -92,10 +92,11 @@ async def test_the_dashboard_of_a_campaign_that_has_found_nothing_yet(client_fac
 
 async def test_the_office_dashboard(client_factory, world):
     today = await _running_campaign(world)
-    await add_finding(world, world.units.estate_co, world.sites.estate, 10)
+    f10 = await add_finding(world, world.units.estate_co, world.sites.estate, 10)
     await add_finding(world, world.units.school, world.sites.school, 15, quantity=2)
     await add_finding(world, world.units.school, world.sites.school, 16, status="submitted")
-    await add_outcome(world, world.units.estate_co, 21, deadline=today - dt.timedelta(days=3), status="ordered")
+    await add_outcome(world, world.units.estate_co, 21, deadline=today - dt.timedelta(days=3), status="ordered",
+                      answers=f10)
     await add_outcome(world, world.units.school, 20, deadline=today + dt.timedelta(days=3), status="ordered")
     await Guard.update({Guard.photo_collected: True}).where(Guard.id.is_not_null())
     await Guard.update({Guard.fingerprint_collected: True}).where(Guard.id == world.guards.valid.id)

@@ -34,7 +34,8 @@ async def add_finding(world, unit, site, column, *, quantity=1, status="confirme
     """A finding from a submitted inspection, confirmed (or not) in review."""
     insp = Inspection(uuid=new_id(), campaign=world.campaign.id, officer=(officer or world.users.officer).id,
                       body=world.bodies.police.id, site=site.id, unit=unit.id, status="reviewed",
-                      submitted_at=reviewed_at or dt.datetime.now(dt.timezone.utc))
+                      submitted_at=reviewed_at or dt.datetime.now(dt.timezone.utc),
+                      started_at=reviewed_at or dt.datetime.now(dt.timezone.utc))
     await insp.save()
     area = area or {8: 4, 9: 4, 10: 5, 11: 5, 12: 6, 13: 6, 14: 4, 15: 1, 16: 2}.get(column, 3)
     f = Finding(uuid=new_id(), inspection=insp.id, unit=unit.id, area=area, stat_column=column,
@@ -44,11 +45,16 @@ async def add_finding(world, unit, site, column, *, quantity=1, status="confirme
     return f
 
 
-async def add_outcome(world, unit, column, quantity=1, recorded_on=None, deadline=None, status="verified"):
+async def add_outcome(world, unit, column, quantity=1, recorded_on=None, deadline=None, status="verified",
+                      answers=None):
+    """answers: the finding the order was made for (column 21 counts a filing only on an
+    order that answers a filing finding)."""
     order = RectificationOrder(number=f"ZG{new_id()[:8]}", campaign=world.campaign.id, unit=unit.id,
                                issued_by=world.users.office.id, deadline=deadline or dt.date(2021, 1, 10),
                                status=status)
     await order.save()
+    if answers is not None:
+        await Finding.update({Finding.order: order.id}).where(Finding.id == answers.id)
     o = RectificationOutcome(order=order.id, stat_column=column, quantity=quantity,
                              recorded_on=recorded_on or dt.date.today(), recorded_by=world.users.office.id)
     await o.save()
@@ -64,7 +70,7 @@ async def counted(world):
     f15 = await add_finding(world, world.units.school, world.sites.school, 15, quantity=2, text="两名保安员无证上岗")
     pending = await add_finding(world, world.units.school, world.sites.school, 16, status="submitted")
     remark = await add_finding(world, world.units.school, world.sites.school, None, area=3, text="未开展岗前培训")
-    order, outcome = await add_outcome(world, world.units.estate_co, 21)
+    order, outcome = await add_outcome(world, world.units.estate_co, 21, answers=f10)
     return SimpleNamespace(world=world, f10=f10, f15=f15, pending=pending, remark=remark, order=order, outcome=outcome)
 
 
@@ -198,6 +204,9 @@ async def test_as_of_a_past_day_counts_only_what_was_known_then(client_factory, 
     await Unit.update({Unit.created_at: at(2020, 12, 22)}).where(Unit.id == w.units.estate_co.id)
     await Finding.update({Finding.reviewed_at: at(2020, 12, 23, 23)}).where(Finding.id == counted.f10.id)
     await Finding.update({Finding.reviewed_at: at(2020, 12, 20)}).where(Finding.id != counted.f10.id)
+    # Findings count on the day found (their inspection's): here the day they were confirmed.
+    await Inspection.update({Inspection.started_at: at(2020, 12, 23, 23)}).where(Inspection.id == counted.f10.inspection)
+    await Inspection.update({Inspection.started_at: at(2020, 12, 20)}).where(Inspection.id != counted.f10.inspection)
     await RectificationOutcome.update({RectificationOutcome.recorded_on: dt.date(2020, 12, 28)}).where(
         RectificationOutcome.id == counted.outcome.id)
     c = await client_factory("office")

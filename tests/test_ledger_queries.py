@@ -12,7 +12,7 @@ import pytest
 
 from server.auth.scope import Scope
 from server.models.campaign import Body, Campaign, Township
-from server.models.inspections import Finding, Inspection
+from server.models.inspections import Finding, GuardCheck, Inspection
 from server.ledger import queries, service
 from server.ledger.columns import VIOLATION_COLUMNS
 from server.ledger.row import REMARKS
@@ -49,17 +49,27 @@ async def load_dataset(campaign_id: int) -> Dataset:
     ]
     findings = [
         counting.FindingRec(r["id"], r["unit"], r["area"], r["stat_column"], r["quantity"], r["status"],
-                            local_date(r["reviewed_at"] or r["updated_at"]))
+                            local_date(r["reviewed_at"] or r["updated_at"]), local_date(r["inspection.started_at"]),
+                            r["repeat_of"])
         for r in await Finding.select(
             Finding.id, Finding.unit, Finding.area, Finding.stat_column, Finding.quantity, Finding.status,
-            Finding.reviewed_at, Finding.updated_at,
+            Finding.reviewed_at, Finding.updated_at, Finding.inspection.started_at, Finding.repeat_of,
         ).where((Finding.status == FindingStatus.confirmed) & (Finding.inspection.campaign == campaign_id))
     ]
+    filing_orders: set[int] = set()
+    marked: dict[int, set[int]] = {}
+    for r in await Finding.select(Finding.order, Finding.area, Finding.stat_column, Finding.guard_check,
+                                  Finding.guard_check.tejin_marking).where(Finding.order.is_not_null()):
+        if r["area"] == 5 or r["stat_column"] in (10, 11):
+            filing_orders.add(r["order"])
+        if r["guard_check.tejin_marking"]:
+            marked.setdefault(r["order"], set()).add(r["guard_check"])
     outcomes = [
-        counting.OutcomeRec(r["id"], r["order.unit"], r["stat_column"], r["quantity"], r["recorded_on"])
+        counting.OutcomeRec(r["id"], r["order.unit"], r["stat_column"], r["quantity"], r["recorded_on"],
+                            r["order"] in filing_orders, len(marked.get(r["order"], ())))
         for r in await RectificationOutcome.select(
-            RectificationOutcome.id, RectificationOutcome.order.unit, RectificationOutcome.stat_column,
-            RectificationOutcome.quantity, RectificationOutcome.recorded_on,
+            RectificationOutcome.id, RectificationOutcome.order, RectificationOutcome.order.unit,
+            RectificationOutcome.stat_column, RectificationOutcome.quantity, RectificationOutcome.recorded_on,
         ).where(RectificationOutcome.order.campaign == campaign_id)
     ]
     return Dataset(units, sites, guards, findings, outcomes)
@@ -123,7 +133,7 @@ async def district(world):
         unit = (await Site.select(Site.unit).where(Site.id == site).first())["unit"]
         inspections.append(Inspection(uuid=new_id(), campaign=world.campaign.id if rng.random() < 0.85 else other.id,
                                       officer=world.users.officer.id, body=world.bodies.police.id, site=site, unit=unit,
-                                      status="reviewed", submitted_at=moment(rng)))
+                                      status="reviewed", submitted_at=moment(rng), started_at=moment(rng)))
     await Inspection.insert(*inspections)
     insp = {r["id"]: r["unit"] for r in await Inspection.select(Inspection.id, Inspection.unit)}
     columns = [8, 9, 10, 11, 12, 13, 14, 15, 16, None, None, 17]
@@ -136,11 +146,21 @@ async def district(world):
             area=rng.randrange(1, 10), stat_column=rng.choice(columns), quantity=rng.choice([1, 1, 1, 2, 3]),
             status=status, reviewed_at=moment(rng) if rng.random() < 0.8 else None, updated_at=moment(rng)))
     await Finding.insert(*findings)
+    finding_ids = [r["id"] for r in await Finding.select(Finding.id).order_by(Finding.id)]
+    for fid in rng.sample(finding_ids, 40):  # found again at 回头看: never a second case
+        await Finding.update({Finding.repeat_of: rng.choice(finding_ids)}).where(Finding.id == fid)
+    for fid in rng.sample(finding_ids, 250):  # guard-level findings, some with a 特勤 mark
+        f = await Finding.select(Finding.inspection).where(Finding.id == fid).first()
+        check = GuardCheck(uuid=new_id(), inspection=f["inspection"], tejin_marking=rng.random() < 0.5)
+        await check.save()
+        await Finding.update({Finding.guard_check: check.id}).where(Finding.id == fid)
     for i in range(40):
         order = RectificationOrder(number=f"T{i:03d}", campaign=world.campaign.id if rng.random() < 0.8 else other.id,
                                    unit=rng.choice(unit_ids), issued_by=world.users.office.id,
                                    deadline=dt.date(2021, 1, 10))
         await order.save()
+        for fid in rng.sample(finding_ids, rng.randrange(0, 8)):
+            await Finding.update({Finding.order: order.id}).where(Finding.id == fid)
         for _ in range(rng.randrange(0, 3)):
             await RectificationOutcome(order=order.id, stat_column=rng.randrange(17, 23), quantity=rng.choice([1, 2]),
                                        recorded_on=maybe_day(rng, 1.0), recorded_by=world.users.office.id).save()

@@ -12,7 +12,7 @@ import pytest
 from server.errors import Conflict
 from server.models.audit import AuditEntry
 from server.models.campaign import Campaign
-from server.models.inspections import Finding
+from server.models.inspections import Finding, Inspection
 from server.models.ledger import WeeklyReport
 from server.models.registry import Guard, Site, Unit
 from tests.support.html import errors, soup, visible_text
@@ -31,7 +31,7 @@ async def season(world):
                             text="物业公司未备案")
     f15 = await add_finding(world, world.units.school, world.sites.school, 15, quantity=2, reviewed_at=at(2020, 12, 30))
     pending = await add_finding(world, world.units.school, world.sites.school, 16, status="submitted")
-    await add_outcome(world, world.units.estate_co, 21, recorded_on=dt.date(2021, 1, 5))
+    await add_outcome(world, world.units.estate_co, 21, recorded_on=dt.date(2021, 1, 5), answers=f10)
     world.f10, world.f15, world.pending = f10, f15, pending
     return world
 
@@ -73,6 +73,7 @@ async def test_a_submitted_week_is_frozen_and_compared_with_the_week_before(clie
     await Finding.update({Finding.status: "rejected"}).where(Finding.id == w.f10.id)
     await Finding.update({Finding.status: "confirmed", Finding.reviewed_at: at(2020, 12, 24)}).where(
         Finding.id == w.pending.id)
+    await Inspection.update({Inspection.started_at: at(2020, 12, 24)}).where(Inspection.id == w.pending.inspection)
     await Guard.update({Guard.certificate_status: "revoked"}).where(Guard.id == w.guards.valid.id)
 
     page = soup(await c.get("/stats/weekly/2020-12-25"))

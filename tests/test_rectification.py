@@ -14,7 +14,7 @@ import pytest
 from server import clock
 from server.models.audit import AuditEntry
 from server.models.campaign import Campaign
-from server.models.inspections import Finding, Inspection
+from server.models.inspections import Finding, GuardCheck, Inspection
 from server.rectification import service
 from server.models.rectification import GuardAction, RectificationOrder, RectificationOutcome
 from server.models.registry import Guard, Unit
@@ -254,6 +254,17 @@ async def test_outcomes_and_guard_actions_count_in_the_statistics_table(client_f
     office = await client_factory("office")
     order = await order_for(office, w.units.school.id, [f.id for f in school.findings])
     url = f"/rectification/orders/{order.id}"
+    # Column 22 is traceable to people: none with a 特勤 mark on this order yet.
+    r = await office.post(f"{url}/outcomes", data={"stat_column": "22", "quantity": "1"})
+    assert r.status_code == 422 and "没有在保安员核查时记录“特勤”字样的人员" in errors(r)[0]
+    for g in (w.guards.valid, w.guards.none):  # two guards seen with 特勤 on their uniform
+        check = GuardCheck(uuid=new_id(), inspection=school.findings[0].inspection, guard=g.id, tejin_marking=True)
+        await check.save()
+        await Finding(uuid=new_id(), inspection=check.inspection, unit=w.units.school.id, guard_check=check.id,
+                      area=2, stat_column=16, count_unit="person", status="confirmed", order=order.id,
+                      text=f"{g.name}服装有特勤字样").save()
+    r = await office.post(f"{url}/outcomes", data={"stat_column": "22", "quantity": "3"})
+    assert r.status_code == 422 and errors(r) == ["第22栏按人计：本整改单在保安员核查时记录“特勤”字样的共 2 人，数量不能超过此数"]
 
     # Column 22 in persons; 17 only for an illegal organisation; 20 and 21 not by hand.
     r = await office.post(f"{url}/outcomes", data={"stat_column": "22", "quantity": "2", "note": "已更换特勤字样服装"})
@@ -335,6 +346,8 @@ async def test_filing_lifecycle_alerts_and_an_unfiled_unit_gets_a_deadline(clien
     assert order.number in visible_text(row) and "还剩 10 天" in visible_text(row)
     notice = visible_text(soup(await office.get(f"/rectification/orders/{order.id}/notice")).select_one("article"))
     assert "自招保安单位未依法向公安机关备案" in notice
+    # A filing order tells the unit to revoke its filing within 30 days of stopping service.
+    assert "停止保安服务的，应当自停止保安服务之日起30日内到备案的公安机关撤销备案" in notice
 
     # Filing done: the registry says so and column 21 counts it (家).
     r = await office.post(f"/rectification/orders/{order.id}/filing", data={"filing_no": ""})
@@ -345,8 +358,10 @@ async def test_filing_lifecycle_alerts_and_an_unfiled_unit_gets_a_deadline(clien
     assert (unit.filing_status, unit.filing_no, unit.filed_on) == ("filed", "津公备2021-031", today)
     assert await RectificationOutcome.count().where((RectificationOutcome.order == order.id)
                                                     & (RectificationOutcome.stat_column == 21)) == 1
+    # Column 21 counts only a filing that answers a finding: this order came from the filing
+    # alert alone (no 未备案 finding, so nothing in column 10 either).
     title, rows = await stat_cell(office, 21)
-    assert title.endswith("：1家") and "绿园" in rows[0]
+    assert title.endswith("：0家") and not rows
     r = await office.post(f"/rectification/orders/{order.id}/filing", data={"filing_no": "津公备2021-032"})
     assert r.status_code == 422 and errors(r) == ["该整改单已登记过备案结果"]
 

@@ -47,3 +47,17 @@ def clue_response_days(options: Mapping) -> int:
     except (TypeError, ValueError):
         return DEFAULT_CLUE_RESPONSE_DAYS
     return days if 1 <= days <= 60 else DEFAULT_CLUE_RESPONSE_DAYS
+
+
+COUNT_ON_FOUND = "found"
+COUNT_ON_CONFIRMED = "confirmed"
+COUNT_ON = {COUNT_ON_FOUND: "发现之日（检查当日）", COUNT_ON_CONFIRMED: "办公室审核确认之日"}
+"""Which day a confirmed finding counts on in the statistics table (Campaign.options["count_on"])."""
+
+
+def count_on(options: Mapping) -> str:
+    """The campaign's count date for findings: the day found (the inspection's day, the
+    default: a case found on Thursday belongs to that Friday's report) or the day the office
+    confirmed it."""
+    value = options.get("count_on")
+    return value if value in COUNT_ON else COUNT_ON_FOUND

@@ -139,6 +139,13 @@ async def remove_guard(request: Request, uuid: FromPath[str], check_id: FromPath
     return await _guarded(request, uuid, "inspections/_guards.html", action, anchor="#guards")
 
 
+def _offender_values(form: Any, errors: dict[str, str]) -> dict[str, Any]:
+    """The 违法主体 a finding's form names: one of the parties offered (a unit id), or another
+    unit by name or credit code."""
+    return {"offender_id": integer(form, "offender", label="违法主体", minimum=1, maximum=2**31, errors=errors),
+            "offender_name": text(form, "offender_name", label="其他单位名称", max_len=128, errors=errors)}
+
+
 def _finding_values(form: Any, errors: dict[str, str]) -> tuple[int | None, int, str]:
     column = integer(form, "stat_column", label="统计栏目", minimum=8, maximum=16, errors=errors)
     quantity = integer(form, "quantity", label="数量", minimum=1, maximum=999, errors=errors) or 1
@@ -161,11 +168,12 @@ async def add_finding(request: Request, uuid: FromPath[str]) -> Any:
         errors: dict[str, str] = {}
         area = integer(form, "area", label="检查项", minimum=1, maximum=8, required=True, errors=errors)
         column, quantity, body = _finding_values(form, errors)
+        offender = _offender_values(form, errors)
         if errors:
             raise FormError({f"new.{k}": v for k, v in errors.items()})
         if column is not None and column not in AREAS[area].columns:
             raise FormError({"new.stat_column": "该统计栏目与所选检查项不对应"})
-        await service.add_finding(user, insp, client_uuid(form), area, column, quantity, body)
+        await service.add_finding(user, insp, client_uuid(form), area, column, quantity, body, **offender)
 
     return await _guarded(request, uuid, "inspections/_findings.html", action, anchor="#findings", trigger=None)
 
@@ -177,9 +185,10 @@ async def update_finding(request: Request, uuid: FromPath[str], finding_id: From
     async def action(user, insp):
         errors: dict[str, str] = {}
         column, quantity, body = _finding_values(form, errors)
+        offender = _offender_values(form, errors)
         if errors:
             raise FormError({f"finding{finding_id}.{k}": v for k, v in errors.items()})
-        await service.update_finding(user, insp, finding_id, column, quantity, body)
+        await service.update_finding(user, insp, finding_id, column, quantity, body, **offender)
 
     return await _guarded(request, uuid, "inspections/_findings.html", action,
                           anchor=f"#finding-{finding_id}", trigger=None)

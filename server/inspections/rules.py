@@ -153,3 +153,50 @@ def still_missing(problems: SubmitProblems, guards: list[tuple[str, list[str]]])
     """What the officer still has to do, shown above the submit button: what blocks the
     submission, then guards whose checks are not all answered (who, which checks)."""
     return problems.messages() + [f"{who}：{'、'.join(checks)}未检查" for who, checks in guards if checks]
+
+
+# ---------------------------------------------------------------- the offender (违法主体)
+
+PROVIDER_AREAS = (4, 6)
+"""Focus areas whose violation is, by default, the provider's posted at the site: unlicensed or
+disguised security service (4), a self-recruiting unit serving outside its walls (6)."""
+
+
+def default_offender(area: int, owner_id: int, provider_id: int | None) -> int:
+    """Who a finding is against unless the officer says otherwise: the provider posted at
+    the site for areas 4 and 6 (when the site has one), else the site's owner."""
+    return provider_id if area in PROVIDER_AREAS and provider_id else owner_id
+
+
+@dataclass(frozen=True)
+class OffenderChoice:
+    unit_id: int
+    label: str
+
+
+def offender_choices(owner: tuple[int, str], provider: tuple[int, str] | None,
+                     employers: list[tuple[int, str]], current: tuple[int, str] | None = None) -> list[OffenderChoice]:
+    """The parties a finding at a site can name, each once: the site's owner, the provider
+    posted there, the employers of the guards checked, and the finding's present offender."""
+    out: list[OffenderChoice] = []
+    seen: set[int] = set()
+    for prefix, party in [("场所单位", owner), ("派驻服务单位", provider),
+                          *(("保安员所属单位", e) for e in employers), ("现违法主体", current)]:
+        if party and party[0] not in seen:
+            seen.add(party[0])
+            out.append(OffenderChoice(party[0], f"{prefix}：{party[1]}"))
+    return out
+
+
+def offender_named(chosen: int | None, name: str, allowed: set[int]) -> tuple[str, int | str | None]:
+    """What the form names as offender: ("unit", id) for one of the offered parties,
+    ("name", text) for another unit typed by name or credit code, ("default", None) when
+    nothing is chosen. A typed name wins over the list. An id not offered is refused."""
+    name = name.strip()
+    if name:
+        return "name", name
+    if chosen is None:
+        return "default", None
+    if chosen not in allowed:
+        raise ValueError("所选违法主体不是本场所的相关单位，请重新选择，或填写其他单位名称")
+    return "unit", chosen

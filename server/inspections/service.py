@@ -6,7 +6,7 @@ transaction with its audit entry)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -124,6 +124,8 @@ class Detail:
     findings: list[dict]
     photos: list[dict]
     roster: list[dict]
+    offenders: list[rules.OffenderChoice] = field(default_factory=list)
+    """The parties a finding here can name as offender (违法主体)."""
 
     def photos_for(self, *, guard_check: int | None = None, finding: int | None = None) -> list[dict]:
         if guard_check is not None:
@@ -157,14 +159,15 @@ async def detail(insp: Inspection, with_roster: bool = False) -> Detail:
         GuardCheck.all_columns(), GuardCheck.guard.name, GuardCheck.guard.certificate_no,
         GuardCheck.guard.employer.name, GuardCheck.guard.portrait_key,
     ).where(GuardCheck.inspection == insp.id).order_by(GuardCheck.id)
-    findings = await Finding.select().where(Finding.inspection == insp.id).order_by(Finding.area, Finding.id)
+    findings = await Finding.select(Finding.all_columns(), Finding.unit.name, Finding.repeat_of.order.number).where(
+        Finding.inspection == insp.id).order_by(Finding.area, Finding.id)
     photos = await Photo.select(
         Photo.id, Photo.uuid, Photo.guard_check, Photo.finding, Photo.sha256, Photo.bytes,
         Photo.width, Photo.height, Photo.captured_at, Photo.uploaded_at, Photo.review_status,
         Photo.review_note,
     ).where(Photo.inspection == insp.id).order_by(Photo.id)
     roster = await registry.roster(site) if with_roster else []
-    return Detail(insp, site, answers, guards, findings, photos, roster)
+    return Detail(insp, site, answers, guards, findings, photos, roster, await offender_choices(insp))
 
 
 # ---------------------------------------------------------------- checklist
@@ -298,6 +301,76 @@ async def remove_guard(user: CurrentUser, insp: Inspection, check_id: int) -> No
         await sync_derived_findings(insp)
 
 
+# ---------------------------------------------------------------- the offender (违法主体)
+
+async def _provider_of(insp: Inspection) -> int | None:
+    from server.models.registry import Site
+
+    row = await Site.select(Site.provider).where(Site.id == insp.site).first()
+    return row["provider"] if row else None
+
+
+async def offender_choices(insp: Inspection) -> list[rules.OffenderChoice]:
+    """The site's owner, the provider posted there and the employers of the guards checked."""
+    from server.models.registry import Site
+
+    site = await Site.select(Site.unit.id, Site.unit.name, Site.provider.id, Site.provider.name).where(
+        Site.id == insp.site).first()
+    owner = (insp.unit, site["unit.name"] if site and site["unit.id"] == insp.unit else "")
+    if not owner[1]:
+        from server.models.registry import Unit
+
+        row = await Unit.select(Unit.name).where(Unit.id == insp.unit).first()
+        owner = (insp.unit, row["name"] if row else "")
+    provider = (site["provider.id"], site["provider.name"]) if site and site["provider.id"] else None
+    employers = [(r["guard.employer.id"], r["guard.employer.name"]) for r in await GuardCheck.select(
+        GuardCheck.guard.employer.id, GuardCheck.guard.employer.name,
+    ).where((GuardCheck.inspection == insp.id) & GuardCheck.guard.is_not_null()).order_by(GuardCheck.id)]
+    return rules.offender_choices(owner, provider, employers)
+
+
+async def named_offender(insp: Inspection, chosen: int | None, name: str, prefix: str,
+                          current: int | None = None) -> tuple[str, Any]:
+    allowed = {c.unit_id for c in await offender_choices(insp)} | ({current} if current else set())
+    try:
+        return rules.offender_named(chosen, name, allowed)
+    except ValueError as exc:
+        raise FormError({f"{prefix}offender": str(exc)}) from None
+
+
+async def resolve_offender(user: CurrentUser, insp: Inspection, area: int, named: tuple[str, Any],
+                           prefix: str = "") -> int:
+    """The unit id of what the form named (rules.offender_named); inside a transaction, as a
+    unit typed by name may be registered here (flagged 需核查)."""
+    kind, value = named
+    if kind == "unit":
+        return int(value)
+    if kind == "name":
+        from server.models.registry import Site
+
+        site = await Site.select(Site.township).where(Site.id == insp.site).first()
+        try:
+            return await registry.unit_named(user, str(value), site["township"] if site else None)
+        except FormError as exc:
+            raise FormError({f"{prefix}offender": m for m in exc.errors.values()}) from None
+    return rules.default_offender(area, insp.unit, await _provider_of(insp))
+
+
+async def repeat_of(insp: Inspection, offender: int, area: int) -> int | None:
+    """At a re-inspection (回头看): the finding of the order being re-inspected with the same
+    offender and focus area, which this one finds again (复查仍未整改); else None."""
+    if insp.kind != InspectionKind.reinspection:
+        return None
+    order = await RectificationOrder.select(RectificationOrder.id).where(
+        RectificationOrder.reinspection == insp.id).first()
+    if order is None:
+        return None
+    earlier = await Finding.select(Finding.id).where(
+        (Finding.order == order["id"]) & (Finding.unit == offender) & (Finding.area == area)
+        & (Finding.inspection != insp.id)).order_by(Finding.id).first()
+    return earlier["id"] if earlier else None
+
+
 # ---------------------------------------------------------------- findings
 
 async def sync_derived_findings(insp: Inspection) -> None:
@@ -315,6 +388,7 @@ async def sync_derived_findings(insp: Inspection) -> None:
         uniform_ok=c["uniform_ok"], insignia_ok=c["insignia_ok"], tejin_marking=c["tejin_marking"],
     ) for c in checks]
     wanted = {f"{insp.id}:{d.key}": d for d in rules.derive_findings(answers, facts)}
+    provider = await _provider_of(insp)
     existing = await Finding.objects().where(
         (Finding.inspection == insp.id) & (Finding.source == FindingSource.derived))
     have = {f.derived_key: f for f in existing}
@@ -325,11 +399,13 @@ async def sync_derived_findings(insp: Inspection) -> None:
     for key, d in wanted.items():
         f = have.get(key)
         if f is None:
+            offender = rules.default_offender(d.area, insp.unit, provider)
             await Finding.insert(Finding(
-                uuid=new_uuid(), inspection=insp.id, unit=insp.unit, guard=d.guard_id,
+                uuid=new_uuid(), inspection=insp.id, unit=offender, guard=d.guard_id,
                 guard_check=d.guard_check_id, area=d.area, stat_column=d.stat_column,
                 count_unit=d.count_unit, quantity=d.quantity, text=d.text,
                 source=FindingSource.derived, derived_key=key,
+                repeat_of=await repeat_of(insp, offender, d.area),
             ))
         elif f.status not in DECIDED and not f.edited and (f.text, f.stat_column) != (d.text, d.stat_column):
             await Finding.update({Finding.text: d.text, Finding.stat_column: d.stat_column,
@@ -349,14 +425,20 @@ def ensure_undecided(f: Finding) -> None:
 
 
 async def add_finding(user: CurrentUser, insp: Inspection, uuid: str, area: int, stat_column: int | None,
-                      quantity: int, text: str, guard_id: int | None = None) -> Finding:
+                      quantity: int, text: str, guard_id: int | None = None, *,
+                      offender_id: int | None = None, offender_name: str = "") -> Finding:
+    """offender_id / offender_name: the 违法主体 the officer named (one of the parties offered,
+    or another unit by name or credit code); neither: the default of the focus area."""
     async def create() -> Finding:
         ensure_editable(user, insp)
         a = AREAS[area]
-        f = Finding(uuid=uuid, inspection=insp.id, unit=insp.unit, guard=guard_id, area=area,
-                    stat_column=stat_column, count_unit=a.count_unit if stat_column else CountUnit.case,
-                    quantity=quantity, text=text, source=FindingSource.manual)
+        named = await named_offender(insp, offender_id, offender_name, "new.")
         async with atomic():
+            offender = await resolve_offender(user, insp, area, named, "new.")
+            f = Finding(uuid=uuid, inspection=insp.id, unit=offender, guard=guard_id, area=area,
+                        stat_column=stat_column, count_unit=a.count_unit if stat_column else CountUnit.case,
+                        quantity=quantity, text=text, source=FindingSource.manual,
+                        repeat_of=await repeat_of(insp, offender, area))
             await f.save()
             await audit.record("create", "finding", f.id, actor=user, after=snapshot(f))
         return f
@@ -368,13 +450,18 @@ async def add_finding(user: CurrentUser, insp: Inspection, uuid: str, area: int,
 
 
 async def update_finding(user: CurrentUser, insp: Inspection, finding_id: int, stat_column: int | None,
-                         quantity: int, text: str) -> None:
+                         quantity: int, text: str, *, offender_id: int | None = None,
+                         offender_name: str = "") -> None:
     ensure_editable(user, insp)
     f = await get_finding(insp, finding_id)
     ensure_undecided(f)
     before = snapshot(f)
+    named = await named_offender(insp, offender_id, offender_name, f"finding{finding_id}.", f.unit)
     f.stat_column, f.quantity, f.text, f.edited, f.updated_at = stat_column, quantity, text, True, clock.now()
     async with atomic():
+        if named[0] != "default":
+            f.unit = await resolve_offender(user, insp, f.area, named, f"finding{finding_id}.")
+            f.repeat_of = await repeat_of(insp, f.unit, f.area)
         await f.save()
         await audit.record("update", "finding", f.id, actor=user, before=before, after=snapshot(f))
 
@@ -448,7 +535,8 @@ async def page_context(user: CurrentUser, insp: Inspection, **extra: Any) -> dic
 
 
 async def findings_with_photos(where: Any) -> list[dict]:
-    """Findings matching `where`, each with its inspection's site and the uuids of its photos."""
+    """Findings matching `where`, each with its inspection's site, the uuids of its photos and
+    whether a re-inspection found it again (`repeated`)."""
     rows = await Finding.select(
         Finding.id, Finding.area, Finding.text, Finding.quantity, Finding.count_unit, Finding.stat_column,
         Finding.status, Finding.reviewed_at, Finding.inspection.uuid, Finding.inspection.submitted_at,
@@ -460,8 +548,11 @@ async def findings_with_photos(where: Any) -> list[dict]:
         per: dict[int, list[str]] = defaultdict(list)
         for p in photos:
             per[p["finding"]].append(p["uuid"])
+        repeated = {r["repeat_of"] for r in await Finding.select(Finding.repeat_of).where(
+            Finding.repeat_of.is_in([r["id"] for r in rows]) & (Finding.status != FindingStatus.rejected))}
         for r in rows:
             r["photos"] = per.get(r["id"], [])
+            r["repeated"] = r["id"] in repeated  # found again at 回头看: 复查仍未整改
     return rows
 
 

@@ -58,7 +58,8 @@ def stats(body_name: str | None, as_of: str | None, out: Path) -> None:
 
     table = anyio.run(build)
     out.write_bytes(xlsx.write_workbook([xlsx.stats_layout(
-        table.title, table.body_line, service.date_line(day), table.labelled_rows, body_column=table.district)]))
+        table.title, table.body_line, service.date_line(day), table.labelled_rows, body_column=table.district,
+        notes=table.notes)]))
     total = table.rows[-1]
     click.echo(f"{table.title} · {table.body_line} · 截至 {day.isoformat()}")
     click.echo("  " + " ".join(f"{c}:{v}" for c, v in total[2].values().items()))

@@ -51,3 +51,19 @@ COLUMNS: tuple[Column, ...] = (
 BY_NUMBER = {c.number: c for c in COLUMNS}
 VIOLATION_COLUMNS = tuple(c.number for c in COLUMNS if c.section == VIOLATIONS)
 ACTION_COLUMNS = tuple(c.number for c in COLUMNS if c.section == ACTIONS and c.number != 23)
+
+
+def counting_notes(count_on: str = "found") -> tuple[str, ...]:
+    """The numbered notes printed under the statistics table (page and xlsx): the rules the
+    form leaves open, as docs/counting-rules.md states them. count_on: the campaign's count
+    date for findings (found | confirmed)."""
+    day = ("发现之日（检查当日）" if count_on != "confirmed" else "办公室审核确认之日")
+    return (
+        "第5栏按“家”统计：场所由劳务公司、保洁公司等无资格单位派人担任保安的使用单位，每个单位计1家，不论场所和人数多少。",
+        f"第8—16栏只统计经办公室审核确认的问题，按{day}计入当期；周五报送的累计周报包含截至当日发现并已确认的问题。",
+        "第8—17栏及整改结果按违法主体（实际违法的单位，如派驻的服务单位）统计，不按被检查场所统计；回头看复查仍未整改的同一问题不重复计数。",
+        "第10栏（含第11栏）只统计违法主体为自招保安单位的未备案问题，其他单位的同类问题列入备注。",
+        "第18栏每1人指经整改后由含保安服务的物业服务合同覆盖的1名保安员；第19栏每1人指经整改后由保安服务合同覆盖的1名保安员；均按人计，不按合同份数计。",
+        "第21栏只统计针对未备案问题下达整改后办理的备案（按家计）。",
+        "第22栏按人计，每1人对应保安员核查时记录有“特勤”“特别勤务”等字样的1名人员，可追溯到具体人员。",
+    )

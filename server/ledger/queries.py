@@ -47,6 +47,7 @@ from server.ledger.row import (
     StatRow,
     remarks_by_area,
 )
+from server.campaign.options import COUNT_ON_FOUND, count_on as _count_on_option, options_of
 from server.vocab import (
     SELF_RECRUITING_KINDS,
     BodyScope,
@@ -56,6 +57,14 @@ from server.vocab import (
     ProviderKind,
     UnitKind,
 )
+
+
+FILING_COLUMN = 10
+"""自招保安员单位未备案: counted only against a self-recruiting offender."""
+FILING_AREA = 5
+FILING_STAT_COLUMNS = (10, 11)
+FILING_OUTCOME_COLUMN = 21
+MARK_COLUMN = 22
 
 
 def _list(values: Iterable[Any]) -> str:
@@ -73,7 +82,10 @@ class Params:
     """Named parameters of one query; `day`, `cutoff` and `campaign` give the placeholders
     for one day (`for_day` makes the set for another day of the same query)."""
 
-    def __init__(self, campaign: int, day: dt.date, values: dict | None = None, tag: str = "") -> None:
+    def __init__(self, campaign: int, day: dt.date, values: dict | None = None, tag: str = "",
+                 count_on: str = COUNT_ON_FOUND) -> None:
+        self.count_on = count_on
+        """Which day a finding counts on: found (its inspection's) or confirmed (campaign option)."""
         self.values: dict[str, Any] = {} if values is None else values
         self.values["campaign"] = campaign
         self._campaign = campaign
@@ -83,7 +95,7 @@ class Params:
         self.day, self.cutoff, self.campaign = f":day{tag}", f":cutoff{tag}", ":campaign"
 
     def for_day(self, day: dt.date, tag: str) -> "Params":
-        return Params(self._campaign, day, self.values, tag)
+        return Params(self._campaign, day, self.values, tag, self.count_on)
 
     def add(self, name: str, value: Any) -> str:
         self.values[name] = value
@@ -106,6 +118,14 @@ def _render(sql: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
         return "{}"
 
     return _NAME.sub(sub, sql), args
+
+
+async def count_on_of(campaign_id: int) -> str:
+    """The campaign's count date for findings (campaign.options.count_on: found or confirmed)."""
+    from server.models.campaign import Campaign
+
+    row = await Campaign.select(Campaign.options).where(Campaign.id == campaign_id).first()
+    return _count_on_option(options_of(row or {}))
 
 
 async def _fetch(sql: str, values: dict[str, Any]) -> list[dict]:
@@ -183,22 +203,61 @@ _FOLDED = "CASE f.stat_column " + " ".join(f"WHEN {s} THEN {p}" for s, p in SUBS
 
 
 def _finding_rows(p: Params) -> str:
-    """Confirmed findings of the campaign, with the column they count toward (11/13 folded
-    into 10/12, as tests/support/counting.py finding_column) and their confirmation time."""
+    """Confirmed findings of the campaign that are not a repeat found again at 回头看, with
+    the column they count toward (11/13 folded into 10/12, as tests/support/counting.py
+    finding_column), the time they count on (the inspection's start when counted as found,
+    else the confirmation) and since when the offender guards a site of its own (for column
+    10). Scope, kind and column follow the offender (Finding.unit)."""
+    on = "i.started_at" if p.count_on == COUNT_ON_FOUND else "COALESCE(f.reviewed_at, f.updated_at)"
     return f"""
         SELECT f.id AS id, u.sector AS sector, u.township AS township, f.quantity AS m, f.area AS area,
-               {_FOLDED} AS col, u.kind AS kind, COALESCE(f.reviewed_at, f.updated_at) AS confirmed_at
+               {_FOLDED} AS col, u.kind AS kind, {on} AS confirmed_at,
+               (SELECT MIN(s.created_at) FROM site s
+                WHERE s.unit = u.id AND s.provider_kind = '{ProviderKind.own.value}') AS own_since
         FROM finding f JOIN inspection i ON i.id = f.inspection JOIN unit u ON u.id = f.unit
-        WHERE f.status = '{FindingStatus.confirmed.value}' AND i.campaign = {p.campaign}"""
+        WHERE f.status = '{FindingStatus.confirmed.value}' AND i.campaign = {p.campaign}
+              AND f.repeat_of IS NULL"""
+
+
+def _self_recruiting_offender(p: Params) -> str:
+    """(counting.self_recruiting) The offender is a self-recruiting unit on the day: by its
+    kind, or a site of its own guarded by its own staff existing by then (as column 2)."""
+    return (f"(r.kind IN ({_list(SELF_RECRUITING_KINDS)}) "
+            f"OR (r.own_since IS NOT NULL AND {p.ts('r.own_since')} < {p.cutoff}))")
+
+
+_MARKED = """(SELECT COUNT(DISTINCT gc.id) FROM finding mf JOIN guard_check gc ON gc.id = mf.guard_check
+    WHERE mf."order" = ro.id AND gc.tejin_marking = true)"""
+"""The guards with a 特勤 mark recorded at the guard check behind an order's findings."""
 
 
 def _outcome_rows(p: Params) -> str:
+    """Outcomes of the campaign's orders (scoped by the order's unit, the findings' offender).
+    Column 22 adds no more persons than the order's guards with a 特勤 mark (counting.outcome_adds);
+    column 21 is flagged by whether the order answers a filing finding."""
+    marked = _MARKED
     return f"""
-        SELECT o.id AS id, u.sector AS sector, u.township AS township, o.quantity AS m,
-               o.stat_column AS col, o.recorded_on AS recorded_on
+        SELECT o.id AS id, u.sector AS sector, u.township AS township,
+               CASE WHEN o.stat_column = {MARK_COLUMN}
+                    THEN CASE WHEN o.quantity < {marked} THEN o.quantity ELSE {marked} END
+                    ELSE o.quantity END AS m,
+               o.stat_column AS col, o.recorded_on AS recorded_on,
+               CASE WHEN EXISTS (SELECT 1 FROM finding ff WHERE ff."order" = ro.id
+                                 AND (ff.area = {FILING_AREA} OR ff.stat_column IN ({_list(FILING_STAT_COLUMNS)})))
+                    THEN 1 ELSE 0 END AS answers_filing
         FROM rectification_outcome o JOIN rectification_order ro ON ro.id = o."order"
              JOIN unit u ON u.id = ro.unit
         WHERE ro.campaign = {p.campaign}"""
+
+
+def _outcome_rule(column: int) -> Cond:
+    """(counting.outcome_counts) 21: only an order that answers a filing finding; 22: only
+    persons traceable to a guard check with the 特勤 mark (m > 0)."""
+    if column == FILING_OUTCOME_COLUMN:
+        return lambda p: f"(r.col = {column} AND r.answers_filing = 1)"
+    if column == MARK_COLUMN:
+        return lambda p: f"(r.col = {column} AND r.m > 0)"
+    return _column_is(column)
 
 
 UNITS = Source(SOURCE_UNIT, _unit_rows, lambda p: f"{p.ts('r.created_at')} < {p.cutoff}")
@@ -237,6 +296,8 @@ def _survey_rules() -> list[Rule]:
 
 def _violation_rule(column: int) -> Rule:
     parent = SUBSET_OF.get(column)
+    if column == FILING_COLUMN:  # only against a self-recruiting unit
+        return Rule(column, FINDINGS, lambda p: f"(r.col = {column} AND {_self_recruiting_offender(p)})")
     if parent is None:
         return Rule(column, FINDINGS, _column_is(column))
     return Rule(column, FINDINGS, lambda p: f"(r.col = {parent} AND r.kind = '{UnitKind.property_company.value}')")
@@ -245,9 +306,10 @@ def _violation_rule(column: int) -> Rule:
 RULES: dict[int, Rule] = {r.column: r for r in [
     *_survey_rules(),
     *(_violation_rule(c) for c in VIOLATION_COLUMNS),
-    *(Rule(c, OUTCOMES, _column_is(c)) for c in ACTION_COLUMNS),
+    *(Rule(c, OUTCOMES, _outcome_rule(c)) for c in ACTION_COLUMNS),
     # 备注: counted findings that name no violation column.
-    Rule(REMARKS, FINDINGS, lambda p: f"COALESCE(r.col, 0) NOT IN ({_list(VIOLATION_COLUMNS)})"),
+    Rule(REMARKS, FINDINGS, lambda p: f"(COALESCE(r.col, 0) NOT IN ({_list(VIOLATION_COLUMNS)}) "
+                                      f"OR (r.col = {FILING_COLUMN} AND NOT {_self_recruiting_offender(p)}))"),
 ]}
 assert set(RULES) == set(range(1, REMARKS + 1))
 
@@ -369,7 +431,8 @@ def _count_sql(source: Source, rules: list[Rule], p: Params, scope: Scope,
 
 
 async def count(campaign_id: int, day: dt.date, scope: Scope | None = None,
-                sources: Iterable[Source] = SOURCES, records: Iterable[int] = (REMARKS,)) -> Counts:
+                sources: Iterable[Source] = SOURCES, records: Iterable[int] = (REMARKS,),
+                count_on: str | None = None) -> Counts:
     """The numbers of every column as of the end of `day`, per (sector, township) pair;
     `scope` limits the groups read to one body's (the whole district when None). How many
     records are behind a number is counted for the `records` columns only (the remarks,
@@ -377,9 +440,10 @@ async def count(campaign_id: int, day: dt.date, scope: Scope | None = None,
     the number itself."""
     scope = scope or Scope(BodyScope.district, None, None)
     records = set(records)
+    on = count_on or await count_on_of(campaign_id)
 
     async def one(source: Source) -> list[Group]:
-        p = Params(campaign_id, day)
+        p = Params(campaign_id, day, count_on=on)
         rules = rules_of(source)
         counted = {r.column for r in rules if r.column in records and source.adds_quantity}
         groups = []
@@ -397,18 +461,20 @@ async def count(campaign_id: int, day: dt.date, scope: Scope | None = None,
     return out
 
 
-async def count_days(campaign_id: int, days: list[dt.date], columns: Iterable[int]) -> dict[dt.date, dict[int, int]]:
+async def count_days(campaign_id: int, days: list[dt.date], columns: Iterable[int],
+                     count_on: str | None = None) -> dict[dt.date, dict[int, int]]:
     """District totals of some finding and outcome columns for several days, in one query
     per source (the dashboard's weekly trend)."""
     if not days:
         return {}
     wanted = set(columns)
+    on = count_on or await count_on_of(campaign_id)
     out: dict[dt.date, dict[int, int]] = {d: dict.fromkeys(wanted, 0) for d in days}  # no records: zeros
     for source in (FINDINGS, OUTCOMES):
         rules = [r for r in rules_of(source) if r.column in wanted]
         if not rules:
             continue
-        p = Params(campaign_id, max(days))
+        p = Params(campaign_id, max(days), count_on=on)
         per_day = [p.for_day(d, f"_{i}") for i, d in enumerate(days)]
         sql = _count_sql(source, rules, p, Scope(BodyScope.district, None, None), per_day)
         for r in await _fetch(sql, p.values):
@@ -420,25 +486,28 @@ async def count_days(campaign_id: int, days: list[dt.date], columns: Iterable[in
 
 # ---------------------------------------------------------------- the records behind a number
 
-async def ids(campaign_id: int, day: dt.date, scope: Scope, column: int, *, limit: int, offset: int = 0) -> list[int]:
+async def ids(campaign_id: int, day: dt.date, scope: Scope, column: int, *, limit: int, offset: int = 0,
+              count_on: str | None = None) -> list[int]:
     """The ids behind one number (a page of them, in id order)."""
     rule = RULES[column]
-    p = Params(campaign_id, day)
+    p = Params(campaign_id, day, count_on=count_on or await count_on_of(campaign_id))
     sql = f"""SELECT r.id AS id FROM ({rule.source.rows(p)}) r
         WHERE {_scope_sql(scope, p)} AND {rule.source.as_of(p)} AND {rule.when(p)}
         ORDER BY r.id LIMIT {p.add('limit', limit)} OFFSET {p.add('offset', offset)}"""
     return [r["id"] for r in await _fetch(sql, p.values)]
 
 
-async def scan(source: Source, campaign_id: int, day: dt.date, batch: int = 20_000) -> AsyncIterator[list[dict]]:
+async def scan(source: Source, campaign_id: int, day: dt.date, batch: int = 20_000,
+               count_on: str | None = None) -> AsyncIterator[list[dict]]:
     """Every counted record of a source in the district, in id order, `batch` at a time:
     id, sector, township, m, the source's keys and c<column> (1 when the record counts in
     that column)."""
     rules = rules_of(source)
     keys = "".join(f"r.{k} AS {k}, " for k in source.keys)
     last = 0
+    on = count_on or await count_on_of(campaign_id)
     while True:
-        p = Params(campaign_id, day)
+        p = Params(campaign_id, day, count_on=on)
         flags = ", ".join(f"CASE WHEN {r.when(p)} THEN 1 ELSE 0 END AS c{r.column}" for r in rules)
         sql = f"""SELECT r.id AS id, r.sector AS sector, r.township AS township, r.m AS m, {keys}{flags}
             FROM ({source.rows(p)}) r

@@ -78,7 +78,8 @@ async def stats_export(request: Request) -> Any:
         return render("error.html", status_code=422, message=errors["as_of"], detail="", status=422)
     table = await service.statistics(user, request.query_params.get("body"), day)
     data = xlsx.write_workbook([xlsx.stats_layout(table.title, table.body_line, service.date_line(day),
-                                                  table.labelled_rows, body_column=table.district)])
+                                                  table.labelled_rows, body_column=table.district,
+                                                  notes=table.notes)])
     name = table.rows[0][0] if not table.district else "全区"
     return _xlsx(data, f"统计表_{name}_{day.isoformat()}.xlsx")
 
@@ -184,7 +185,7 @@ async def week_export(request: Request, day: FromPath[str]) -> Response:
     table, week = ctx["table"], ctx["week"]
     title = f"{table.title}（第{week.number}期累计周报）"
     sheets = [xlsx.stats_layout(title, table.body_line, service.date_line(week.ending), table.labelled_rows,
-                                body_column=table.district)]
+                                body_column=table.district, notes=table.notes)]
     prev = f"与 {ctx['prev_day'].isoformat()} 比较" if ctx["prev_day"] else "无上期可比较"
     sheets.append(xlsx.comparison_layout(f"第{week.number}期（截至 {week.ending.isoformat()}）{ctx['compare_row'].label}",
                                          prev, ctx["changes"]))

@@ -20,6 +20,8 @@ from server.models.campaign import Body, Campaign
 from server.db import atomic, contains, pages, stream_rows
 from server.models.inspections import Finding
 from server.ledger import queries, weekly
+from server.campaign.options import count_on, options_of
+from server.ledger.columns import counting_notes
 from server.ledger.row import (
     SOURCE_FINDING,
     SOURCE_GUARD,
@@ -81,6 +83,8 @@ class Table:
     as_of: dt.date
     rows: list[tuple[str, str, StatRow]]
     district: bool
+    notes: tuple[str, ...] = counting_notes()
+    """The numbered notes under the table (the counting rules the form leaves open)."""
 
     @property
     def labelled_rows(self) -> list[tuple[str, StatRow]]:
@@ -129,12 +133,14 @@ async def build_table(campaign: Campaign, bodies: list[dict], target: str, day: 
     """The district's table (every body and the total, one set of grouped queries) or one
     body's (the same queries limited to its scope)."""
     title = title_of(campaign)
+    on = count_on(options_of(campaign))
+    notes = counting_notes(on)
     if target == DISTRICT:
-        counts = await queries.count(campaign.id, day)
-        return Table(title, _district_line(bodies, campaign), day, district_rows(bodies, counts), True)
+        counts = await queries.count(campaign.id, day, count_on=on)
+        return Table(title, _district_line(bodies, campaign), day, district_rows(bodies, counts), True, notes)
     scope, label, line = _target(bodies, campaign, target)
-    counts = await queries.count(campaign.id, day, scope)
-    return Table(title, line, day, [(label, target, counts.row(scope))], False)
+    counts = await queries.count(campaign.id, day, scope, count_on=on)
+    return Table(title, line, day, [(label, target, counts.row(scope))], False, notes)
 
 
 async def statistics(user: CurrentUser, requested: str | None, day: dt.date) -> Table:

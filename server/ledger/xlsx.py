@@ -78,7 +78,7 @@ class SheetLayout:
 
 
 def stats_layout(title: str, body_line: str, as_of_line: str, rows: Sequence[tuple[str, StatRow]],
-                 *, body_column: bool, sheet_title: str = "统计表") -> SheetLayout:
+                 *, body_column: bool, sheet_title: str = "统计表", notes: Sequence[str] = ()) -> SheetLayout:
     """The official table: title; 填报单位 line; the three section bands; the 23 column
     headers with their units; then one data row per (label, row). With body_column, a first
     column names the reporting body of each row (the district's table of all bodies)."""
@@ -133,6 +133,17 @@ def stats_layout(title: str, body_line: str, as_of_line: str, rows: Sequence[tup
             else:
                 lay.put(r, col_of[c.number], row.value(c.number), "number")
         lay.heights[r] = 30 if row.remarks else 20
+
+    # The numbered notes (说明) under the table, each across the table's width.
+    r = HEADER_TOP + 3 + len(rows)
+    if notes:
+        r += 1
+        lay.put(r, 1, "说明：", "text")
+        lay.merge(r, 1, r, last)
+    for i, note in enumerate(notes, start=1):
+        lay.put(r + i, 1, f"{i}. {note}", "text")
+        lay.merge(r + i, 1, r + i, last)
+        lay.heights[r + i] = 20
 
     first_data = HEADER_TOP + 3
     lay.freeze = f"{get_column_letter(off + 1)}{first_data}"

@@ -84,6 +84,9 @@ class Finding(Table):
     uuid = Varchar(length=36, unique=True)
     inspection = ForeignKey(references=Inspection, on_delete=OnDelete.cascade, index=True)
     unit = ForeignKey(references=Unit, on_delete=OnDelete.restrict, index=True)
+    """The offender (违法主体): the unit that broke the rule, which the order, the notice and the
+    statistics table follow. The site's owner, the provider posted there, a guard's employer or
+    another unit (inspections.rules.default_offender gives the default by focus area)."""
     guard = ForeignKey(references=Guard, null=True, on_delete=OnDelete.restrict)
     guard_check = ForeignKey(references=GuardCheck, null=True, on_delete=OnDelete.cascade)
     area = Integer(index=True)
@@ -105,5 +108,8 @@ class Finding(Table):
         null=True,
         on_delete=OnDelete.set_null,
     )
+    repeat_of = ForeignKey(references="self", null=True, default=None, on_delete=OnDelete.set_null)
+    """At a re-inspection (回头看): the earlier finding of the order being re-inspected that this one
+    finds again (复查仍未整改). A repeat is never a second case in the statistics table."""
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -45,6 +45,9 @@ class Unit(Table):
     contact_name = Varchar(length=64, default="")
     contact_phone = Varchar(length=32, default="")
     notes = Text(default="")
+    to_verify = Boolean(default=False)
+    """需核查: entered by name at a site (an unregistered organisation named as a finding's
+    offender); the office completes or corrects the record."""
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     added_by_body = ForeignKey(references=Body, null=True, on_delete=OnDelete.set_null)

@@ -184,7 +184,9 @@ ONCE_PER_ORDER = (17, 21)
 
 
 def outcome_problems(column: int | None, quantity: int | None, unit_kind: str,
-                     columns_recorded: Iterable[int]) -> dict[str, str]:
+                     columns_recorded: Iterable[int], marked_guards: int | None = None) -> dict[str, str]:
+    """marked_guards: the guards with a 特勤 mark recorded at the guard checks behind the
+    order's findings; column 22 counts no more persons than these (None: not checked)."""
     if column is None:
         return {"stat_column": "请选择统计栏目"}
     if column not in MANUAL_OUTCOME_COLUMNS:
@@ -197,6 +199,10 @@ def outcome_problems(column: int | None, quantity: int | None, unit_kind: str,
         return {"quantity": "请填写人数"}
     if column in ONCE_PER_ORDER and quantity != 1:
         return {"quantity": "此项按单位计，数量只能为 1"}
+    if column == 22 and marked_guards is not None and quantity > marked_guards:
+        if not marked_guards:
+            return {"stat_column": "第22栏按人计：本整改单的问题中没有在保安员核查时记录“特勤”字样的人员，不能登记"}
+        return {"quantity": f"第22栏按人计：本整改单在保安员核查时记录“特勤”字样的共 {marked_guards} 人，数量不能超过此数"}
     return {}
 
 
@@ -307,3 +313,17 @@ def spot_result(inspection_status: str | None, confirmed_findings: int) -> str:
     if inspection_status == InspectionStatus.submitted:
         return "已检查，结果审核中"
     return "发现违法违规问题" if confirmed_findings else "未发现问题"
+
+
+FILING_AREA = 5
+FILING_COLUMNS = (10, 11)
+
+
+def is_filing_order(findings: list[tuple[int, int | None]], self_recruiting: bool) -> bool:
+    """Whether an order is for a filing violation (its notice then says that a filing must be
+    revoked within 30 days of stopping service): a finding of focus area 5 or columns 10/11,
+    or an order with no findings against a self-recruiting unit (ordered from the filing
+    alert)."""
+    if not findings:
+        return self_recruiting
+    return any(area == FILING_AREA or column in FILING_COLUMNS for area, column in findings)

@@ -59,7 +59,9 @@ async def phases_of(campaign_id: int) -> list[rules.PhaseSpan]:
 # ---------------------------------------------------------------- what waits for an order
 
 def _confirmed_unordered(campaign_id: int) -> Any:
-    return ((Finding.status == FindingStatus.confirmed) & Finding.order.is_null()
+    """Confirmed findings on no order; a repeat found at 回头看 is already on its earlier
+    finding's order (复查仍未整改)."""
+    return ((Finding.status == FindingStatus.confirmed) & Finding.order.is_null() & Finding.repeat_of.is_null()
             & (Finding.inspection.campaign == campaign_id))
 
 
@@ -74,7 +76,7 @@ async def pending_units(campaign: Campaign, page: int = 1) -> tuple[list[dict], 
         "SELECT u.id AS id, u.name AS name, t.name AS township, COUNT(*) AS findings "
         "FROM finding f JOIN inspection i ON i.id = f.inspection JOIN unit u ON u.id = f.unit "
         "LEFT JOIN township t ON t.id = u.township "
-        'WHERE i.campaign = {} AND f.status = {} AND f."order" IS NULL '
+        'WHERE i.campaign = {} AND f.status = {} AND f."order" IS NULL AND f.repeat_of IS NULL '
         "GROUP BY u.id, u.name, t.name ORDER BY MIN(f.id), u.id LIMIT {} OFFSET {}",
         campaign.id, FindingStatus.confirmed.value, PENDING_PAGE_SIZE + 1,
         (max(page, 1) - 1) * PENDING_PAGE_SIZE)
@@ -277,7 +279,7 @@ async def order_detail(order_id: int, day: dt.date | None = None) -> dict:
     return {
         "order": order, "row": row, "findings": findings, "outcomes": outcomes, "actions": actions,
         "guards": await unit_guards(order.unit), "reinspection": reinspection,
-        "sites": await Site.select(Site.id, Site.name).where(Site.unit == order.unit).order_by(Site.name),
+        "sites": await order_sites(order),
         "transitions": rules.available_actions(order.status),
         "due": rules.due_state(order.status, order.deadline, day), "deadline_phase": phase,
         "options": options_of(campaign) if campaign else {},
@@ -330,12 +332,24 @@ async def _unit_kind(order: RectificationOrder) -> str:
     return (await Unit.select(Unit.kind).where(Unit.id == order.unit).first())["kind"]
 
 
+async def marked_guards(order_id: int) -> int:
+    """Guards with a 特勤 mark recorded at the guard check behind the order's findings (column
+    22 is traceable to them)."""
+    from server.models.inspections import GuardCheck
+
+    rows = await Finding.select(Finding.guard_check).where(
+        (Finding.order == order_id) & Finding.guard_check.is_not_null()
+        & Finding.guard_check.tejin_marking.eq(True)).distinct()
+    return len({r["guard_check"] for r in rows})
+
+
 async def add_outcome(user: CurrentUser, order_id: int, column: int | None, quantity: int | None,
                       recorded_on: dt.date, note: str) -> RectificationOutcome:
     ensure_police(user)
     async with atomic():
         order = await get_order(order_id)
-        problems = rules.outcome_problems(column, quantity, await _unit_kind(order), await _recorded_columns(order.id))
+        problems = rules.outcome_problems(column, quantity, await _unit_kind(order), await _recorded_columns(order.id),
+                                          await marked_guards(order.id) if column == 22 else None)
         if problems:
             raise FormError(problems)
         outcome = RectificationOutcome(order=order.id, stat_column=column, quantity=quantity,
@@ -477,6 +491,20 @@ async def due_list(campaign: Campaign, day: dt.date, township: int | None = None
 
 # ---------------------------------------------------------------- re-inspection (回头看)
 
+async def order_sites(order: RectificationOrder) -> list[dict]:
+    """Where the order can be re-inspected: the site where its violation was found (the
+    offender may be a provider posted at another unit's site, or unregistered), then the
+    unit's own sites and the sites it guards, by name."""
+    found_at = []
+    prior = await Inspection.select(Inspection.site).where(Inspection.id == order.inspection).first() \
+        if order.inspection else None
+    if prior:
+        found_at = await Site.select(Site.id, Site.name).where(Site.id == prior["site"])
+    rows = await Site.select(Site.id, Site.name).where(
+        (Site.unit == order.unit) | (Site.provider == order.unit)).order_by(Site.name).order_by(Site.id)
+    return found_at + [r for r in rows if r["id"] not in {f["id"] for f in found_at}]
+
+
 async def start_reinspection(user: CurrentUser, order_id: int, site_id: int | None, uuid: str) -> Inspection:
     """Start (or reopen) the order's re-inspection: the same phone flow, kind 回头看."""
     if user.role != Role.officer:
@@ -490,12 +518,12 @@ async def start_reinspection(user: CurrentUser, order_id: int, site_id: int | No
             return existing
     if order.status not in (OrderStatus.ordered, OrderStatus.reported):
         raise Conflict("该整改单已有复查结论，不需要再回头看")
-    sites = [s["id"] for s in await Site.select(Site.id).where(Site.unit == order.unit).order_by(Site.id)]
+    prior = await Inspection.select(Inspection.site).where(Inspection.id == order.inspection).first() \
+        if order.inspection else None
+    sites = [s["id"] for s in await order_sites(order)]
     if not sites:
         raise Conflict("该单位没有登记服务目标，请先在名册中登记")
     if site_id is None:
-        prior = await Inspection.select(Inspection.site).where(Inspection.id == order.inspection).first() \
-            if order.inspection else None
         site_id = prior["site"] if prior and prior["site"] in sites else sites[0]
     if site_id not in sites:
         raise FormError({"site_id": "所选服务目标不属于该单位"})
@@ -518,6 +546,7 @@ async def notice(order_id: int) -> dict:
     d["issuer"] = d["row"]["issued_by.body.name"] or (police["name"] if police else "")
     d["legal_basis"] = (d["options"].get("legal_basis") or "").strip()
     d["issued_on"] = d["order"].issued_at.astimezone(clock.LOCAL_TZ).date() if d["order"].issued_at else clock.today()
+    d["filing"] = rules.is_filing_order([(f["area"], f["stat_column"]) for f in d["findings"]], d["is_self_recruiting"])
     return d
 
 

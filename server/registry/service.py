@@ -21,7 +21,7 @@ from server.models.evidence import AccessLog
 from server.errors import Conflict, FormError
 from server.models.inspections import GuardCheck, Inspection
 from server.models.registry import Guard, GuardCard, Site, TrainingRecord, Unit
-from server.vocab import BodyScope, CertStatus, EmploymentStatus
+from server.vocab import BodyScope, CertStatus, EmploymentStatus, Sector, UnitKind
 
 
 SITE_COLUMNS = (
@@ -298,7 +298,32 @@ async def _create_or_update(user: CurrentUser, table: type, name: str, row_id: i
 
 async def save_unit(user: CurrentUser, unit_id: int | None, values: dict) -> Unit:
     await _unique(Unit, Unit.uscc, values.get("uscc"), unit_id, "uscc", "该统一社会信用代码已登记为另一单位")
+    if unit_id is not None:
+        values = {**values, "to_verify": False}  # the office has checked and completed it
     return await _create_or_update(user, Unit, "unit", unit_id, values, get_unit)
+
+
+async def unit_named(user: CurrentUser, name: str, township_id: int | None) -> int:
+    """The unit a form names by text (a finding's offender who is not offered at the site):
+    the registered unit with this credit code, else the one unit with exactly this name;
+    else a new unit of kind 非法保安组织 in the site's township, flagged 需核查 for the office
+    to complete. Call inside the caller's transaction."""
+    name = name.strip()[:128]
+    if not name:
+        raise FormError({"offender_name": "请填写违法主体的单位名称"})
+    by_code = await Unit.select(Unit.id).where(Unit.uscc == name.upper()).first() if len(name) == 18 else None
+    if by_code:
+        return by_code["id"]
+    same = await Unit.select(Unit.id).where(Unit.name == name).limit(2)
+    if len(same) > 1:
+        raise FormError({"offender_name": "登记库中有多个同名单位，请填写统一社会信用代码"})
+    if same:
+        return same[0]["id"]
+    unit = await audit.save(user, "unit", Unit(), {
+        "name": name, "kind": UnitKind.illegal_org, "sector": Sector.other, "township": township_id,
+        "to_verify": True, "notes": "检查中作为违法主体按名称登记，未在登记库中，需核查",
+    })
+    return unit.id
 
 
 # ---------------------------------------------------------------- sites

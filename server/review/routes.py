@@ -12,6 +12,8 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
+from server.errors import FormError
+from server.forms import integer, text
 from server.inspections import service as inspections
 from server.review import rules, service
 from server.vocab import Role
@@ -80,7 +82,18 @@ async def _decide(request: Request, uuid: str, kind: str, item_id: int,
 
 @post("/office/inspections/{uuid:str}/findings/{finding_id:int}", opt=DECIDE)
 async def decide_finding(request: Request, uuid: FromPath[str], finding_id: FromPath[int]) -> Any:
-    return await _decide(request, uuid, "finding", finding_id, service.decide_finding)
+    form = await request.form()
+    errors: dict[str, str] = {}
+    offender = integer(form, "offender", label="违法主体", minimum=1, maximum=2**31, errors=errors)
+    name = text(form, "offender_name", label="其他单位名称", max_len=128, errors=errors)
+
+    async def decide(user: Any, insp: Any, item_id: int, decision: str, note: str) -> Any:
+        if errors:
+            raise FormError({f"finding{item_id}.offender": next(iter(errors.values()))})
+        return await service.decide_finding(user, insp, item_id, decision, note, offender_id=offender,
+                                            offender_name=name)
+
+    return await _decide(request, uuid, "finding", finding_id, decide)
 
 
 @post("/office/inspections/{uuid:str}/photos/{photo_id:int}", opt=DECIDE)

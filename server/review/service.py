@@ -252,10 +252,17 @@ async def _deciding(user: CurrentUser, insp: Inspection, decision: str, note: st
 
 
 async def decide_finding(user: CurrentUser, insp: Inspection, finding_id: int, decision: str,
-                         note: str) -> Finding:
+                         note: str, *, offender_id: int | None = None, offender_name: str = "") -> Finding:
+    """offender_id / offender_name: the office corrects the 违法主体 (as on the officer's form;
+    neither keeps it)."""
     async with _deciding(user, insp, decision, note, rules.FINDING_DECISIONS):
         f = await inspections.get_finding(insp, finding_id)
         before = snapshot(f)
+        prefix = f"finding{finding_id}."
+        if offender_id not in (None, f.unit) or offender_name.strip():
+            named = await inspections.named_offender(insp, offender_id, offender_name, prefix, f.unit)
+            f.unit = await inspections.resolve_offender(user, insp, f.area, named, prefix)
+            f.repeat_of = await inspections.repeat_of(insp, f.unit, f.area)
         f.status = rules.FINDING_DECISIONS[decision]
         f.review_note = note.strip() if decision != "confirm" or note.strip() else ""
         f.reviewed_by, f.reviewed_at = user.id, clock.now()

@@ -79,11 +79,16 @@ class GuardRec:
 class FindingRec:
     id: int
     unit_id: int
+    """The offender (违法主体): scope, kind and column follow it."""
     area: int
     stat_column: int | None
     quantity: int
     status: str
     confirmed_on: dt.date | None
+    found_on: dt.date | None = None
+    """The day of its inspection; None: the same as confirmed_on."""
+    repeat_of: int | None = None
+    """Found again at 回头看 (an earlier finding's id): never a second case."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,10 @@ class OutcomeRec:
     stat_column: int
     quantity: int
     recorded_on: dt.date
+    answers_filing: bool = False
+    """Its order holds a filing finding (focus area 5, or column 10/11)."""
+    marked_guards: int = 0
+    """Guards with a 特勤 mark recorded at the guard check behind its order's findings."""
 
 
 @dataclass
@@ -130,17 +139,48 @@ def guard_certified(g: GuardRec, day: dt.date) -> bool:
         g.certificate_issued_on is None or g.certificate_issued_on <= day)
 
 
-def finding_column(f: FindingRec) -> int | None:
+def self_recruiting(data: Dataset, unit: UnitRec, day: dt.date) -> bool:
+    """A self-recruiting unit: by its kind, or a site of its own guarded by its own staff on
+    `day` (as column 2)."""
+    return unit.kind in SELF_RECRUITING_KINDS or any(
+        s.unit_id == unit.id and s.provider_kind == ProviderKind.own and s.created_on <= day for s in data.sites)
+
+
+def finding_column(f: FindingRec, self_recruiting_offender: bool = True) -> int | None:
     """The violation column a finding counts toward: its stat_column, with the
     'of which' columns 11/13 folded into their parents 10/12 (the subset is derived from the
-    unit's kind, never chosen by hand). None: a remark only."""
+    offender's kind, never chosen by hand). Column 10 counts only a self-recruiting offender.
+    None: a remark only."""
     column = SUBSET_OF.get(f.stat_column or 0, f.stat_column)
+    if column == 10 and not self_recruiting_offender:
+        return None
     return column if column in VIOLATION_COLUMNS else None
 
 
-def finding_counts(f: FindingRec, day: dt.date) -> bool:
-    """Confirmed in review, on or before `day`."""
-    return f.status == FindingStatus.confirmed and f.confirmed_on is not None and f.confirmed_on <= day
+def finding_day(f: FindingRec, count_on: str = "found") -> dt.date | None:
+    """The day a finding counts on: the day found (its inspection's), or the day confirmed."""
+    if count_on == "found" and f.found_on is not None:
+        return f.found_on
+    return f.confirmed_on
+
+
+def finding_counts(f: FindingRec, day: dt.date, count_on: str = "found") -> bool:
+    """Confirmed in review, not a repeat found at 回头看, and dated (found or confirmed, as the
+    campaign says) on or before `day`."""
+    on = finding_day(f, count_on)
+    return (f.status == FindingStatus.confirmed and f.confirmed_on is not None and f.repeat_of is None
+            and on is not None and on <= day)
+
+
+def outcome_adds(o: OutcomeRec) -> int:
+    """What an outcome adds to its column: its quantity; column 22 no more persons than the
+    guards with a 特勤 mark behind its order; column 21 nothing unless its order answers a
+    filing finding."""
+    if o.stat_column == 22:
+        return min(o.quantity, o.marked_guards)
+    if o.stat_column == 21 and not o.answers_filing:
+        return 0
+    return o.quantity
 
 
 def _cell(column: int, pairs: Iterable[tuple[int, int]]) -> Cell:
@@ -173,16 +213,17 @@ def survey(data: Dataset, scope: Scope, day: dt.date) -> dict[int, Cell]:
     return dict(sorted(cells.items()))
 
 
-def violations(data: Dataset, scope: Scope, day: dt.date) -> tuple[dict[int, Cell], list[FindingRec]]:
-    """Columns 8–16 from confirmed findings (sum of quantities); also the counted findings
-    that name no column (they go to 备注)."""
+def violations(data: Dataset, scope: Scope, day: dt.date,
+               count_on: str = "found") -> tuple[dict[int, Cell], list[FindingRec]]:
+    """Columns 8–16 from confirmed findings (sum of quantities), by their offender; also the
+    counted findings that name no column (they go to 备注)."""
     pairs: dict[int, list[tuple[int, int]]] = {c: [] for c in VIOLATION_COLUMNS}
     remarks: list[FindingRec] = []
     for f in data.findings:
         unit = data.units.get(f.unit_id)
-        if not (finding_counts(f, day) and unit_in_scope(unit, scope)):
+        if not (finding_counts(f, day, count_on) and unit_in_scope(unit, scope)):
             continue
-        column = finding_column(f)
+        column = finding_column(f, self_recruiting(data, unit, day))
         if column is None:
             remarks.append(f)
             continue
@@ -197,8 +238,9 @@ def actions(data: Dataset, scope: Scope, day: dt.date) -> dict[int, Cell]:
     """Columns 17–22 from rectification outcomes recorded on or before `day`."""
     pairs: dict[int, list[tuple[int, int]]] = {c: [] for c in ACTION_COLUMNS}
     for o in data.outcomes:
-        if o.stat_column in pairs and o.recorded_on <= day and unit_in_scope(data.units.get(o.unit_id), scope):
-            pairs[o.stat_column].append((o.id, o.quantity))
+        if (o.stat_column in pairs and o.recorded_on <= day and outcome_adds(o) > 0
+                and unit_in_scope(data.units.get(o.unit_id), scope)):
+            pairs[o.stat_column].append((o.id, outcome_adds(o)))
     return {c: _cell(c, p) for c, p in pairs.items()}
 
 
@@ -210,10 +252,10 @@ def remarks_text(findings: list[FindingRec]) -> str:
     return remarks_by_area(per_area)
 
 
-def count(data: Dataset, scope: Scope, day: dt.date) -> StatRow:
+def count(data: Dataset, scope: Scope, day: dt.date, count_on: str = "found") -> StatRow:
     """The whole row of the statistics table for one scope, as of the end of `day`."""
     cells = survey(data, scope, day)
-    found, remark_findings = violations(data, scope, day)
+    found, remark_findings = violations(data, scope, day, count_on)
     cells.update(found)
     cells.update(actions(data, scope, day))
     assert set(cells) == set(NUMBER_COLUMNS)
