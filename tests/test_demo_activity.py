@@ -35,7 +35,7 @@ async def test_the_demo_is_a_campaign_in_motion(app, client_factory):
     today = clock.today()
     await seed_demo()
     counts = await seed_activity(app.state.store, app.state.settings)
-    assert counts == {"inspections": 7, "photos": 16, "orders": 3, "reinspections": 1, "spot_checks": 1,
+    assert counts == {"inspections": 7, "photos": 16, "orders": 4, "reinspections": 1, "spot_checks": 1,
                       "weekly_reports": counts["weekly_reports"], "body_reports": counts["body_reports"], "clues": 1,
                       "documents": 2, "liaison_additions": 1}
     assert counts["weekly_reports"] >= 1 and counts["body_reports"] >= 10
@@ -77,6 +77,10 @@ async def test_the_demo_is_a_campaign_in_motion(app, client_factory):
              for tr in soup(await office.get(f"/reports/{latest}")).select("#board tbody tr")}
     assert board["区交通局"] == "late" and board["渔阳镇"] == "returned" and board["区教育局"] == "submitted"
     assert board["公安蓟州分局"] == "accepted"
+    # The 劳务 company posted at 马伸桥中学 is the offender of the unlicensed guard service found
+    # there (违法主体, area 4): the order goes to it; the school is ordered for its own finding.
+    ordered = visible_text(soup(await office.get("/rectification")))
+    assert "天津市蓟州区众力人力资源服务有限公司" in ordered and "天津市蓟州区马伸桥中学" in ordered
     dashboard = visible_text(soup(await office.get("/dashboard")))
     assert "集中整治" in dashboard
     covered = {visible_text(tr.select_one("td")): visible_text(tr)

@@ -152,10 +152,17 @@ async def seed_activity(store: Any, settings: Any, today: dt.date | None = None)
         if key not in made:
             continue
         insp, finding_ids = made[key]
-        unit_id = (await Site.select(Site.unit).where(Site.id == insp.site).first())["unit"]
-        orders[key] = await rectification.create_order(office, campaign, unit_id, finding_ids, None, "",
-                                                       day=today - dt.timedelta(days=days_ago))
-        counts["orders"] += 1
+        # One order per offender (违法主体: the site's owner, or the provider posted there for
+        # areas 4 and 6); the site owner's order is the one the demo goes on with.
+        owner = (await Site.select(Site.unit).where(Site.id == insp.site).first())["unit"]
+        by_offender: dict[int, list[int]] = {}
+        for f in await Finding.select(Finding.id, Finding.unit).where(Finding.id.is_in(finding_ids)):
+            by_offender.setdefault(f["unit"], []).append(f["id"])
+        for unit_id, ids in sorted(by_offender.items(), key=lambda kv: kv[0] != owner):
+            order = await rectification.create_order(office, campaign, unit_id, sorted(ids), None, "",
+                                                     day=today - dt.timedelta(days=days_ago))
+            orders.setdefault(key, order)
+            counts["orders"] += 1
 
     # A re-inspection done: the unit signed a contract with a licensed company; verified.
     if "xingguang" in orders:
