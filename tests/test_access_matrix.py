@@ -190,6 +190,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/reports/summary.docx"): (READ,),
     ("GET", "/campaign"): (OFFICE,),
     ("POST", "/campaign/options"): (OFFICE,),
+    ("POST", "/campaign/counting"): (OFFICE,),
     ("POST", "/campaign/phases"): (OFFICE,),
     ("POST", "/campaign/phases/{phase_id:int}"): (OFFICE,),
     ("POST", "/campaign/deadlines"): (OFFICE,),
