@@ -23,7 +23,7 @@ import pytest
 from server.models.documents import BodyDocument
 from server.models.evidence import Photo
 from server.models.inspections import Finding, GuardCheck
-from server.models.rectification import CluePhoto
+from server.models.rectification import ClueDocument, CluePhoto
 from tests.support.flow import new_id, start
 from tests.support.html import jpeg, visible_text
 
@@ -174,6 +174,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/clues/{uuid:str}/close"): (OFFICE,),
     ("GET", "/clues/{uuid:str}/photos/{photo:str}"): (CLUES, OTHER),
     ("GET", "/clues/{uuid:str}/photos/{photo:str}/thumb"): (CLUES, OTHER),
+    ("GET", "/clues/{uuid:str}/documents/{doc:str}"): (CLUES, OTHER),
     ("GET", "/reports"): (STATS,),
     ("GET", "/reports/{day:str}"): (STATS,),
     ("GET", "/reports/{day:str}/{body_id:int}"): (STATS, OTHER),
@@ -190,6 +191,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/reports/summary.docx"): (READ,),
     ("GET", "/campaign"): (OFFICE,),
     ("POST", "/campaign/options"): (OFFICE,),
+    ("POST", "/campaign/counting"): (OFFICE,),
     ("POST", "/campaign/phases"): (OFFICE,),
     ("POST", "/campaign/phases/{phase_id:int}"): (OFFICE,),
     ("POST", "/campaign/deadlines"): (OFFICE,),
@@ -262,7 +264,8 @@ async def records(client_factory, world, app):
                     files={"file": ("p.jpg", jpeg(), "image/jpeg")}, headers=hx)
     clue = new_id()
     r = await town.post("/clues", data={"uuid": clue, "unit_id": str(world.units.estate_co.id), "description": "线索"},
-                        files=[("photos", ("p.jpg", jpeg(), "image/jpeg"))])
+                        files=[("photos", ("p.jpg", jpeg(), "image/jpeg")),
+                               ("documents", ("合同.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"))])
     assert r.status_code == 303, r.text
     r = await town.post("/documents/plan", data={"uuid": new_id()},
                         files={"file": ("plan.pdf", b"%PDF-1.4\n%%EOF\n")})
@@ -271,10 +274,12 @@ async def records(client_factory, world, app):
     check = await GuardCheck.objects().where(GuardCheck.inspection.uuid == key).first()
     finding = await Finding.objects().where(Finding.inspection.uuid == key).first()
     clue_photo = await CluePhoto.objects().first()
+    clue_document = await ClueDocument.objects().first()
     assert check and finding and clue_photo and await Photo.count() == 2
     return SimpleNamespace(
         key=key, photo=photo, photo_id=(await Photo.objects().where(Photo.uuid == photo).first()).id,
         check=check.id, finding=finding.id, clue=clue, clue_photo=clue_photo.uuid,
+        clue_document=clue_document.uuid,
         town_key=town_key, town_photo=town_photo, town_guard=world.guards.estate.id, world=world,
         document=document.id)
 
@@ -284,7 +289,8 @@ def fill(path: str, r: SimpleNamespace, other: bool = False) -> str:
     w = r.world
     inspection, photo = (r.town_key, r.town_photo) if other else (r.key, r.photo)
     if path.startswith("/clues/"):
-        path = path.replace("{uuid:str}", r.clue).replace("{photo:str}", r.clue_photo)
+        path = path.replace("{uuid:str}", r.clue).replace("{photo:str}", r.clue_photo).replace(
+            "{doc:str}", r.clue_document)
     if path.startswith("/photos/"):
         path = path.replace("{uuid:str}", photo)
     values = {

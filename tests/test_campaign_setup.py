@@ -78,6 +78,8 @@ async def test_an_edited_file_updates_only_what_changed_with_audit_entries():
     (lambda t: t.replace('due_on = 2020-12-21', 'due_on = "12月21日"'), "deadlines[2].due_on: 应为日期"),
     (lambda t: t.replace('weekly_weekday = 4', 'weekly_weekday = 7'), "campaign.weekly_weekday: 应为 0–6 的整数"),
     (lambda t: t.replace('name = "调查摸底"', 'nmae = "调查摸底"'), "phases[1].nmae: 未知字段"),
+    (lambda t: t.replace('count_on = "found"', 'count_on = "reviewed"'),
+     'campaign.count_on: 应为 "found"（按发现日期）或 "confirmed"（按审核确认日期）'),
     (lambda t: t.replace('starts_on = 2020-12-14\nends_on = 2021-02-05', 'starts_on = 2020-12-14\nends_on = 2021-02-5'),
      "文件格式: 不是有效的 TOML"),
 ])
@@ -218,6 +220,63 @@ async def test_office_sets_up_a_district_from_nothing(client_factory, password_h
     # and the install exports what was set up
     text = await transfer.export_text()
     assert 'name = "北山镇"\nactive = false' in text and 'title = "岗前和在岗培训"' in text
+
+
+async def test_the_count_date_is_set_on_the_screen_and_in_the_file_and_moves_a_case_between_reports(
+        client_factory, world):
+    """统计日期: a case found on Thursday 2020-12-24 and confirmed on Monday 12-28 is in Friday
+    12-25's table when counting by the day found (the default), and only from 12-28 when
+    counting by the day confirmed; the choice is made on /campaign, audited, and carried by the
+    campaign file both ways."""
+    from server.models.inspections import Inspection
+    from tests.test_ledger import add_finding, at
+
+    f = await add_finding(world, world.units.school, world.sites.school, 15, reviewed_at=at(2020, 12, 28))
+    await Inspection.update({Inspection.started_at: at(2020, 12, 24, 16)}).where(Inspection.id == f.inspection)
+    office = await client_factory("office")
+
+    async def district_col15(day: str) -> str:
+        page = soup(await office.get(f"/stats?as_of={day}"))
+        return visible_text(page.select_one("tr[data-row=district] td[data-col='15']"))
+
+    def chosen(page) -> tuple[str, list[str]]:
+        form = page.select_one("form[aria-label=统计口径]")
+        return (form.select_one("input[name=count_on][checked]")["value"],
+                [visible_text(label) for label in form.select("label")])
+
+    assert chosen(soup(await office.get("/campaign"))) == ("found", ["按发现日期（默认）", "按审核确认日期"])
+    assert (await district_col15("2020-12-25"), await district_col15("2020-12-28")) == ("1", "1")
+
+    # refused: nothing chosen, a value the screen does not offer
+    r = await office.post("/campaign/counting", data={})
+    assert r.status_code == 422 and errors(r) == ["请选择统计日期"]
+    r = await office.post("/campaign/counting", data={"count_on": "reviewed"})
+    assert r.status_code == 422 and errors(r) == ["统计日期的取值无效"]
+    entries = await AuditEntry.count()
+    assert (await office.post("/campaign/counting", data={"count_on": "confirmed"})).status_code == 303
+    entry = await AuditEntry.objects().order_by(AuditEntry.id, ascending=False).first()
+    assert (entry.action, entry.table_name, await AuditEntry.count()) == ("update_options", "campaign", entries + 1)
+    after = entry.after if isinstance(entry.after, dict) else json.loads(entry.after)
+    assert after["options"]["count_on"] == "confirmed"
+    page = soup(await office.get("/campaign"))
+    assert chosen(page)[0] == "confirmed"
+    assert (await district_col15("2020-12-25"), await district_col15("2020-12-28")) == ("0", "1")
+    stats = soup(await office.get("/stats?as_of=2020-12-28"))
+    assert "按办公室审核确认之日计入当期" in visible_text(stats.select_one("#stat-notes"))
+    # saving the same choice again writes nothing
+    assert (await office.post("/campaign/counting", data={"count_on": "confirmed"})).status_code == 303
+    assert await AuditEntry.count() == entries + 1
+
+    # the campaign file carries it: exported, edited back to the default, loaded
+    text = await transfer.export_text()
+    assert text.count('count_on = "confirmed"') == 1
+    counts = await transfer.load_text(text.replace('count_on = "confirmed"', 'count_on = "found"'))
+    assert counts["campaign"] == 1
+    assert chosen(soup(await office.get("/campaign")))[0] == "found"
+    assert (await district_col15("2020-12-25"), await district_col15("2020-12-28")) == ("1", "1")
+    assert 'count_on = "found"' in await transfer.export_text()
+    # a file that does not name it counts by the day found
+    assert (await transfer.load_text(text.replace('count_on = "confirmed"\n', ""))).get("campaign") == 0
 
 
 async def test_setup_screens_are_the_office_s(client_factory, world):

@@ -1,4 +1,5 @@
-"""线索: a township liaison refers a clue with photos; the police inbox; acceptance becomes an
+"""线索: a township liaison refers a clue with photos and documents (a contract as PDF or a
+photo of it); the police inbox; acceptance becomes an
 officer's inspection task; the outcome goes back to the referring body; the response deadline
 is shown to both sides; other bodies see nothing of it."""
 
@@ -12,12 +13,13 @@ from pathlib import Path
 from server import clock
 from server.models.evidence import AccessLog
 from server.models.inspections import Finding, Inspection
-from server.models.rectification import ClueReferral, CluePhoto
+from server.models.rectification import ClueDocument, ClueReferral, CluePhoto
 from tests.support.flow import answer_all, new_id
 from tests.support.html import errors, jpeg, soup, visible_text
 from tests.test_review import decide
 
 ROOT = Path(__file__).resolve().parents[1]
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def photo_files(*colors):
@@ -42,7 +44,7 @@ async def test_referral_round_trip(client_factory, world, app, service_env):
     # The liaison picks from the units of their own township only.
     form = soup(await town.get("/clues/new"))
     assert [visible_text(o) for o in form.select("select[name=unit_id] option")][1:] == ["蓟州区绿园物业服务有限公司"]
-    assert [visible_text(a) for a in soup(await town.get("/clues")).select("nav.mainnav a")][-1] == "线索"
+    assert "线索" in [visible_text(a) for a in soup(await town.get("/clues")).select("nav.mainnav a")]
 
     key = await refer(town, unit_id=str(world.units.estate_co.id), description="小区门岗保安员服装印有“特勤”字样",
                       files=photo_files((200, 0, 0), (0, 0, 200)))
@@ -200,3 +202,81 @@ async def test_clue_without_a_registered_unit_is_sent_to_a_site_found_by_searchi
     assert r.status_code == 303, errors(r)
     insp = await Inspection.objects().where(Inspection.site == world.sites.estate.id).first()
     assert insp is not None and insp.officer == world.users.officer.id
+
+
+async def test_a_clue_carries_documents_that_its_body_and_the_police_download(client_factory, world, app):
+    """A contract as PDF and a photo of a signed page go with the clue; the page lists them by
+    name and size; a download is an attachment under the file's name, access-logged once with
+    the document's id; another body's liaison gets nothing."""
+    town = await client_factory("liaison_town")
+    form = soup(await town.get("/clues/new"))
+    field = form.select_one("input[type=file][name=documents]")
+    assert field["accept"] == "application/pdf,image/jpeg,image/png,image/webp"
+    assert "合同等材料（PDF 或图片，最多 6 份，每份不超过 2 MB）" in visible_text(field.parent)
+    signed = jpeg(color=(10, 120, 10))
+    key = await refer(town, unit_name="某劳务派遣公司", description="以劳务派遣名义向超市派驻保安",
+                      files=[*photo_files((200, 0, 0)),
+                             ("documents", ("劳务派遣合同 2020.pdf", PDF, "application/pdf")),
+                             ("documents", ("C:\\扫描\\合同签字页.jpg", signed, "image/jpeg"))])
+    clue = await ClueReferral.objects().where(ClueReferral.uuid == key).first()
+    docs = await ClueDocument.objects().where(ClueDocument.clue == clue.id).order_by(ClueDocument.id)
+    assert [(d.file_name, d.content_type, d.bytes) for d in docs] == [
+        ("劳务派遣合同 2020.pdf", "application/pdf", len(PDF)), ("合同签字页.jpg", "image/jpeg", len(signed))]
+    assert await CluePhoto.count().where(CluePhoto.clue == clue.id) == 1
+    assert {d.object_key.rsplit(".", 1)[-1] for d in docs} == {"pdf", "jpg"}
+
+    listed = [visible_text(li) for li in soup(await town.get(f"/clues/{key}")).select("#clue-documents li")]
+    assert listed == [f"劳务派遣合同 2020.pdf {len(PDF)} 字节", f"合同签字页.jpg {round(len(signed) / 1024)} KB"]
+    office = await client_factory("office")
+    links = soup(await office.get(f"/clues/{key}")).select("#clue-documents a")
+    assert [a["href"] for a in links] == [f"/clues/{key}/documents/{d.uuid}" for d in docs]
+
+    r = await office.get(links[0]["href"])
+    assert r.status_code == 200 and r.content == PDF and r.headers["content-type"].startswith("application/pdf")
+    assert r.headers["content-disposition"] == (
+        "attachment; filename=\"clue-document.pdf\"; filename*=UTF-8''%E5%8A%B3%E5%8A%A1%E6%B4%BE%E9%81%A3"
+        "%E5%90%88%E5%90%8C%202020.pdf")
+    assert (await town.get(links[1]["href"])).content == signed
+    logged = await AccessLog.select(AccessLog.username, AccessLog.action, AccessLog.object_table,
+                                    AccessLog.object_id).where(AccessLog.action == "download").order_by(AccessLog.id)
+    assert logged == [{"username": "office", "action": "download", "object_table": "clue_document",
+                       "object_id": str(docs[0].id)},
+                      {"username": "liaison_town", "action": "download", "object_table": "clue_document",
+                       "object_id": str(docs[1].id)}]
+    officer = await client_factory("officer")
+    assert (await officer.get(links[0]["href"])).status_code == 200
+
+    # Out of reach: another body's liaison, another clue's address, a document that is not there.
+    edu = await client_factory("liaison_edu")
+    assert (await edu.get(links[0]["href"])).status_code == 404
+    other = await refer(town, unit_name="另一单位", description="另一条线索")
+    assert (await office.get(f"/clues/{other}/documents/{docs[0].uuid}")).status_code == 404
+    assert (await office.get(f"/clues/{key}/documents/{new_id()}")).status_code == 404
+    assert await AccessLog.count().where(AccessLog.action == "download") == 3
+
+
+async def test_a_refused_document_refuses_the_clue_and_stores_nothing(client_factory, world, app):
+    town = await client_factory("liaison_town")
+    stored = set(await app.state.store.list_keys("clues/"))
+    base = {"description": "无证保安", "unit_name": "某劳务公司"}
+
+    async def refused(documents, photos=()) -> str:
+        files = [*photos, *[("documents", (name, data, "application/octet-stream")) for name, data in documents]]
+        r = await town.post("/clues", data={"uuid": new_id(), **base}, files=files)
+        assert r.status_code == 422
+        assert soup(r).select_one("input[name=unit_name]")["value"] == "某劳务公司"  # what was typed stays
+        (message,) = errors(r)
+        return message
+
+    assert await refused([("合同.pdf", PDF[:-7])], photo_files((1, 2, 3))) == (
+        "第 1 份材料“合同.pdf”：PDF 文件不完整或已损坏，请重新导出后上传")
+    assert await refused([("合同.pdf", PDF), ("合同.docx", b"PK\x03\x04" + b"\0" * 64)]) == (
+        "第 2 份材料“合同.docx”：只接受 PDF 或图片（JPEG、PNG、WebP） 文件；Word 等 Office 文件请另存为 PDF 后上传")
+    assert await refused([("合同.pdf", b"MZ\x90\x00 an executable")]) == (
+        "第 1 份材料“合同.pdf”：只接受 PDF 或图片（JPEG、PNG、WebP） 文件，所选文件的内容不是这些格式或已损坏")
+    big = b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024 + 300_000) + b"\n%%EOF\n"
+    assert await refused([("扫描件.pdf", big)]) == "第 1 份材料“扫描件.pdf”：文件过大（2.3 MB），上限 2 MB"
+    assert await refused([(f"合同{i}.pdf", PDF) for i in range(7)]) == "最多上传 6 份材料"
+    assert await refused([("空.pdf", b"")]) == "第 1 份材料“空.pdf”：文件为空，请重新选择"
+    assert await ClueReferral.count() == 0 and await CluePhoto.count() == 0 and await ClueDocument.count() == 0
+    assert set(await app.state.store.list_keys("clues/")) == stored

@@ -26,10 +26,10 @@ from openpyxl import load_workbook
 from server.models.audit import AuditEntry
 from server.models.evidence import Photo
 from server.models.inspections import Finding, GuardCheck, Inspection
-from server.models.rectification import ClueReferral, CluePhoto, SpotCheckDraw, SpotCheckTarget
+from server.models.rectification import ClueDocument, ClueReferral, CluePhoto, SpotCheckDraw, SpotCheckTarget
 from tests.support.flow import answer_all, new_id, start
 from tests.support.html import soup, visible_text
-from tests.test_clues import photo_files, refer
+from tests.test_clues import PDF, photo_files, refer
 from tests.test_rectification import confirmed_inspection, order_for
 from tests.test_review import upload
 
@@ -68,10 +68,11 @@ async def build_district(client_factory, world) -> SimpleNamespace:
     edu, town = await client_factory("liaison_edu"), await client_factory("liaison_town")
     edu_self = await self_inspection(edu, world.sites.school.id, "越界自查-学校")
     town_self = await self_inspection(town, world.sites.estate.id, "越界自查-小区")
+    contract = [("documents", ("越界合同.pdf", PDF, "application/pdf"))]
     edu_clue = await refer(edu, unit_id=str(world.units.school.id), description="越界线索-教育 学校门卫无证",
-                           files=photo_files((1, 2, 3)))
+                           files=photo_files((1, 2, 3)) + contract)
     town_clue = await refer(town, unit_id=str(world.units.estate_co.id), description="越界线索-乡镇 小区保安着特勤服",
-                            files=photo_files((3, 2, 1)))
+                            files=photo_files((3, 2, 1)) + contract)
     r = await office.post("/spotchecks", data={"n": "2", "seed": "walk", "rule": "none", "save": "1"})
     assert r.status_code == 303
     return SimpleNamespace(school=school, estate=estate, school_order=school_order, estate_order=estate_order,
@@ -113,10 +114,12 @@ async def outside(world, d: SimpleNamespace, username: str) -> SimpleNamespace:
     ids = await _ids_of_inspections(keys)
     clue_row = await ClueReferral.objects().where(ClueReferral.uuid == clue).first()
     clue_photos = [p["uuid"] for p in await CluePhoto.select(CluePhoto.uuid).where(CluePhoto.clue == clue_row.id)]
+    clue_docs = [d["uuid"] for d in await ClueDocument.select(ClueDocument.uuid).where(ClueDocument.clue == clue_row.id)]
+    assert clue_docs
     draw = await SpotCheckDraw.objects().first()
     target = await SpotCheckTarget.objects().first()
     params = {
-        "uuid": ids["uuid"] + [clue], "photo": clue_photos, "photo_id": ids["photo_id"],
+        "uuid": ids["uuid"] + [clue], "photo": clue_photos, "doc": clue_docs, "photo_id": ids["photo_id"],
         "finding_id": ids["finding_id"], "check_id": ids["check_id"], "unit_id": units, "site_id": [site],
         "guard_id": guards, "order_id": [order.id], "draw_id": [draw.id], "target_id": [target.id],
         "area": [3], "record_id": [str(units[0])], "table": ["unit"], "day": ["2021-01-01"],
@@ -187,8 +190,8 @@ async def test_liaison_sees_nothing_outside_their_scope_on_any_route(app, client
                         assert r.status_code < 500, where
                         if r.status_code in (403, 404):
                             continue
-                        if r.headers.get("content-type", "").startswith("image/"):
-                            pytest.fail(f"{where} served an image of a record outside the scope")
+                        if r.headers.get("content-type", "").startswith(("image/", "application/pdf")):
+                            pytest.fail(f"{where} served an image or document of a record outside the scope")
                         text = _texts(r)
                         leaked = [m for m in out.markers if m in text]
                         assert not leaked, f"{where} showed {leaked}"

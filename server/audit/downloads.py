@@ -2,10 +2,13 @@
 answer, and one sent as an attachment (Content-Disposition: attachment — xlsx exports, the
 statistics table, card images, templates, and whatever is added later) to a logged-in user
 gets an AccessLog row: who, when, from where, which path. Photo downloads are logged by the
-evidence service with the photo's id, so they are not logged twice.
+evidence service with the photo's id, and a clue's documents by the clue service with the
+document's id (server/rectification/clues.py), so they are not logged twice.
 """
 
 from __future__ import annotations
+
+import re
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
@@ -13,6 +16,7 @@ from litestar.types import Message, Scope
 from server.models.evidence import AccessLog
 
 LOGGED_ELSEWHERE = ("/photos/",)
+LOGGED_ELSEWHERE_RE = re.compile(r"^/clues/[^/]+/documents/")
 
 
 async def log_download(message: Message, scope: Scope) -> None:
@@ -21,7 +25,8 @@ async def log_download(message: Message, scope: Scope) -> None:
     disposition = MutableScopeHeaders.from_message(message).get("Content-Disposition") or ""
     user = scope.get("user")
     path = scope.get("path", "")
-    if not disposition.lower().startswith("attachment") or user is None or path.startswith(LOGGED_ELSEWHERE):
+    if (not disposition.lower().startswith("attachment") or user is None or path.startswith(LOGGED_ELSEWHERE)
+            or LOGGED_ELSEWHERE_RE.match(path)):
         return
     client = scope.get("client")
     await AccessLog.insert(AccessLog(user=user.id, username=user.username, action="download",

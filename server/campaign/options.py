@@ -53,6 +53,8 @@ COUNT_ON_FOUND = "found"
 COUNT_ON_CONFIRMED = "confirmed"
 COUNT_ON = {COUNT_ON_FOUND: "发现之日（检查当日）", COUNT_ON_CONFIRMED: "办公室审核确认之日"}
 """Which day a confirmed finding counts on in the statistics table (Campaign.options["count_on"])."""
+COUNT_ON_CHOICES = {COUNT_ON_FOUND: "按发现日期（默认）", COUNT_ON_CONFIRMED: "按审核确认日期"}
+"""The same choice as the office's set-up screen words it (统计日期)."""
 
 
 def count_on(options: Mapping) -> str:

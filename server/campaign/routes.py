@@ -1,6 +1,6 @@
 """专项设置: the office edits the campaign's phases, reporting deadlines and options (default
 rectification days per focus area, the legal-basis text of the notice, the notice number's
-prefix, the clue response period); and what is due, per reporting body."""
+prefix, the clue response period), the count date of the statistics table; and what is due, per reporting body."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from server import clock
 from server.campaign import service, setup_routes
 from server.models.campaign import Body
 from server.errors import FormError
-from server.forms import date_field, integer, text
+from server.forms import choice, date_field, integer, text
 from server.campaign.checklist import AREA_NUMBERS
-from server.campaign.options import MAX_RECTIFY_DAYS
+from server.campaign.options import COUNT_ON, MAX_RECTIFY_DAYS
 from server.vocab import Role
 from server.web import act, render, roles
 
@@ -64,6 +64,18 @@ async def save_options(request: Request) -> Any:
         await service.save_options(user, campaign, values)
 
     return await _save(request, action, "#options", "options")
+
+
+@post("/campaign/counting", opt=OFFICE)
+async def save_counting(request: Request) -> Any:
+    async def action(user, campaign, form):
+        errors: dict[str, str] = {}
+        value = choice(form, "count_on", set(COUNT_ON), label="统计日期", errors=errors)
+        if errors:
+            raise FormError(errors)
+        await service.save_count_on(user, campaign, value)
+
+    return await _save(request, action, "#counting", "counting")
 
 
 def _phase_values(form: Any) -> dict[str, Any]:
@@ -150,5 +162,5 @@ async def due(request: Request) -> Template:
     return render("campaign/due.html", bodies=bodies, today=day, campaign=campaign)
 
 
-route_handlers = [settings_page, save_options, add_phase, edit_phase, add_deadline, edit_deadline,
+route_handlers = [settings_page, save_options, save_counting, add_phase, edit_phase, add_deadline, edit_deadline,
                   delete_deadline, due, *setup_routes.route_handlers]

@@ -63,6 +63,8 @@ async def settings(campaign: Campaign) -> dict[str, Any]:
         "rectify_days": {a: options_mod.rectify_days(options, a) for a in AREA_NUMBERS},
         "notice_prefix": options.get("notice_prefix") or options_mod.default_notice_prefix(campaign.district),
         "clue_days": options_mod.clue_response_days(options),
+        "count_on": options_mod.count_on(options),
+        "COUNT_ON_CHOICES": options_mod.COUNT_ON_CHOICES,
     }
 
 
@@ -77,6 +79,24 @@ async def save_options(user: Any, campaign: Campaign, values: dict[str, Any]) ->
             Campaign.id == campaign.id)
         await audit.record("update_options", "campaign", campaign.id, actor=user,
                            before={"options": before}, after={"options": after})
+
+
+async def save_count_on(user: Any, campaign: Campaign, value: str) -> None:
+    """统计日期: which day a confirmed finding counts on in the statistics table (the day found,
+    the default, or the day the office confirmed it). Audited like the other options; saving
+    the value already set writes nothing."""
+    if value not in options_mod.COUNT_ON:
+        raise FormError({"count_on": "统计日期的取值无效"})
+    before = options_of(campaign)
+    if before.get("count_on") == value:
+        return
+    after = {**before, "count_on": value}
+    async with atomic():
+        await Campaign.update({Campaign.options: json.dumps(after, ensure_ascii=False)}).where(
+            Campaign.id == campaign.id)
+        await audit.record("update_options", "campaign", campaign.id, actor=user,
+                           before={"options": before}, after={"options": after})
+    campaign.options = json.dumps(after, ensure_ascii=False)
 
 
 async def _phase(campaign: Campaign, phase_id: int) -> Phase:

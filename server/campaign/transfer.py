@@ -2,7 +2,7 @@
 
 The file holds everything an install needs before its first roster import: the campaign
 (name, district, dates, weekly report day), its options (rectification days per focus area,
-notice prefix, legal basis, clue response days, the wording of the eight checklist items), its
+notice prefix, legal basis, clue response days, the count date of the statistics table, the wording of the eight checklist items), its
 phases and reporting deadlines, the district's townships and the reporting bodies with their
 liaison contacts. Accounts are not in it (no passwords in files): the office creates them on
 /campaign/bodies.
@@ -30,7 +30,7 @@ from typing import Any
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.campaign.checklist import AREA_NUMBERS, FOCUS_AREAS
-from server.campaign.options import MAX_RECTIFY_DAYS, options_of
+from server.campaign.options import COUNT_ON, COUNT_ON_CHOICES, COUNT_ON_FOUND, MAX_RECTIFY_DAYS, options_of
 from server.db import atomic
 from server.models.campaign import Body, Campaign, Phase, ReportingDeadline, Township
 from server.vocab import BodyScope, Sector
@@ -149,7 +149,7 @@ class Checker:
 
 
 CAMPAIGN_KEYS = {"name", "district", "starts_on", "ends_on", "weekly_weekday", "weekly_from", "weekly_until",
-                 "notice_prefix", "legal_basis", "clue_response_days", "rectify_days", "checklist"}
+                 "notice_prefix", "legal_basis", "clue_response_days", "count_on", "rectify_days", "checklist"}
 PHASE_KEYS = {"code", "name", "starts_on", "ends_on", "description"}
 DEADLINE_KEYS = {"kind", "title", "due_on", "body"}
 TOWNSHIP_KEYS = {"name", "active"}
@@ -205,7 +205,10 @@ def parse(text: str, known_townships: set[str] = frozenset(), known_bodies: set[
         "notice_prefix": c.string(raw, "notice_prefix", t, None, max_len=16),
         "legal_basis": c.string(raw, "legal_basis", t, None, max_len=1000),
         "clue_response_days": c.integer(raw, "clue_response_days", t, None, lo=1, hi=60, default=5),
+        "count_on": c.string(raw, "count_on", t, None, max_len=16) or COUNT_ON_FOUND,
     }
+    if options["count_on"] not in COUNT_ON:
+        c.fail(t, None, "count_on", "应为 \"found\"（按发现日期）或 \"confirmed\"（按审核确认日期）")
     days = raw.get("rectify_days", {})
     if not isinstance(days, dict):
         c.fail("campaign.rectify_days", None, None, "应写成 [campaign.rectify_days] 表，如 1 = 15")
@@ -438,6 +441,7 @@ async def export_text(campaign: Campaign | None = None) -> str:
         "# 日期写作 2020-12-14（不加引号）；weekly_weekday: 0 周一 … 4 周五 … 6 周日。",
         "# bodies.scope: district 全区 / sector 行业 / township 乡镇街；sector 取值: "
         + ", ".join(f"{s.value} {s.label}" for s in Sector),
+        "# campaign.count_on（统计日期）: " + " / ".join(f"{k} {v}" for k, v in COUNT_ON_CHOICES.items()),
         f"format = {FORMAT_VERSION}",
     ]
     _table(lines, "[campaign]", [
@@ -446,6 +450,7 @@ async def export_text(campaign: Campaign | None = None) -> str:
         ("weekly_from", campaign.weekly_from), ("weekly_until", campaign.weekly_until),
         ("notice_prefix", options.get("notice_prefix") or ""), ("legal_basis", options.get("legal_basis") or ""),
         ("clue_response_days", options.get("clue_response_days", 5)),
+        ("count_on", options.get("count_on") if options.get("count_on") in COUNT_ON else COUNT_ON_FOUND),
     ])
     days = options.get("rectify_days") or {}
     if days:

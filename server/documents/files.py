@@ -1,6 +1,7 @@
 """Checking an uploaded document by its content (pure: bytes in, facts or a Chinese message
 out). PDF, Word (DOCX, and the old DOC) and photos of a signed paper (JPEG, PNG, WebP) are
-accepted; the file's name says nothing, its first bytes decide."""
+accepted; the file's name says nothing, its first bytes decide. A clue's documents
+(server/rectification/clues.py) take the same check without Word (`word=False`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of .doc (and .xl
 ZIP = b"PK\x03\x04"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ACCEPTED = "PDF、Word（DOCX、DOC）或图片（JPEG、PNG、WebP）"
+ACCEPTED_NO_WORD = "PDF 或图片（JPEG、PNG、WebP）"
 
 
 class DocumentRejected(ValueError):
@@ -45,7 +47,10 @@ def _is_doc(data: bytes) -> bool:
     return data.startswith(OLE2) and "WordDocument".encode("utf-16-le") in data
 
 
-def check_document(data: bytes, max_bytes: int, max_pixels: int) -> CheckedDocument:
+def check_document(data: bytes, max_bytes: int, max_pixels: int, *, word: bool = True) -> CheckedDocument:
+    """The file's type by its content, or DocumentRejected. word=False: a PDF or an image
+    only (a Word file is refused like any other)."""
+    accepted = ACCEPTED if word else ACCEPTED_NO_WORD
     if not data:
         raise DocumentRejected("文件为空，请重新选择")
     if len(data) > max_bytes:
@@ -55,6 +60,8 @@ def check_document(data: bytes, max_bytes: int, max_pixels: int) -> CheckedDocum
         if b"%%EOF" not in data[-2048:]:
             raise DocumentRejected("PDF 文件不完整或已损坏，请重新导出后上传")
         return CheckedDocument("application/pdf", "pdf", digest, len(data))
+    if not word and data.startswith((ZIP, OLE2)):
+        raise DocumentRejected(f"只接受 {accepted} 文件；Word 等 Office 文件请另存为 PDF 后上传")
     if data.startswith(ZIP):
         if _is_docx(data):
             return CheckedDocument(DOCX_TYPE, "docx", digest, len(data))
@@ -66,7 +73,7 @@ def check_document(data: bytes, max_bytes: int, max_pixels: int) -> CheckedDocum
     try:
         image = check_image(data, max_bytes, max_pixels)
     except ImageRejected:
-        raise DocumentRejected(f"只接受 {ACCEPTED} 文件，所选文件的内容不是这些格式或已损坏") from None
+        raise DocumentRejected(f"只接受 {accepted} 文件，所选文件的内容不是这些格式或已损坏") from None
     return CheckedDocument(image.content_type, image.extension, digest, len(data))
 
 

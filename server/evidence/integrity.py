@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
 from server.models.evidence import Photo
-from server.models.rectification import CluePhoto
+from server.models.rectification import ClueDocument, CluePhoto
 from server.models.registry import Guard
 from server.storage import ObjectNotFound, ObjectStore
 
@@ -96,6 +96,7 @@ KEY_COLUMNS: tuple[tuple[Any, str], ...] = (
     (Guard, "portrait_key"),
     (CluePhoto, "object_key"),  # clue referrals' photos (server/rectification)
     (CluePhoto, "thumb_key"),
+    (ClueDocument, "object_key"),  # and their documents
 )
 
 

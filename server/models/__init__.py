@@ -13,6 +13,7 @@ from server.models.evidence import AccessLog, Photo
 from server.models.inspections import ChecklistAnswer, Finding, GuardCheck, Inspection
 from server.models.ledger import WeeklyCell, WeeklyReport
 from server.models.rectification import (
+    ClueDocument,
     ClueReferral,
     CluePhoto,
     GuardAction,
@@ -30,7 +31,7 @@ TABLES = [  # every table, in the order their foreign keys allow creating them
     Unit, Site, Guard, TrainingRecord, GuardCard,
     Inspection, ChecklistAnswer, GuardCheck, Finding,
     Photo, AccessLog,
-    RectificationOrder, RectificationOutcome, GuardAction, ClueReferral, CluePhoto,
+    RectificationOrder, RectificationOutcome, GuardAction, ClueReferral, CluePhoto, ClueDocument,
     SpotCheckDraw, SpotCheckTarget,
     WeeklyReport, WeeklyCell,
     BodyDocument,

@@ -89,6 +89,22 @@ class CluePhoto(Table):
     uploaded_at = Timestamptz(default=TimestamptzNow())
 
 
+class ClueDocument(Table):
+    """A document sent with a clue (a contract, an agreement): a PDF or a photo of the paper,
+    checked by content, hashed, kept under the name the liaison's file had, downloaded as an
+    attachment by the referring body and the police."""
+
+    uuid = Varchar(length=36, unique=True)
+    clue = ForeignKey(references=ClueReferral, on_delete=OnDelete.cascade, index=True)
+    object_key = Varchar(length=255, unique=True)
+    file_name = Varchar(length=255)
+    sha256 = Varchar(length=64)
+    bytes = Integer()
+    content_type = Varchar(length=80)
+    uploader = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
 class SpotCheckDraw(Table):
     """双随机: the seed, the filters and the exact pool are kept so anyone can redo the draw."""
 

@@ -1,5 +1,5 @@
-"""线索: a department or township refers a suspected violation to the police, with photos;
-the police accept it (it becomes an inspection task for an officer) or decline it, and the
+"""线索: a department or township refers a suspected violation to the police, with photos and
+documents (contracts and the like, as PDF or photos of the paper); the police accept it (it becomes an inspection task for an officer) or decline it, and the
 outcome goes back to the referring body. Both sides see the response deadline.
 
 Who sees what: a liaison sees only the clues of their own body; the police (office, officers,
@@ -31,7 +31,8 @@ from server.forms import new_uuid
 from server.errors import Conflict
 from server.models.inspections import Finding, Inspection
 from server.rectification import rules
-from server.models.rectification import ClueReferral, CluePhoto, RectificationOrder
+from server.documents.files import DocumentRejected, check_document
+from server.models.rectification import ClueDocument, ClueReferral, CluePhoto, RectificationOrder
 from server.registry import service as registry
 from server.models.registry import Site, Unit
 from server.settings import Settings
@@ -41,6 +42,7 @@ from server.vocab import ClueStatus, FindingStatus, InspectionKind, Role
 
 log = logging.getLogger(__name__)
 MAX_PHOTOS = 6
+MAX_DOCUMENTS = 6
 POLICE_ROLES = (Role.office.value, Role.officer.value, Role.leader.value)
 
 
@@ -108,7 +110,32 @@ async def get_for(user: CurrentUser, uuid: str) -> dict:
     row = _decorate(row, clock.today())
     row["photos"] = await CluePhoto.select(CluePhoto.uuid, CluePhoto.width, CluePhoto.height, CluePhoto.sha256).where(
         CluePhoto.clue == row["id"]).order_by(CluePhoto.id)
+    row["documents"] = [{**d, "size": size_label(d["bytes"])} for d in await ClueDocument.select(
+        ClueDocument.uuid, ClueDocument.file_name, ClueDocument.bytes, ClueDocument.content_type).where(
+        ClueDocument.clue == row["id"]).order_by(ClueDocument.id)]
     return row
+
+
+def size_label(size: int) -> str:
+    """A file's size as the clue page lists it: 980 字节, 35 KB, 2.4 MB."""
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / 1048576:.1f} MB"
+
+
+def document_name(name: str, extension: str, n: int) -> str:
+    """The name the liaison's file had, without any folder, control characters or more than
+    120 characters (the extension kept); 材料N.ext when it had none."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>|:*?').strip().strip(".")
+    if not name:
+        return f"材料{n}.{extension}"
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:120 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:120]
+    return name
 
 
 async def units_in_scope(user: CurrentUser) -> list[dict]:
@@ -120,18 +147,22 @@ async def units_in_scope(user: CurrentUser) -> list[dict]:
 # ---------------------------------------------------------------- referring
 
 async def create(user: CurrentUser, store: ObjectStore, settings: Settings, *, uuid: str, unit_id: int | None,
-                 unit_name: str, address: str, description: str, photos: list[bytes]) -> ClueReferral:
-    """Refer a clue with up to MAX_PHOTOS photos. Idempotent by uuid (a double tap, a replay)."""
+                 unit_name: str, address: str, description: str, photos: list[bytes],
+                 documents: list[tuple[str, bytes]] = ()) -> ClueReferral:
+    """Refer a clue with up to MAX_PHOTOS photos and MAX_DOCUMENTS documents ((file name,
+    bytes): PDF or images, each up to MAX_UPLOAD_MB). Idempotent by uuid (a double tap, a
+    replay). A refused file refuses the whole referral: nothing is stored."""
     clue, made = await once(ClueReferral.uuid, uuid, lambda: _create(
         user, store, settings, uuid=uuid, unit_id=unit_id, unit_name=unit_name, address=address,
-        description=description, photos=photos))
+        description=description, photos=photos, documents=list(documents)))
     if not made and clue.created_by != user.id:
         raise Conflict("编号冲突，请刷新页面后重试")
     return clue
 
 
 async def _create(user: CurrentUser, store: ObjectStore, settings: Settings, *, uuid: str, unit_id: int | None,
-                  unit_name: str, address: str, description: str, photos: list[bytes]) -> ClueReferral:
+                  unit_name: str, address: str, description: str, photos: list[bytes],
+                  documents: list[tuple[str, bytes]]) -> ClueReferral:
     if user.role != Role.liaison or user.body_id is None:
         raise PermissionDeniedException("线索由各部门、乡镇街联络员移交")
     errors: dict[str, str] = {}
@@ -154,6 +185,17 @@ async def _create(user: CurrentUser, store: ObjectStore, settings: Settings, *, 
                     images.check_image, data, settings.max_upload_mb * 1024 * 1024, settings.max_image_pixels))
             except images.ImageRejected as exc:
                 errors["photos"] = f"第 {n} 张照片：{exc}"
+                break
+    if len(documents) > MAX_DOCUMENTS:
+        errors["documents"] = f"最多上传 {MAX_DOCUMENTS} 份材料"
+    checked_docs = []
+    if not errors:
+        for n, (name, data) in enumerate(documents, start=1):
+            try:
+                checked_docs.append(await to_thread.run_sync(lambda: check_document(
+                    data, settings.max_upload_mb * 1024 * 1024, settings.max_image_pixels, word=False)))
+            except DocumentRejected as exc:
+                errors["documents"] = f"第 {n} 份材料“{document_name(name, '', n).rstrip('.')}”：{exc}"
                 break
     if errors:
         raise FormError(errors)
@@ -180,13 +222,20 @@ async def _create(user: CurrentUser, store: ObjectStore, settings: Settings, *, 
             rows.append(CluePhoto(uuid=photo_uuid, object_key=key, thumb_key=thumb_key, sha256=c.sha256,
                                   bytes=c.size, width=c.width, height=c.height, content_type=c.content_type,
                                   uploader=user.id))
+        for n, ((name, data), d) in enumerate(zip(documents, checked_docs), start=1):
+            doc_uuid = new_uuid()
+            key = f"clues/{now:%Y/%m}/{doc_uuid}.{d.extension}"
+            await store.put(key, data, d.content_type)
+            stored.append(key)
+            rows.append(ClueDocument(uuid=doc_uuid, object_key=key, file_name=document_name(name, d.extension, n),
+                                     sha256=d.sha256, bytes=d.size, content_type=d.content_type, uploader=user.id))
         async with atomic():
             await clue.save()
             await audit.record("create", "clue_referral", clue.id, actor=user, after=snapshot(clue))
             for row in rows:
                 row.clue = clue.id
                 await row.save()
-                await audit.record("upload", "clue_photo", row.id, actor=user, after=snapshot(row))
+                await audit.record("upload", row._meta.tablename, row.id, actor=user, after=snapshot(row))
     except Exception:
         for key in stored:
             try:
@@ -313,7 +362,7 @@ async def accept_options(clue: dict, user: CurrentUser, site: Any = None, q: Any
     return {"sites": sites, "picker": None, "officers": officers}
 
 
-# ---------------------------------------------------------------- photos
+# ---------------------------------------------------------------- photos and documents
 
 async def open_photo(store: ObjectStore, user: CurrentUser, clue_uuid: str, photo_uuid: str, *, thumb: bool,
                      ip: str) -> tuple[ObjectStream, str]:
@@ -327,3 +376,17 @@ async def open_photo(store: ObjectStore, user: CurrentUser, clue_uuid: str, phot
     if thumb and photo.thumb_key:  # streamed, not read whole (server/storage_stream.py)
         return await open_stream(store, photo.thumb_key), "image/jpeg"
     return await open_stream(store, photo.object_key), photo.content_type
+
+
+async def open_document(store: ObjectStore, user: CurrentUser, clue_uuid: str, doc_uuid: str, *,
+                        ip: str) -> tuple[ObjectStream, ClueDocument]:
+    """A clue's document, for those who see the clue (its referring body, the police); the
+    download is access-logged here with the document's id (server/audit/downloads.py leaves
+    it to us)."""
+    clue = await get_for(user, clue_uuid)  # raises NotFound when out of reach
+    doc = await ClueDocument.objects().where((ClueDocument.uuid == doc_uuid) & (ClueDocument.clue == clue["id"])).first()
+    if doc is None:
+        raise NotFoundException("材料不存在")
+    await AccessLog.insert(AccessLog(user=user.id, username=user.username, action="download",
+                                     object_table="clue_document", object_id=str(doc.id), ip=ip[:64]))
+    return await open_stream(store, doc.object_key), doc

@@ -5,9 +5,11 @@ message beside the field (422). Boosted by htmx; every form works without JavaSc
 from __future__ import annotations
 
 from typing import Any, Mapping
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
@@ -338,7 +340,8 @@ async def clue_list(request: Request, status: FromQuery[str] = "") -> Template:
 async def _new_clue_page(request: Request, status: int = 200, **extra: Any) -> Template:
     user = request.scope["user"]
     ctx = {"units": await clues.units_in_scope(user), "errors": {}, "values": {}, "new_uuid": new_uuid,
-           "max_photos": clues.MAX_PHOTOS, **extra}
+           "max_photos": clues.MAX_PHOTOS, "max_documents": clues.MAX_DOCUMENTS,
+           "max_mb": request.app.state.settings.max_upload_mb, **extra}
     return render("rectification/clue_new.html", status_code=status, **ctx)
 
 
@@ -356,6 +359,7 @@ async def create_clue(request: Request) -> Any:
     address = text(form, "address", label="地址", max_len=255, errors=errors)
     description = text(form, "description", label="问题描述", max_len=2000, required=True, errors=errors)
     uploads = [u for u in form.getall("photos", []) if isinstance(u, UploadFile) and u.filename]
+    documents = [u for u in form.getall("documents", []) if isinstance(u, UploadFile) and u.filename]
     values = {"unit_id": unit_id, "unit_name": unit_name, "address": address, "description": description}
     try:
         if errors:
@@ -363,7 +367,7 @@ async def create_clue(request: Request) -> Any:
         clue = await clues.create(
             request.scope["user"], request.app.state.store, request.app.state.settings, uuid=client_uuid(form),
             unit_id=unit_id, unit_name=unit_name, address=address, description=description,
-            photos=[await u.read() for u in uploads])
+            photos=[await u.read() for u in uploads], documents=[(u.filename, await u.read()) for u in documents])
     except FormError as exc:
         return await _new_clue_page(request, 422, errors=exc.errors, values=values)
     return go(request, f"/clues/{clue.uuid}")
@@ -458,10 +462,28 @@ async def clue_photo_thumb(request: Request, uuid: FromPath[str], photo: FromPat
     return await _clue_photo(request, uuid, photo, thumb=True)
 
 
+@get("/clues/{uuid:str}/documents/{doc:str}", opt=CLUE_READ)
+async def clue_document(request: Request, uuid: FromPath[str], doc: FromPath[str]) -> Response:
+    from litestar.response import Stream
+
+    from server.storage import ObjectNotFound
+
+    try:
+        stream, row = await clues.open_document(request.app.state.store, request.scope["user"], uuid, doc,
+                                                ip=client_ip(request))
+    except ObjectNotFound:
+        raise NotFoundException("文件不存在") from None
+    extension = row.object_key.rsplit(".", 1)[-1]
+    return Stream(content=stream.chunks, media_type=row.content_type, headers={
+        **_PRIVATE, "Content-Length": str(stream.size),
+        "Content-Disposition": f"attachment; filename=\"clue-document.{extension}\"; "
+                               f"filename*=UTF-8''{quote(row.file_name)}"})
+
+
 route_handlers: list = [
     index, new_order, create_order, order_page, order_notice, order_status, order_outcome, order_filing,
     order_guard, order_reinspect, revoke_filing, due, compare,
     spotchecks, draw, draw_page, start_target, public_spotcheck,
     clue_list, new_clue, create_clue, clue_page, accept_clue, decline_clue, close_clue, clue_photo,
-    clue_photo_thumb,
+    clue_photo_thumb, clue_document,
 ]
