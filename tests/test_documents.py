@@ -163,3 +163,18 @@ async def test_returned_replaced_and_refused_uploads(setup, client_factory, app)
     # The office's /documents is the board.
     r = await office.get("/documents")
     assert r.status_code == 303 and r.headers["location"] == "/documents/board"
+
+
+async def test_storage_check_knows_documents_and_their_replaced_files(setup, client_factory, app):
+    """The current file of a document and each file it replaced (named by the audit entry of
+    the replacement) are the document's: `storage check` finds no leftovers."""
+    from server.evidence.integrity import storage_check
+
+    earlier = set((await storage_check(app.state.store)).orphans)  # objects of earlier tests' rows
+    town = await client_factory("liaison_town")
+    assert (await _upload(town, "plan", "第一稿.pdf", PDF)).status_code == 303
+    assert (await _upload(town, "plan", "第二稿.docx", docx())).status_code == 303
+    report = await storage_check(app.state.store)
+    assert report.missing == [] and set(report.orphans) == earlier
+    assert sum(1 for k in await app.state.store.list_keys() if k.startswith("documents/")) - sum(
+        1 for k in earlier if k.startswith("documents/")) == 2

@@ -310,3 +310,29 @@ async def test_the_final_summary_page_and_document(client_factory, week):
     text = "\n".join(p.text for p in document.paragraphs)
     assert "门卫未持证上岗" in text and "未注明整顿重点的案例" in text
     assert (await edu.get("/reports/summary")).status_code == 403
+
+
+async def test_storage_check_knows_case_photos_and_drops_a_deleted_case(client_factory, week, app):
+    """A typical case's photos are the report's objects (no leftovers for `storage check`);
+    a case deleted from a draft takes its photos with it."""
+    from server.evidence.integrity import storage_check
+
+    w = week
+    edu = await client_factory("liaison_edu")
+    url = f"/reports/{DAY}/{w.bodies.edu.id}"
+    earlier = set((await storage_check(app.state.store)).orphans)  # objects of earlier tests' rows
+    keep, drop = new_id(), new_id()
+    for uuid in (keep, drop):
+        r = await edu.post(f"{url}/cases", data={"uuid": uuid, "title": "门卫未持证上岗", "area": "1",
+                                                 "happened": "无证", "done": "调离"},
+                           files={"photos": ("a.jpg", jpeg(), "image/jpeg")})
+        assert r.status_code == 303
+    assert await ReportCasePhoto.count() == 2
+    report = await storage_check(app.state.store)
+    assert report.missing == [] and set(report.orphans) == earlier
+    stored = len(await app.state.store.list_keys())
+    assert (await edu.post(f"{url}/cases/{drop}/delete")).status_code == 303
+    assert await ReportCasePhoto.count() == 1
+    report = await storage_check(app.state.store)
+    assert report.missing == [] and set(report.orphans) == earlier
+    assert len(await app.state.store.list_keys()) == stored - 2  # the photo and its thumbnail

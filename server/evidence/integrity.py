@@ -8,12 +8,16 @@ missing objects and objects no row points at (`python -m server storage check`).
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
+from server.models.audit import AuditEntry
+from server.models.documents import BodyDocument
 from server.models.evidence import Photo
 from server.models.rectification import ClueDocument, CluePhoto
 from server.models.registry import Guard
+from server.models.reports import ReportCasePhoto
 from server.storage import ObjectNotFound, ObjectStore
 
 MISSING = "missing"
@@ -97,7 +101,14 @@ KEY_COLUMNS: tuple[tuple[Any, str], ...] = (
     (CluePhoto, "object_key"),  # clue referrals' photos (server/rectification)
     (CluePhoto, "thumb_key"),
     (ClueDocument, "object_key"),  # and their documents
+    (BodyDocument, "object_key"),  # the bodies' one-off documents (server/documents)
+    (ReportCasePhoto, "object_key"),  # the typical cases of the bodies' reports (server/reports)
+    (ReportCasePhoto, "thumb_key"),
 )
+
+# Records that keep their earlier files: a one-off document replaced before the office
+# accepted it stays in the store, named by the `before` of the audit entry that replaced it.
+HISTORY_KEYS: tuple[tuple[str, str], ...] = (("body_document", "object_key"),)
 
 
 # Prefixes of objects that have no row by design (they describe themselves and expire, see
@@ -143,6 +154,13 @@ async def storage_check(store: ObjectStore) -> StorageReport:
         rows = await table.select(table.id, col).where(col.is_not_null() & (col != ""))
         for row in rows:
             referenced[row[column]] = (table._meta.tablename, row["id"], column)
+    for table_name, column in HISTORY_KEYS:
+        for entry in await AuditEntry.select(AuditEntry.record_id, AuditEntry.before).where(
+                (AuditEntry.table_name == table_name) & AuditEntry.before.is_not_null()):
+            before = json.loads(entry["before"]) if isinstance(entry["before"], str) else entry["before"]
+            key = (before or {}).get(column) if isinstance(before, dict) else None
+            if key and key not in referenced:
+                referenced[key] = (table_name, int(entry["record_id"]), f"{column} (earlier file)")
     stored = {k for k in await store.list_keys() if not k.startswith(UNTRACKED_PREFIXES)}
     missing, orphans = compare(referenced, stored)
     return StorageReport(rows=len(referenced), objects=len(stored), missing=missing, orphans=orphans)

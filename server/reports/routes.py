@@ -120,7 +120,7 @@ async def case_add(request: Request, day: FromPath[str], body_id: FromPath[int])
 async def case_delete(request: Request, day: FromPath[str], body_id: FromPath[int], uuid: FromPath[str]) -> Any:
     campaign = await ledger.require_campaign()
     report_day = await service.require_day(campaign, day)
-    return await act(request, lambda: service.delete_case(request.scope["user"], campaign, report_day, body_id,
+    return await act(request, lambda: service.delete_case(request.scope["user"], request.app.state.store, campaign, report_day, body_id,
                                                           uuid),
                      page="reports/report.html", context=lambda errors: _report_context(request, day, body_id, errors),
                      redirect=f"/reports/{report_day.isoformat()}/{body_id}#cases")

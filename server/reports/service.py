@@ -348,7 +348,8 @@ async def _add_case(user: CurrentUser, store: ObjectStore, settings: Settings, c
     return case
 
 
-async def delete_case(user: CurrentUser, campaign: Campaign, day: dt.date, body_id: int, case_uuid: str) -> None:
+async def delete_case(user: CurrentUser, store: ObjectStore, campaign: Campaign, day: dt.date, body_id: int,
+                      case_uuid: str) -> None:
     await _body(body_id)
     check_sees(user, body_id)
     report = await _report(campaign, body_id, day)
@@ -356,11 +357,17 @@ async def delete_case(user: CurrentUser, campaign: Campaign, day: dt.date, body_
     if report is None or case is None or case.report != report.id:
         raise NotFoundException("典型案例不存在")
     _check_editable(user, body_id, report)
+    photos = await ReportCasePhoto.select(ReportCasePhoto.object_key, ReportCasePhoto.thumb_key).where(
+        ReportCasePhoto.case == case.id)
     async with atomic():
         await audit.record("delete", "report_case", case.id, actor=user, before=snapshot(case))
         await ReportCase.delete().where(ReportCase.id == case.id)
-    # The photos' objects stay in the store (their rows are gone with the case); `storage
-    # check` lists them as leftovers.
+    # The photos' rows went with the case (a draft's case, never submitted): their objects too.
+    for key in (k for p in photos for k in (p["object_key"], p["thumb_key"]) if k):
+        try:
+            await store.delete(key)
+        except Exception:  # noqa: BLE001 - best effort; `storage check` lists leftovers
+            log.exception("could not remove object %s of a deleted case", key)
 
 
 async def open_photo(store: ObjectStore, user: CurrentUser, photo_uuid: str, *, thumb: bool
