@@ -53,6 +53,7 @@ from server.registry.ids import id_check_digit, org_code_check_char, uscc_check_
 MARKER_USER = "sj00001"  # the first generated officer: its presence means a province is loaded
 UTC = timezone.utc
 LOCAL = timezone(timedelta(hours=8))
+COPIES_KEPT_BY_TRIGGERS = ("finding", "guard")
 CHUNK = 10_000  # inspections generated and copied per batch (bounds the memory used)
 
 # Tables the load writes, in an order that satisfies the foreign keys when they are re-made.
@@ -401,6 +402,7 @@ class Province:
                 employed.append((meta[2], meta[0]))
         site_guards: dict[int, list[int]] = {}
         guard_cert: dict[int, str] = {}
+        site_unit = {m[0]: m[1] for m in site_rows_meta}
         for k, (employer, site) in enumerate(employed):
             gid = self.take("guard")
             female = rng.random() < 0.12
@@ -430,7 +432,8 @@ class Province:
             updated = created if status == "active" else created + timedelta(days=rng.randrange(1, 30))
             guards.append((gid, self.person(female), first17 + id_check_digit(first17), "女" if female else "男",
                            self.phone(), employer, site, cert_no, cert, issued, vetted, exam, photo, finger, None,
-                           status, hired, left, created, updated))
+                           status, hired, left, created, updated,
+                           *unit_info[site_unit[site] if site is not None else employer][1:]))
             if site is not None and status == "active":
                 site_guards.setdefault(site, []).append(gid)
             guard_cert[gid] = cert
@@ -549,7 +552,8 @@ class Province:
                 rows.append([fid, _uuid(rng), iid, unit, guard, check, area, column, count_unit, 1, text,
                              "derived" if derived else "manual", key if derived else None, False, fstatus,
                              "" if fstatus in ("confirmed", "submitted", "draft") else "证据不足",
-                             reviewer, r_at, None, started + timedelta(minutes=10), r_at or submitted or started])
+                             reviewer, r_at, None, started + timedelta(minutes=10), r_at or submitted or started,
+                             sector, township, kind_u, cid, started])
             # About four in ten reviewed inspections with confirmed violations got an order.
             if status == "reviewed" and confirmed_violation and rng.random() < 0.4:
                 order_id = self.take("rectification_order")
@@ -624,7 +628,7 @@ COLUMNS = {
     "guard": ["id", "name", "id_number", "gender", "phone", "employer", "site", "certificate_no",
               "certificate_status", "certificate_issued_on", "vetted", "exam_passed", "photo_collected",
               "fingerprint_collected", "portrait_key", "employment_status", "hired_on", "left_on", "created_at",
-              "updated_at"],
+              "updated_at", "scope_sector", "scope_township"],
     "training_record": ["id", "guard", "kind", "held_on", "hours", "topic"],
     "guard_card": ["id", "guard", "serial", "issued_at", "revoked_at"],
     "inspection": ["id", "uuid", "campaign", "phase", "kind", "status", "officer", "body", "site", "unit",
@@ -634,7 +638,8 @@ COLUMNS = {
                     "certificate_shown", "uniform_ok", "insignia_ok", "tejin_marking", "note", "created_at"],
     "finding": ["id", "uuid", "inspection", "unit", "guard", "guard_check", "area", "stat_column", "count_unit",
                 "quantity", "text", "source", "derived_key", "edited", "status", "review_note", "reviewed_by",
-                "reviewed_at", "order", "created_at", "updated_at"],
+                "reviewed_at", "order", "created_at", "updated_at", "scope_sector", "scope_township", "unit_kind",
+                "campaign", "found_at"],
     "photo": ["id", "uuid", "object_key", "thumb_key", "sha256", "bytes", "width", "height", "content_type",
               "captured_at", "uploaded_at", "uploader", "inspection", "guard_check", "finding", "lat", "lng",
               "review_status", "review_note"],
@@ -672,6 +677,10 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
             makes_unique += [s for s in m if "FOREIGN KEY" not in s]
             makes_fk += [s for s in m if "FOREIGN KEY" in s]
         drops = fk_drops + other_drops
+        # The copies on findings and guards (migration "counting copies") come with the rows:
+        # the triggers that keep them are off during the load (one lookup per row).
+        for table in COPIES_KEPT_BY_TRIGGERS:
+            await conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
         # Drop foreign keys first (they may lean on the unique indexes), then the rest.
         for stmt in drops:  # the foreign keys came first
             await conn.execute(stmt)
@@ -701,6 +710,8 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
                 say(f"  inspections {done}/{total}, findings {loader.counts.get('finding', 0)} "
                     f"at {time.monotonic() - t0:.0f} s")
 
+        for table in COPIES_KEPT_BY_TRIGGERS:
+            await conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
         t = time.monotonic()
         for stmt in makes_unique:
             await conn.execute(stmt)

@@ -28,8 +28,10 @@ PG_SETTINGS = ("-c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=5
                "-c effective_cache_size=8GB -c max_wal_size=4GB -c checkpoint_timeout=30min "
                "-c random_page_cost=1.1")
 
-STATS_DISTRICT_S = 1.0
-STATS_BODY_S = 0.2
+STATS_DISTRICT_S = 0.3  # issue 17
+STATS_SECTOR_S = 0.15
+STATS_TOWNSHIP_S = 0.1
+FREEZE_S = 10.0
 LIST_P95_S = 0.3  # ours: the issue names no number for the lists
 EXPORT_S = 30.0
 EXPORT_MB = 300.0
@@ -76,6 +78,43 @@ def _ids(c: httpx.Client) -> dict[str, str]:
             "sector_body": next(i for i, name in options("body") if name == SECTOR_BODY)}
 
 
+async def _unfreeze_latest_week(dsn: str) -> str:
+    """The demo froze its weeks before the province was loaded: the latest one is un-frozen
+    (its reports deleted in this throwaway database), so that the measured freeze counts the
+    province. Returns its day."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        day = await conn.fetchval("SELECT max(week_ending) FROM weekly_report")
+        await conn.execute("DELETE FROM weekly_cell WHERE report IN "
+                           "(SELECT id FROM weekly_report WHERE week_ending = $1)", day)
+        await conn.execute("DELETE FROM weekly_report WHERE week_ending = $1", day)
+        return day.isoformat()
+    finally:
+        await conn.close()
+
+
+def freeze_week(c: httpx.Client, day: str) -> float:
+    """Seconds from the week page's 报送 (POST) until its progress poll leads back to the
+    frozen week, polling as the page does (every second; here every 0.2 s)."""
+    t = time.perf_counter()
+    r = c.post(f"/stats/weekly/{day}", data={"_csrf_token": c.cookies["csrftoken"]})
+    if r.status_code != 303:
+        raise RuntimeError(f"POST /stats/weekly/{day}: HTTP {r.status_code}")
+    while True:
+        r = c.get(f"/stats/weekly/{day}/progress", headers={"HX-Request": "true"})
+        if r.status_code != 200 or "HX-Location" in r.headers:
+            break
+        if 'data-state="failed"' in r.text:
+            raise RuntimeError(f"the freeze of {day} failed: {r.text[-500:]}")
+        time.sleep(0.2)
+    took = time.perf_counter() - t
+    if "已报送" not in c.get(f"/stats/weekly/{day}").text:
+        raise RuntimeError(f"the week {day} is not frozen after its job ended")
+    return took
+
+
 def export_findings(env: dict[str, str]) -> tuple[float, float, int]:
     """`python -m server ledger export findings` under GNU time: (seconds, peak RSS in MB, rows)."""
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
@@ -112,12 +151,16 @@ def run() -> Section:
             rows.append(Row("statistics table, district-wide (`/stats`), median of 5",
                             _ms(median(district)), f"≤ {_ms(STATS_DISTRICT_S)}",
                             median(district) <= STATS_DISTRICT_S))
-            body = timed(c, f"/stats?body={ids['body']}", 10)
-            rows.append(Row(f"statistics table, one body ({BODY}, `/stats?body=…`), median of 10",
-                            _ms(median(body)), f"≤ {_ms(STATS_BODY_S)}", median(body) <= STATS_BODY_S))
             sector = timed(c, f"/stats?body={ids['sector_body']}", 10)
             rows.append(Row(f"statistics table, one sector's body ({SECTOR_BODY}: every school), median of 10",
-                            _ms(median(sector)), f"≤ {_ms(STATS_BODY_S)}", median(sector) <= STATS_BODY_S))
+                            _ms(median(sector)), f"≤ {_ms(STATS_SECTOR_S)}", median(sector) <= STATS_SECTOR_S))
+            body = timed(c, f"/stats?body={ids['body']}", 10)
+            rows.append(Row(f"statistics table, one township's body ({BODY}, `/stats?body=…`), median of 10",
+                            _ms(median(body)), f"≤ {_ms(STATS_TOWNSHIP_S)}", median(body) <= STATS_TOWNSHIP_S))
+            day = asyncio.run(_unfreeze_latest_week(b.env["DATABASE_URL"]))
+            froze = freeze_week(c, day)
+            rows.append(Row(f"weekly freeze of the district ({day}: 报送 on the week page until the frozen week "
+                            "shows; a background job), once", _ms(froze), f"≤ {_ms(FREEZE_S)}", froze <= FREEZE_S))
             lists = {
                 "guard search (`/registry/guards`)": [
                     "/registry/guards", "/registry/guards?q=王", "/registry/guards?q=王伟",

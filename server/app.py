@@ -109,7 +109,7 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        from server import lifecycle
+        from server import jobs, lifecycle
         from server.ledger import exports
         from server.registry import import_jobs
 
@@ -119,7 +119,8 @@ def create_app(settings: Settings) -> Litestar:
             # Expiry of exports/ and imports/; on shutdown, running export jobs and roster
             # checks may finish.
             async with lifecycle.running(store, settings,
-                                         lambda: exports.running_jobs() | import_jobs.running_jobs()):
+                                         lambda: exports.running_jobs() | import_jobs.running_jobs()
+                                         | jobs.running_jobs()):
                 yield
         finally:
             await db.stop(engine)

@@ -9,7 +9,9 @@ import io
 import openpyxl
 import pytest
 
+from server import jobs
 from server.errors import Conflict
+from server.ledger import freeze
 from server.models.audit import AuditEntry
 from server.models.campaign import Campaign
 from server.models.inspections import Finding, Inspection
@@ -59,6 +61,7 @@ async def test_a_submitted_week_is_frozen_and_compared_with_the_week_before(clie
 
     r = await c.post("/stats/weekly/2020-12-25")
     assert r.status_code == 303 and r.headers["location"] == "/stats/weekly/2020-12-25"
+    await jobs.wait_all()  # the freeze runs as a background job
     page = soup(await c.get("/stats/weekly/2020-12-25"))
     assert "已报送" in visible_text(page.select_one("#week-status"))
     week1 = table_values(page)
@@ -86,6 +89,7 @@ async def test_a_submitted_week_is_frozen_and_compared_with_the_week_before(clie
 
     # Week 2 is compared with week 1, column by column.
     assert (await c.post("/stats/weekly/2021-01-01")).status_code == 303
+    await jobs.wait_all()
     page = soup(await c.get("/stats/weekly/2021-01-01"))
     comparison = page.select_one("#comparison")
     assert "与 2020-12-25 报送的周报相比，5 个栏目有变化" in visible_text(comparison)
@@ -107,6 +111,7 @@ async def test_the_weekly_xlsx_holds_the_frozen_numbers_and_the_comparison(clien
     c = await client_factory("office")
     await c.post("/stats/weekly/2020-12-25")
     await c.post("/stats/weekly/2021-01-01")
+    await jobs.wait_all()
     r = await c.get("/stats/weekly/2021-01-01/export")
     assert r.status_code == 200
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
@@ -177,3 +182,36 @@ async def test_two_submissions_at_once_freeze_the_week_once(season):
     assert len(failures) == 1 and isinstance(failures[0], Conflict)
     assert str(failures[0]) == "第1期周报已报送，报送后不能修改"
     assert await WeeklyReport.count() == 3
+
+
+async def test_the_freeze_runs_as_a_job_the_page_shows_its_progress_and_a_retry_freezes_once(client_factory, season, app):
+    c = await client_factory("office")
+    # Clicked twice (a retry, a second tab) before the first freeze has run: one freeze.
+    assert (await c.post("/stats/weekly/2020-12-25")).status_code == 303
+    assert (await c.post("/stats/weekly/2020-12-25")).status_code in (303, 409)
+    await jobs.wait_all()
+    assert await WeeklyReport.count() == 3
+    assert await AuditEntry.count().where(AuditEntry.table_name == "weekly_report") == 1
+    page = soup(await c.get("/stats/weekly/2020-12-25"))
+    assert "已报送" in visible_text(page.select_one("#week-status"))
+
+    # While a week is being frozen (here: by another app process), its page shows the progress,
+    # polls it, and offers no second 报送 button.
+    key = freeze.job_key(season.campaign.id, dt.date(2021, 1, 1))
+    await jobs.put_status(app.state.store, freeze.PREFIX, key, {
+        "key": key, "state": "running", "stage": "finding", "records": 1234, "message": ""})
+    page = soup(await c.get("/stats/weekly/2021-01-01"))
+    assert "正在报送" in visible_text(page.select_one("#week-status"))
+    progress = page.select_one("#freeze-progress")
+    assert "问题（已统计 1234 条记录）" in visible_text(progress)
+    assert progress["hx-get"] == "/stats/weekly/2021-01-01/progress"
+    assert page.select_one("form[action='/stats/weekly/2021-01-01']") is None
+    r = await c.post("/stats/weekly/2021-01-01")  # a retry finds the running freeze
+    await jobs.wait_all()
+    assert await WeeklyReport.count() == 3
+    r = await c.get("/stats/weekly/2021-01-01/progress", headers={"HX-Request": "true"})
+    assert "正在冻结第2期周报" in visible_text(soup(r))
+    # Done: the poll leads back to the week page, which shows the frozen week.
+    await jobs.put_status(app.state.store, freeze.PREFIX, key, {"key": key, "state": "done", "stage": "write"})
+    r = await c.get("/stats/weekly/2021-01-01/progress")
+    assert r.status_code == 303 and r.headers["location"] == "/stats/weekly/2021-01-01"

@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from server import jobs
 from server.models.audit import AuditEntry
 from server.models.campaign import Body, Campaign, ReportingDeadline
 from server.models.inspections import Finding
@@ -181,7 +182,9 @@ async def test_a_report_day_walked_through(client_factory, week):
     assert await AuditEntry.count().where(AuditEntry.table_name == "report_case_photo") == 1
     assert await ReportCasePhoto.count() == 1
 
-    # The police branch's report froze the records' week too (the /stats/weekly snapshot).
+    # The police branch's report froze the records' week too (the /stats/weekly snapshot), as a
+    # background job.
+    await jobs.wait_all()
     page = soup(await office.get(f"/stats/weekly/{DAY}"))
     assert "已报送" in visible_text(page.select_one("#week-status"))
 

@@ -17,7 +17,7 @@ from server import clock
 from server.models.campaign import Township
 from server.forms import page_number, choice, integer, text
 from server.campaign.checklist import FOCUS_AREAS
-from server.ledger import exports, service, weekly, xlsx
+from server.ledger import exports, freeze, service, weekly, xlsx
 from server.ledger import coverage
 from server.ledger.columns import COLUMNS
 from server.ledger.row import REMARKS
@@ -136,7 +136,7 @@ async def _week_context(request: Request, day: str) -> dict[str, Any]:
     week = service.find_week(campaign, ending)
     frozen = await service.frozen_week(campaign, ending, user)
     ctx: dict[str, Any] = {"campaign": campaign, "week": week, "frozen": frozen, "today": clock.today(),
-                           "errors": {}, "columns": COLUMNS}
+                           "errors": {}, "columns": COLUMNS, "freeze": None}
     if frozen:
         prev_day, prev_rows = await service.previous_week(campaign, ending, user)
         key = request.query_params.get("body") or frozen[-1].key
@@ -150,6 +150,7 @@ async def _week_context(request: Request, day: str) -> dict[str, Any]:
             changes=weekly.compare(before.row.values() if before else None, current.row.values()),
         )
     else:
+        ctx["freeze"] = await freeze.status_of(request.app.state.store, campaign.id, ending)
         ctx.update(table=await service.statistics(user, None, ending),
                    cell_url=_cell_url(f"/stats/cell?as_of={ending.isoformat()}&"))
     return ctx
@@ -169,12 +170,25 @@ async def week_submit(request: Request, day: FromPath[str]) -> Any:
     campaign = await service.require_campaign()
     ending = _week_day(day)
     try:
-        await service.submit_week(request.scope["user"], campaign, ending, clock.today())
+        await freeze.start(request.app.state.store, request.scope["user"], campaign, ending, clock.today())
     except Conflict as exc:
         ctx = await _week_context(request, day)
         ctx["errors"] = {"submit": str(exc)}
         return render("ledger/week.html", status_code=409, **ctx)
     return go(request, f"/stats/weekly/{ending.isoformat()}")
+
+
+@get("/stats/weekly/{day:str}/progress", opt=STATS)
+async def week_progress(request: Request, day: FromPath[str]) -> Any:
+    """The freeze's progress (the week page polls it); once the week is frozen, the week page."""
+    campaign = await service.require_campaign()
+    ending = _week_day(day)
+    week = service.find_week(campaign, ending)
+    status = await freeze.status_of(request.app.state.store, campaign.id, ending)
+    page = f"/stats/weekly/{ending.isoformat()}"
+    if status is None or status["state"] == "done" or await service.is_frozen(campaign.id, ending):
+        return go(request, page)
+    return render("ledger/_freeze_progress.html", week=week, freeze=status)
 
 
 @get("/stats/weekly/{day:str}/export", opt=STATS)
@@ -315,7 +329,7 @@ async def export_file(request: Request, job: FromPath[str]) -> Response:
 
 
 route_handlers = [
-    stats_page, stats_export, stats_cell, weekly_list, week_page, week_submit, week_export, week_cell,
+    stats_page, stats_export, stats_cell, weekly_list, week_page, week_submit, week_progress, week_export, week_cell,
     ledger_home, ledger_page, export_start, export_page, export_progress, export_file,
 ]
 

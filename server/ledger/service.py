@@ -8,7 +8,7 @@ import datetime as dt
 import json
 from array import array
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
@@ -241,24 +241,52 @@ def find_week(campaign: Campaign, day: dt.date | None) -> weekly.Week:
     raise NotFoundException("该日期不是本次专项行动的周报日")
 
 
-async def submit_week(user: CurrentUser, campaign: Campaign, day: dt.date, today: dt.date) -> None:
-    """Freeze the week: one report per body and one for the district, each holding its
-    numbers (and, in WeeklyCell, the ids behind each), all in one transaction with its audit
-    entry."""
+def _already(week: weekly.Week) -> Conflict:
+    return Conflict(f"第{week.number}期周报已报送，报送后不能修改")
+
+
+async def is_frozen(campaign_id: int, day: dt.date) -> bool:
+    return await WeeklyReport.exists().where(WeeklyReport.key == week_key(campaign_id, DISTRICT, day))
+
+
+async def check_submit(user: CurrentUser, campaign: Campaign, day: dt.date, today: dt.date) -> weekly.Week:
+    """The week the office may submit now (refusals: not the office, not a report day, not
+    yet due, already submitted)."""
     if user.role != Role.office:
         raise PermissionDeniedException("只有办公室可以报送周报")
     week = find_week(campaign, day)
     if week.ending > today:
         raise Conflict(f"第{week.number}期周报的截止日为 {week.ending.isoformat()}，尚未到报送日")
-    done = Conflict(f"第{week.number}期周报已报送，报送后不能修改")
-    if await WeeklyReport.exists().where(WeeklyReport.key == week_key(campaign.id, DISTRICT, day)):
-        raise done
+    if await is_frozen(campaign.id, day):
+        raise _already(week)
+    return week
+
+
+async def submit_week(user: CurrentUser, campaign: Campaign, day: dt.date, today: dt.date,
+                      on_progress: Callable[[str, int], Awaitable[None]] | None = None) -> None:
+    """Freeze the week: one report per body and one for the district, each holding its
+    numbers (and, in WeeklyCell, the ids behind each), all in one transaction with its audit
+    entry. A province's week takes seconds: the page runs it as a job (ledger/freeze.py),
+    `on_progress(stage, records counted)` tells how far it is."""
+    week = await check_submit(user, campaign, day, today)
+    await freeze_week(user, campaign, week, on_progress)
+
+
+async def freeze_week(user: CurrentUser, campaign: Campaign, week: weekly.Week,
+                      on_progress: Callable[[str, int], Awaitable[None]] | None = None) -> None:
+    day = week.ending
+    done = _already(week)
     bodies = await all_bodies()
-    counts, ids = await _count_with_ids(campaign.id, day, bodies)
+    counts, ids = await _count_with_ids(campaign.id, day, bodies, on_progress)
     table = Table(title_of(campaign), _district_line(bodies, campaign), day, district_rows(bodies, counts), True)
     ordinal = {str(b["id"]): i for i, b in enumerate(bodies)}
+    if on_progress is not None:
+        await on_progress("write", sum(len(found) for per in ids.values() for found in per.values()))
+    # Packed before the transaction: it holds the app's write lock (db.atomic).
+    packed = {key: [(column, len(found), weekly.pack_ids(found)) for column, found in per.items()]
+              for key, per in ids.items()}
     try:
-        await _freeze(user, campaign, week, day, table, ids, ordinal, done)
+        await _freeze(user, campaign, week, day, table, packed, ordinal, done)
     except Conflict:
         raise
     except Exception:
@@ -268,7 +296,8 @@ async def submit_week(user: CurrentUser, campaign: Campaign, day: dt.date, today
         raise
 
 
-async def _count_with_ids(campaign_id: int, day: dt.date, bodies: list[dict]
+async def _count_with_ids(campaign_id: int, day: dt.date, bodies: list[dict],
+                          on_progress: Callable[[str, int], Awaitable[None]] | None = None,
                           ) -> tuple[queries.Counts, dict[str, dict[int, array]]]:
     """The numbers and the ids behind every number of every row, from one pass over the
     counted records (so the numbers and the ids agree even if records change meanwhile)."""
@@ -277,33 +306,43 @@ async def _count_with_ids(campaign_id: int, day: dt.date, bodies: list[dict]
     keys_of: dict[tuple, list[str]] = {}
     ids: dict[str, dict[int, array]] = {key: {} for key, _ in rows}
     counts = queries.Counts(day)
+    seen = 0
     for source in queries.SOURCES:
         rules = queries.rules_of(source)
+        flags = [(f"c{x.column}", x.column) for x in rules]
         groups: dict[tuple, queries.Group] = {}
+        lists_of: dict[tuple, list[dict[int, array]]] = {}
         async for batch in queries.scan(source, campaign_id, day):
             for r in batch:
                 where = (r["sector"], r["township"])
-                keys = keys_of.get(where)
-                if keys is None:
-                    keys = keys_of[where] = [k for k, scope in rows if scope.admits(*where)]
+                lists = lists_of.get(where)
+                if lists is None:
+                    lists = lists_of[where] = [ids[k] for k, scope in rows if scope.admits(*where)]
                 extra = tuple(r[k] for k in source.keys)
                 g = groups.get(where + extra)
                 if g is None:
                     g = groups[where + extra] = queries.Group(
                         *where, extra, {x.column: 0 for x in rules}, {x.column: 0 for x in rules}, 0)
                 g.total += 1
-                for rule in rules:
-                    if r[f"c{rule.column}"]:
-                        g.sums[rule.column] += r["m"]
-                        g.records[rule.column] += 1
-                        for key in keys:
-                            ids[key].setdefault(rule.column, array("q")).append(r["id"])
+                m, rid = r["m"], r["id"]
+                for flag, column in flags:
+                    if r[flag]:
+                        g.sums[column] += m
+                        g.records[column] += 1
+                        for per in lists:
+                            found = per.get(column)
+                            if found is None:
+                                found = per[column] = array("q")
+                            found.append(rid)
+            seen += len(batch)
+            if on_progress is not None:
+                await on_progress(source.name, seen)
         counts.groups[source.name] = list(groups.values())
     return counts, ids
 
 
 async def _freeze(user: CurrentUser, campaign: Campaign, week: weekly.Week, day: dt.date, table: "Table",
-                  ids: dict[str, dict[int, array]], ordinal: dict[str, int], done: Conflict) -> None:
+                  packed: dict[str, list[tuple[int, int, str]]], ordinal: dict[str, int], done: Conflict) -> None:
     async with atomic():
         if await WeeklyReport.exists().where(WeeklyReport.key == week_key(campaign.id, DISTRICT, day)):
             raise done
@@ -320,9 +359,8 @@ async def _freeze(user: CurrentUser, campaign: Campaign, week: weekly.Week, day:
             await report.save()
             if key == DISTRICT:
                 district_id = report.id
-            for column, found in ids[key].items():
-                cells.append(WeeklyCell(report=report.id, column=column, records=len(found),
-                                        ids=weekly.pack_ids(found)))
+            for column, records, packed_ids in packed[key]:
+                cells.append(WeeklyCell(report=report.id, column=column, records=records, ids=packed_ids))
         for i in range(0, len(cells), 100):
             await WeeklyCell.insert(*cells[i:i + 100])
         total = table.rows[-1][2]

@@ -4,6 +4,7 @@ between two weeks. Pure functions, no I/O."""
 from __future__ import annotations
 
 import base64
+import operator
 import datetime as dt
 import zlib
 from dataclasses import dataclass
@@ -68,16 +69,21 @@ def compare(before: dict[int, int] | None, after: dict[int, int]) -> list[Change
 
 def pack_ids(ids: Iterable[int]) -> str:
     """Record ids as compact text: sorted, as gaps between neighbours (LEB128 varints),
-    deflated, base64. Half a million guard ids take well under a megabyte."""
+    deflated, base64. Half a million guard ids take well under a megabyte. Gaps below 128
+    (most, in a long list) are one byte each, copied in runs, not one by one."""
+    ordered = sorted(ids)
+    gaps = list(map(operator.sub, ordered, [0, *ordered[:-1]]))
     out = bytearray()
-    last = 0
-    for i in sorted(ids):
-        gap = i - last
-        last = i
+    start = 0
+    for i in [i for i, gap in enumerate(gaps) if gap >= 0x80]:
+        out += bytes(gaps[start:i])
+        gap = gaps[i]
         while gap >= 0x80:
             out.append((gap & 0x7F) | 0x80)
             gap >>= 7
         out.append(gap)
+        start = i + 1
+    out += bytes(gaps[start:])
     return base64.b64encode(zlib.compress(bytes(out), 6)).decode("ascii")
 
 

@@ -107,9 +107,19 @@ class Finding(Table):
         references=LazyTableReference("RectificationOrder", module_path="server.models.rectification"),
         null=True,
         on_delete=OnDelete.set_null,
+        index=True,
     )
     repeat_of = ForeignKey(references="self", null=True, default=None, on_delete=OnDelete.set_null)
     """At a re-inspection (回头看): the earlier finding of the order being re-inspected that this one
     finds again (复查仍未整改). A repeat is never a second case in the statistics table."""
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # Copies for the statistics table, kept by the database in the transaction that changes
+    # their source (triggers of the migration "counting copies"; never set by the app): the
+    # offender's sector, township and kind (Finding.unit), the inspection's campaign and start.
+    # The district table then counts a million findings without joining units and inspections.
+    scope_sector = Varchar(length=32, null=True, default=None, index=True)
+    scope_township = Integer(null=True, default=None, index=True)
+    unit_kind = Varchar(length=32, null=True, default=None)
+    campaign = Integer(null=True, default=None)
+    found_at = Timestamptz(null=True, default=None)

@@ -97,6 +97,11 @@ class Guard(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
     added_by_body = ForeignKey(references=Body, null=True, on_delete=OnDelete.set_null)
     """The body whose liaison registered the guard during the survey (null: the office's)."""
+    # Copies for the statistics table, kept by the database (triggers of the migration
+    # "counting copies"; never set by the app): the sector and township of the unit that
+    # scopes the guard (the unit of their site, else their employer).
+    scope_sector = Varchar(length=32, null=True, default=None, index=True)
+    scope_township = Integer(null=True, default=None, index=True)
     confirmed = Boolean(default=True)
     """False for a liaison's addition until the office has checked and confirmed it."""
 

@@ -80,7 +80,7 @@ async def report_save(request: Request, day: FromPath[str], body_id: FromPath[in
 
     async def action() -> Any:
         return await service.save(request.scope["user"], campaign, report_day, body_id, values, submit=submit,
-                                  today=clock.today())
+                                  today=clock.today(), store=request.app.state.store)
 
     return await act(request, action, page="reports/report.html",
                      context=lambda errors: _report_context(request, day, body_id, errors, values),

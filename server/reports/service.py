@@ -22,7 +22,7 @@ from server.campaign.service import active_campaign
 from server.db import atomic, once
 from server.errors import Conflict, FormError
 from server.forms import new_uuid
-from server.ledger import queries, weekly
+from server.ledger import freeze, queries, weekly
 from server.ledger import service as ledger
 from server.ledger.row import NUMBER_COLUMNS, StatRow
 from server.models.campaign import Body, Campaign, ReportingDeadline
@@ -188,7 +188,7 @@ def _check_editable(user: CurrentUser, body_id: int, report: BodyReport | None) 
 
 
 async def save(user: CurrentUser, campaign: Campaign, day: dt.date, body_id: int, form: Any, *,
-               submit: bool, today: dt.date) -> BodyReport:
+               submit: bool, today: dt.date, store: ObjectStore | None = None) -> BodyReport:
     """Save what the body adds (overrides with notes, 备注, 工作进展); with `submit`, freeze the
     numbers as the records give them now and hand the report in."""
     body = await _body(body_id)
@@ -228,14 +228,16 @@ async def save(user: CurrentUser, campaign: Campaign, day: dt.date, body_id: int
                                           computed.values(), overrides).items()},
                                       "overrides": rules.overrides_to_data(overrides)})
     if submit and body["is_police"] and body["scope"] == BodyScope.district:
-        await _freeze_police_week(user, campaign, day, today)
+        await _freeze_police_week(user, campaign, day, today, store)
     return report
 
 
-async def _freeze_police_week(user: CurrentUser, campaign: Campaign, day: dt.date, today: dt.date) -> None:
+async def _freeze_police_week(user: CurrentUser, campaign: Campaign, day: dt.date, today: dt.date,
+                              store: ObjectStore | None) -> None:
     """The police branch's own report also freezes the records' numbers of the week for every
     body and the district (the /stats/weekly snapshot and the dashboard's trend), as the
-    office's one click used to."""
+    office's one click used to: as a background job given the store (the week page shows its
+    progress), else here."""
     if user.role != Role.office:
         return
     weeks = weekly.report_weeks(campaign.weekly_from, campaign.weekly_until, campaign.weekly_weekday)
@@ -243,7 +245,10 @@ async def _freeze_police_week(user: CurrentUser, campaign: Campaign, day: dt.dat
             WeeklyReport.key == ledger.week_key(campaign.id, ledger.DISTRICT, day)):
         return
     try:
-        await ledger.submit_week(user, campaign, day, today)
+        if store is not None:
+            await freeze.start(store, user, campaign, day, today)
+        else:
+            await ledger.submit_week(user, campaign, day, today)
     except Conflict:  # frozen meanwhile
         pass
 
