@@ -1,13 +1,15 @@
 """Storage that cleans itself, and a shutdown that lets running work finish.
 
-Two kinds of objects are temporary: ledger export jobs (`exports/<job>/`, their files hold
-full ID numbers) and roster previews waiting for the office to confirm or cancel
-(`imports/<uuid>.xlsx`, also ID numbers, with the check's status `imports/<uuid>.json`).
-Both expire after `TEMP_FILE_DAYS` (default 7):
+Three kinds of objects are temporary: ledger export jobs (`exports/<job>/`, their files hold
+full ID numbers), roster previews waiting for the office to confirm or cancel
+(`imports/<uuid>.xlsx`, also ID numbers, with the check's status `imports/<uuid>.json`), and
+the progress of a week's freeze (`weekly/<campaign>-<day>/status.json`; the frozen week itself
+is in the database). All expire after `TEMP_FILE_DAYS` (default 7):
 
-- on MinIO / S3 the bucket gets lifecycle rules (one per prefix, ids `expire-exports` and
-  `expire-imports`; other rules of the bucket are kept), so the store deletes them itself;
-- every app process also sweeps both prefixes at start and then hourly, deleting objects older
+- on MinIO / S3 the bucket gets lifecycle rules (one per prefix, ids `expire-exports`,
+  `expire-imports` and `expire-weekly`; other rules of the bucket are kept), so the store
+  deletes them itself;
+- every app process also sweeps these prefixes at start and then hourly, deleting objects older
   than the limit: the only mechanism on local disk, and a safety net where the S3 server
   ignores lifecycle rules. `python -m server storage sweep` does the same once.
 
@@ -33,7 +35,7 @@ from server.storage_stream import objects_with_age
 
 log = logging.getLogger(__name__)
 
-TEMP_PREFIXES = {"exports": "exports/", "imports": "imports/"}
+TEMP_PREFIXES = {"exports": "exports/", "imports": "imports/", "weekly": "weekly/"}
 SWEEP_EVERY = 3600.0
 DRAIN_SECONDS = 30.0
 

@@ -88,7 +88,7 @@ async def test_minio_bucket_gets_expiry_rules_and_keeps_its_own(store, backend):
     rules = {r.rule_id: (r.rule_filter.prefix, r.expiration.days)
              for r in store.client.get_bucket_lifecycle(store.bucket).rules}
     assert rules == {"operators-own": ("scratch/", 1), "expire-exports": ("exports/", 5),
-                     "expire-imports": ("imports/", 5)}
+                     "expire-imports": ("imports/", 5), "expire-weekly": ("weekly/", 5)}
 
 
 async def test_storage_check_counts_neither_exports_nor_imports_as_orphans(store):

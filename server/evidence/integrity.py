@@ -113,8 +113,9 @@ HISTORY_KEYS: tuple[tuple[str, str], ...] = (("body_document", "object_key"),)
 
 # Prefixes of objects that have no row by design (they describe themselves and expire, see
 # server/lifecycle.py): the ledger's xlsx export jobs keep their status and file under
-# exports/<job>/; roster previews wait under imports/ for the office to confirm or cancel.
-UNTRACKED_PREFIXES: tuple[str, ...] = ("exports/", "imports/")
+# exports/<job>/; roster previews wait under imports/ for the office to confirm or cancel;
+# a week's freeze keeps its progress under weekly/ (the frozen week is in the database).
+UNTRACKED_PREFIXES: tuple[str, ...] = ("exports/", "imports/", "weekly/")
 
 
 @dataclass(frozen=True)
