@@ -133,6 +133,7 @@ def demo_seed(today: str | None) -> None:
     state = loaded_app().state
 
     async def both() -> dict[str, int]:
+        await state.store.ensure_ready()  # the demo's photos go to the bucket (made if missing)
         counts = await seed_demo(day)
         return {**counts, **await seed_activity(state.store, state.settings, day)}
 
