@@ -21,12 +21,14 @@ if [ "${SEED_DEMO:-0}" = "1" ]; then
     python -m server demo seed
 fi
 
-# granian (a Rust HTTP server; faster than uvicorn here, bench/README.md section 1).
+# granian (a Rust HTTP server; faster than uvicorn here, bench/README.md section 1), with
+# its request log on stdout as uvicorn had, and crashed workers started again.
 # The app is reached only through the proxy on the internal network, so
 # X-Forwarded-For / X-Forwarded-Proto are trusted from any peer (server.asgi:proxied).
 exec python -m granian --interface asgi \
     --host 0.0.0.0 \
     --port 8000 \
     --workers "${WEB_CONCURRENCY:-2}" \
-    --no-access-log \
+    --respawn-failed-workers \
+    --access-log \
     server.asgi:proxied
