@@ -218,4 +218,4 @@ def log_in(client: httpx.Client, username: str, password: str = "demo1234") -> s
                                     "_csrf_token": csrf})
     if r.status_code != 303:
         raise RuntimeError(f"login as {username} failed: HTTP {r.status_code}")
-    return csrf
+    return client.cookies.get("csrftoken") or csrf  # a login rotates the token
