@@ -55,9 +55,9 @@ class CLIPlugin(CLIPluginProtocol):
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
 def run_command(host: str, port: int, workers: int) -> None:
-    """granian rather than uvicorn: it served the bare page 1.3–2 times as fast and the card
-    page 1.3–1.7 times (bench/README.md, section 1). Replaces this process, like the container's
-    entrypoint, so Ctrl-C and stop signals reach the server."""
+    """granian rather than uvicorn: it served every page of the card bench 1.03–2.5 times as
+    fast (most on SQLite; bench/README.md, section 1). Replaces this process, like the
+    container's entrypoint, so Ctrl-C and stop signals reach the server."""
     import os
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
