@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,7 +135,7 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 30.0) -> No
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with code {proc.returncode}")
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
         try:
             if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
                 return
@@ -144,10 +145,35 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 30.0) -> No
     raise RuntimeError(f"{base} did not become healthy in time")
 
 
+SERVERS = ("granian", "uvicorn")
+"""The ASGI servers the card section compares; the first is the one the app is served with
+(server/cli.py `run`, deploy/entrypoint.sh)."""
+
+
+def server_command(server: str, port: int) -> list[str]:
+    """The command line of one server process of the app on loopback, without access log."""
+    if server == "granian":
+        return [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+                "--port", str(port), "--workers", "1", "--no-access-log", "server.asgi:app"]
+    return [sys.executable, "-m", "uvicorn", "server.asgi:app", "--host", "127.0.0.1",
+            "--port", str(port), "--no-access-log"]
+
+
+def cores() -> tuple[str, str] | None:
+    """(the app's cores, the load generator's core) for `taskset -c`: the last core for the
+    load generator, the others for the app; None on one core or without taskset."""
+    n = os.cpu_count() or 1
+    if n < 2 or not shutil.which("taskset"):
+        return None
+    return (f"0-{n - 2}" if n > 2 else "0"), str(n - 1)
+
+
 @contextmanager
-def serve(b: Backend, processes: int = 1, base_url: str | None = None) -> Iterator[list[str]]:
-    """Start `processes` uvicorn processes of the app (one port each) over backend `b`;
-    yield their base URLs; always stop them. A process's log is printed when it fails."""
+def serve(b: Backend, processes: int = 1, base_url: str | None = None,
+          server: str = SERVERS[0], pin: bool = False) -> Iterator[list[str]]:
+    """Start `processes` server processes of the app (one port each; granian unless `server`
+    says uvicorn) over backend `b`; yield their base URLs; always stop them. A process's log is
+    printed when it fails."""
     procs: list[tuple[subprocess.Popen, Path, object]] = []
     bases: list[str] = []
     try:
@@ -155,12 +181,13 @@ def serve(b: Backend, processes: int = 1, base_url: str | None = None) -> Iterat
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             env = dict(b.env, HOST="127.0.0.1", PORT=str(port), BASE_URL=base_url or base)
-            log_path = Path(b.data_dir) / f"uvicorn-{i}.log"
+            log_path = Path(b.data_dir) / f"{server}-{port}.log"
             log = open(log_path, "w")  # not a pipe: a full pipe would block the server
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "server.asgi:app", "--host", "127.0.0.1",
-                 "--port", str(port), "--no-access-log"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cmd = server_command(server, port)
+            if pin and cores():  # off the load generator's core (bench/card.py)
+                cmd = ["taskset", "-c", cores()[0], *cmd]
+            proc = subprocess.Popen(cmd,
+                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             procs.append((proc, log_path, log))
             bases.append(base)
         for (proc, _, _), base in zip(procs, bases):
@@ -191,4 +218,4 @@ def log_in(client: httpx.Client, username: str, password: str = "demo1234") -> s
                                     "_csrf_token": csrf})
     if r.status_code != 303:
         raise RuntimeError(f"login as {username} failed: HTTP {r.status_code}")
-    return csrf
+    return client.cookies.get("csrftoken") or csrf  # a login rotates the token

@@ -132,7 +132,7 @@ def run() -> Section:
         f"throttling; categories performance and accessibility; median of {RUNS} runs per page "
         "(every run's score in brackets)"),
         ("logged in as the demo officer `minjing` (session cookie via --extra-headers); the card page "
-        "as that officer sees it; SQLite demo, one uvicorn process; median runs' HTML reports in "
+        "as that officer sees it; SQLite demo, one granian process; median runs' HTML reports in "
         "bench/out/lighthouse/"),
         ("the simulated 4x CPU slowdown assumes a host CPU at Lighthouse's benchmarkIndex ≥ 1000 "
         "(it warns below that); a slower or busy machine scores lower, mostly through Total "

@@ -22,7 +22,7 @@ from bench.common import Section, machine  # noqa: E402
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
 # name → module in bench/ with run() -> Section
-SECTIONS = ["card", "weight", "lighthouse", "photos", "scale", "scaleout"]
+SECTIONS = ["card", "weight", "lighthouse", "photos", "scale", "scaleout", "roster", "flow"]
 
 
 def main(argv: list[str]) -> int:

@@ -29,11 +29,13 @@ PG_SETTINGS = ("-c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=5
                "-c random_page_cost=1.1")
 
 STATS_DISTRICT_S = 0.3  # issue 17
-STATS_SECTOR_S = 0.15
-STATS_TOWNSHIP_S = 0.1
+STATS_SECTOR_S = 0.15  # a sector's body
+STATS_TOWNSHIP_S = 0.1  # one township's body
 FREEZE_S = 10.0
-LIST_P95_S = 0.3  # ours: the issue names no number for the lists
-EXPORT_S = 30.0
+LIST_P95_S = 0.3  # ours: the issue names no number for the guard search
+QUEUE_P95_S = 0.15  # the review queue and the 回头看 list, with OPEN_ORDERS open orders
+OPEN_ORDERS = 50_000
+EXPORT_S = 15.0
 EXPORT_MB = 300.0
 BODY = "渔阳镇"  # the largest township's body (the demo liaison xiangzhen's)
 SECTOR_BODY = "区教育局"  # a sector's body: every school of the province
@@ -131,6 +133,31 @@ def export_findings(env: dict[str, str]) -> tuple[float, float, int]:
         return took, rss_kb / 1024, rows
 
 
+async def open_orders(database_url: str, wanted: int) -> int:
+    """Make `wanted` rectification orders of the active campaign open: the province's open ones,
+    then others reopened in it (已下达, deadlines spread over the two weeks around today, so
+    about half are on the 回头看 list). Returns how many are open."""
+    import asyncpg
+
+    con = await asyncpg.connect(database_url)
+    try:
+        campaign = await con.fetchval("SELECT id FROM campaign WHERE active ORDER BY starts_on DESC LIMIT 1")
+        have = await con.fetchval("SELECT count(*) FROM rectification_order WHERE campaign = $1 "
+                                  "AND status IN ('ordered', 'reported')", campaign)
+        if have < wanted:  # the others (closed, or of earlier campaigns) reopened in the active one
+            await con.execute(
+                "UPDATE rectification_order SET campaign = $2, status = 'ordered', reported_at = NULL, "
+                "verified_at = NULL, escalated_at = NULL, closed_at = NULL, "
+                "deadline = CURRENT_DATE + ((id % 15)::int - 7) WHERE id IN (SELECT id FROM rectification_order "
+                "WHERE campaign <> $2 OR status NOT IN ('ordered', 'reported') ORDER BY id LIMIT $1)",
+                wanted - have, campaign)
+        await con.execute("ANALYZE rectification_order")
+        return await con.fetchval("SELECT count(*) FROM rectification_order WHERE campaign = $1 "
+                                  "AND status IN ('ordered', 'reported')", campaign)
+    finally:
+        await con.close()
+
+
 def run() -> Section:
     started = time.monotonic()
     k = _scale()
@@ -161,6 +188,8 @@ def run() -> Section:
             froze = freeze_week(c, day)
             rows.append(Row(f"weekly freeze of the district ({day}: 报送 on the week page until the frozen week "
                             "shows; a background job), once", _ms(froze), f"≤ {_ms(FREEZE_S)}", froze <= FREEZE_S))
+            # The lists below with OPEN_ORDERS open orders: after the statistics, which count them.
+            opened = asyncio.run(open_orders(b.env["DATABASE_URL"], int(OPEN_ORDERS * k)))
             lists = {
                 "guard search (`/registry/guards`)": [
                     "/registry/guards", "/registry/guards?q=王", "/registry/guards?q=王伟",
@@ -169,12 +198,17 @@ def run() -> Section:
                     "/registry/guards?page=2", "/registry/guards?q=王&page=20",
                     "/registry/guards?cert=valid&page=200",
                 ],
-                "review queue (`/office/inspections`)": [
+                f"review queue (`/office/inspections`, {opened:,} open orders)": [
                     "/office/inspections", "/office/inspections?status=all",
                     f"/office/inspections?status=all&township={ids['township']}",
                     f"/office/inspections?status=all&officer={ids['officer']}",
                     "/office/inspections?status=reviewed&date_from=2021-01-11&date_to=2021-01-25",
                     "/office/inspections?page=2", "/office/inspections?status=all&page=200",
+                ],
+                f"回头看 list (`/rectification/due`, {opened:,} open orders)": [
+                    "/rectification/due", f"/rectification/due?township={ids['township']}",
+                    f"/rectification/due?officer={ids['officer']}",
+                    f"/rectification/due?township={ids['township']}&officer={ids['officer']}",
                 ],
             }
             for label, paths in lists.items():
@@ -182,8 +216,9 @@ def run() -> Section:
                 times = [s for t in per.values() for s in t]
                 p95 = percentile(times, 95)
                 slowest = max(paths, key=lambda p: median(per[p]))
+                target = LIST_P95_S if label.startswith("guard") else QUEUE_P95_S
                 rows.append(Row(f"{label}: {len(paths)} queries (filters, page 1 and deep pages) × 5, p95",
-                                _ms(p95), f"≤ {_ms(LIST_P95_S)}", p95 <= LIST_P95_S))
+                                _ms(p95), f"≤ {_ms(target)}", p95 <= target))
                 rows.append(Row(f"… its median; the slowest query `{slowest}` (median)",
                                 f"{_ms(median(times))}; {_ms(median(per[slowest]))}"))
             home = timed(c, "/", 10)
@@ -196,8 +231,10 @@ def run() -> Section:
     section = Section("5. Scale: a synthetic province on PostgreSQL", notes=[
         f"bench/province.py: {sizes.units:,} units, {sizes.guards:,} guards, {sizes.findings:,} findings"
         + (f" (BENCH_SCALE={k}: NOT the full size)" if k != 1 else ""),
-        (f"throwaway PostgreSQL cluster ({PG_SETTINGS}), one uvicorn process, logged in as the demo office "
+        (f"throwaway PostgreSQL cluster ({PG_SETTINGS}), one granian process, logged in as the demo office "
          "user `bangongshi`; times are seen by an httpx client on loopback, warm (one unmeasured request first)"),
+        f"before the review queue and the 回头看 list, {int(OPEN_ORDERS * k):,} rectification orders of the "
+        "active campaign are made open (closed ones reopened with deadlines around today)",
         "the export runs as `python -m server ledger export findings --xlsx …` under GNU time"])
     section.rows = rows
     section.seconds = time.monotonic() - started

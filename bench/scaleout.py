@@ -1,6 +1,6 @@
 """6. Scale-out: two app processes over one PostgreSQL and one S3 server.
 
-Each uvicorn process is what one container of compose.yaml runs; a proxy would spread phones
+Each granian process is what one container of compose.yaml runs; a proxy would spread phones
 over them with no stickiness, so any request may land on either. Checked on real servers:
 a session made on one is valid on the other (and ends on both at logout), an inspection started
 on one is answered, photographed and submitted across both, a photo stored through one is served
@@ -109,7 +109,7 @@ def throughput(a: str, b: str, card: str) -> list[Row]:
 
 def run() -> Section:
     section = Section("6. Scale-out: two app processes, one PostgreSQL, one S3", notes=[
-        "two uvicorn processes (A and B) started like compose.yaml's app containers, sharing "
+        "two granian processes (A and B) started like compose.yaml's app containers, sharing "
         "SECRET_KEY, DATABASE_URL and the S3 bucket (moto on loopback)",
         f"throughput: the officer's card page, wrk with {CONNECTIONS} connections per process; "
         f"{ROUNDS} alternating rounds of {ROUND_S} s of one process alone vs both at once; medians. "

@@ -68,7 +68,7 @@ def run() -> Section:
     section = Section("2. Page weight of the phone pages (first load, gzipped)", notes=[
         "HTML + /static/css/app.css + every `<script src>` of the page, Accept-Encoding: gzip, "
         "nothing cached; jsQR.js excluded (loaded only when the camera starts)",
-        "logged in as the demo officer `minjing`; SQLite demo, one uvicorn process"])
+        "logged in as the demo officer `minjing`; SQLite demo, one granian process"])
     section.rows = [Row(f"`{p['page']}` ({p['files']} files, gzip by {p['gzip_by']})",
                         f"{p['kb']:.1f} KB", f"≤ {TARGET_KB:.0f} KB", p["kb"] <= TARGET_KB)
                     for p in measured]

@@ -164,6 +164,9 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=LoggingConfig(log_exceptions="always", exception_logging_handler=failures.log_exception),
         openapi_config=None,
     )
+    # Templates are read once: checking every template file's mtime on each render (Jinja's
+    # auto_reload) cost every page several stat calls. DEBUG=true reloads edited templates.
+    app.template_engine.engine.auto_reload = settings.debug
     app.state.settings = settings
     app.state.engine = engine
     app.state.store = store

@@ -21,11 +21,15 @@ class Choice(str, Enum):
 
     @classmethod
     def label_of(cls, value: str | None) -> str:
+        """The label of a value (a code or a member); an unknown code is returned as it is.
+        A dict lookup: exports and pages call it for every row (Enum's own lookup is slow)."""
         if value is None:
             return ""
+        if isinstance(value, Enum):
+            value = value.value
         try:
-            return cls(value).label
-        except ValueError:
+            return cls.LABELS().get(value, value)  # type: ignore[attr-defined]
+        except TypeError:  # unhashable: not a code
             return value
 
 

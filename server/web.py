@@ -36,7 +36,7 @@ def go(request: Request, url: str) -> Any:
 
 
 def client_ip(request: Request) -> str:
-    # Behind the TLS proxy, uvicorn's --proxy-headers fills client from X-Forwarded-For.
+    # Behind the TLS proxy, server.asgi:proxied (granian's proxy-headers wrapper) fills client from X-Forwarded-For.
     return request.client.host if request.client else ""
 
 

@@ -70,6 +70,37 @@ async def record(action: str, table_name: str, record_id: Any, *, actor: Any = N
         ))
 
 
+async def record_many(entries: list[tuple[str, str, Any, Any, Any]], *, actor: Any = None,
+                      batch: int = 500) -> None:
+    """Append many entries, each (action, table_name, record_id, before, after), in order: the
+    chain's last hash read once and the rows inserted `batch` at a time (a roster import writes
+    tens of thousands). Like record(), inside the caller's transaction."""
+    if not entries:
+        return
+    async with atomic():
+        await lock(_LOCK_KEY)
+        last = await AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id, ascending=False).first()
+        prev = last["hash"] if last else GENESIS
+        actor_id = getattr(actor, "id", None)
+        actor_name = getattr(actor, "username", "") or ("system" if actor is None else str(actor))
+        rows = []
+        for action, table_name, record_id, before, after in entries:
+            at = dt.datetime.now(dt.timezone.utc)
+            before_j = json.loads(_canonical(before)) if before is not None else None
+            after_j = json.loads(_canonical(after)) if after is not None else None
+            h = entry_hash(prev, _ts(at), actor_name, action, table_name, str(record_id), before_j, after_j)
+            rows.append(AuditEntry(
+                at=at, actor=actor_id, actor_name=actor_name, action=action, table_name=table_name,
+                record_id=str(record_id), before=_canonical(before_j) if before_j is not None else None,
+                after=_canonical(after_j) if after_j is not None else None, prev_hash=prev, hash=h))
+            prev = h
+            if len(rows) == batch:
+                await AuditEntry.insert(*rows)
+                rows = []
+        if rows:
+            await AuditEntry.insert(*rows)
+
+
 @dataclass
 class ChainProblem:
     entry_id: int

@@ -7,10 +7,13 @@ from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 
+from server import clock
+from server.audit import views
 from server.cards import qr, service
 from server.errors import FormError
 from server.registry import service as registry
@@ -23,22 +26,35 @@ FILE_ROLES = (Role.officer, Role.office, Role.leader)
 """Who sees the guard's file behind a card; everyone else sees only the verdict and company."""
 
 
-async def _verify_context(request: Request, result: service.ScanResult) -> dict[str, Any]:
+def _may_see_file(request: Request) -> bool:
     user = request.scope.get("user")
-    show_file = bool(user and user.role in FILE_ROLES and result.guard)
+    return bool(user and user.role in FILE_ROLES)
+
+
+async def _verify_page(request: Request, result: service.ScanResult) -> Template:
+    """The verification page; for a viewer who may see the guard's file, the file too, and the
+    view logged (an AccessLog row, written right after the response: audit/views.py)."""
+    user = request.scope.get("user")
+    show_file = bool(_may_see_file(request) and result.guard)
     ctx: dict[str, Any] = {"result": result, "show_file": show_file, "user": user}
-    if show_file:
-        gid = result.guard["id"]
-        await registry.log_access(user, "guard_view", "guard", gid, client_ip(request))
+    if not show_file:
+        return render("cards/verify.html", **ctx)
+    gid = result.guard["id"]
+    if "employer.township.name" in result.guard:  # read with the card (service.check with_file)
+        ctx.update(guard=result.guard, **await registry.guard_history(gid))
+    else:
         ctx.update(await registry.guard_file(gid))
-    return ctx
+    page = render("cards/verify.html", **ctx)
+    page.background = BackgroundTask(views.log_view, user.id, user.username, "guard_view", "guard", gid,
+                                     client_ip(request), clock.now())
+    return page
 
 
 @get("/c/{token:str}", opt={"public": True}, name="card_verify")
 async def verify(request: Request, token: FromPath[str]) -> Template:
     """Where every card's QR code leads: any phone camera or WeChat opens it."""
-    result = await service.check(request.app.state.settings, token)
-    return render("cards/verify.html", **await _verify_context(request, result))
+    result = await service.check(request.app.state.settings, token, with_file=_may_see_file(request))
+    return await _verify_page(request, result)
 
 
 @get("/cards/public-key", opt={"public": True}, include_in_schema=False)
@@ -74,8 +90,8 @@ async def scan_standalone(request: Request) -> Any:
             return render("cards/scan.html", status_code=422,
                           errors={"scan": f"{guard['name']} 尚未制作现场核验卡，请到检查中按证号添加"})
         text = service.card_url(request.app.state.settings, guard["id"], card["serial"])
-    result = await service.check(request.app.state.settings, text)
-    return render("cards/verify.html", **await _verify_context(request, result))
+    result = await service.check(request.app.state.settings, text, with_file=_may_see_file(request))
+    return await _verify_page(request, result)
 
 
 # ---------------------------------------------------------------- issuing and printing

@@ -61,6 +61,15 @@ _CARD_WITH_GUARD = Prepared(lambda guard_id, serial: GuardCard.select(
     GuardCard.guard.portrait_key, GuardCard.guard.site.name,
 ).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
 
+# For a viewer who may see the guard's file (registry.guard_file): the card and the file's guard
+# row — every column of the guard, its employer, the employer's township, its site — in the same
+# query, so the officer's scan reads the guard once.
+_CARD_WITH_FILE = Prepared(lambda guard_id, serial: GuardCard.select(
+    GuardCard.revoked_at, GuardCard.guard.all_columns(), GuardCard.guard.employer.id,
+    GuardCard.guard.employer.name, GuardCard.guard.employer.kind, GuardCard.guard.site.name,
+    GuardCard.guard.employer.township.name,
+).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
+
 
 async def issue(user: CurrentUser, guard_id: int) -> GuardCard:
     """Issue a new card: the next serial; every earlier card of the guard is revoked, so a
@@ -118,13 +127,14 @@ class ScanResult:
 
 
 async def check(settings: Settings, scanned_text: str,
-                site_employer_ids: set[int] | None = None) -> ScanResult:
-    """The verdict for whatever a scanner read (a card URL or a bare token)."""
+                site_employer_ids: set[int] | None = None, with_file: bool = False) -> ScanResult:
+    """The verdict for whatever a scanner read (a card URL or a bare token). with_file: the
+    result's guard is the guard row of the guard's file (registry.guard_file's "guard")."""
     decoded = tokens.verify(signing_key(settings).public_key(), tokens.token_from_text(scanned_text))
     if not decoded.ok:
         verdict, reason = card_verdict(CardFacts(decoded.status))
         return ScanResult(verdict, reason)
-    row = await _CARD_WITH_GUARD.first(decoded.guard_id, decoded.serial)
+    row = await (_CARD_WITH_FILE if with_file else _CARD_WITH_GUARD).first(decoded.guard_id, decoded.serial)
     guard = {k.removeprefix("guard."): v for k, v in row.items() if k.startswith("guard.")} if row else None
     if row is None:
         state = CardState.unknown

@@ -71,15 +71,17 @@ def _guard_row(r: Sequence) -> list:
             hired_on, left_on]
 
 
+_AREA_TEXT = {no: f"{no}. {a.title}" for no, a in AREAS.items()}
+_COLUMN_TEXT = {no: f"{c.number}. {c.label}" for no, c in COLUMNS.items()}
+
+
 def _finding_row(r: Sequence) -> list:
     """A row of service.FINDING_FIELDS, in that order."""
     (id_, area_no, stat_column, count_unit, quantity, text, status, reviewed_at, _, unit, township, _,
      submitted_at, officer, order_no, order_status, deadline) = r
-    column = COLUMNS.get(stat_column) if stat_column else None
-    area = AREAS.get(area_no)
     return [id_, clock.local_date(submitted_at), unit, township or "",
-            f"{area_no}. {area.title}" if area else area_no,
-            f"{column.number}. {column.label}" if column else "备注",
+            _AREA_TEXT.get(area_no, area_no),
+            _COLUMN_TEXT.get(stat_column, "备注") if stat_column else "备注",
             quantity, CountUnit.label_of(count_unit), text, FindingStatus.label_of(status),
             clock.local_date(reviewed_at), officer or "",
             order_no or "", OrderStatus.label_of(order_status) if order_status else "", deadline]

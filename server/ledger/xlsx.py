@@ -314,6 +314,46 @@ CELL_WRITERS: dict[str, Callable[[], Callable[[Any], str]]] = {
     "any": lambda: sheet_cell, "label": _label_writer}
 
 
+# The XML of one cell of each kind as an expression of the value `v{i}` of column i, for
+# `row_writer`; `_l{i}` is the label column's cache of written cells, `_m{i}` its writer.
+_INLINE: dict[str, str] = {
+    "text": '(_text_cell(v{i}) if v{i} else "<c/>")',
+    "number": '("<c/>" if v{i} is None else _NUMBER % (v{i},))',
+    "date": '("<c/>" if v{i} is None else _DATE % (v{i} - _EPOCH).days)',
+    "any": "sheet_cell(v{i})",
+    "label": "(_l{i}.get(v{i}) or _m{i}(v{i}))",
+}
+
+
+def row_writer(kinds: Sequence[str]) -> Callable[[int, Sequence[object]], str]:
+    """`write(n, row)`: row n of the sheet as SpreadsheetML, from one format string with a cell
+    expression per column (_INLINE; the same cells CELL_WRITERS write). A province's findings
+    are 780,000 rows: a function call per cell was a third of the export's time."""
+    names = [f"v{i}" for i in range(len(kinds))]
+    cells = "".join("{" + _INLINE[k].format(i=i) + "}" for i, k in enumerate(kinds))
+    source = (f"def write(n, row):\n    {', '.join(names)}{',' if len(names) == 1 else ''} = row\n"
+              f"    return f'<row r=\"{{n}}\">{cells}</row>'\n")
+    scope: dict[str, Any] = {"_text_cell": _text_cell, "sheet_cell": sheet_cell, "_EPOCH": _EPOCH,
+                             "_NUMBER": "<c><v>%r</v></c>", "_DATE": f'<c s="{_XF_DATE}"><v>%d</v></c>'}
+    for i, k in enumerate(kinds):
+        if k == "label":
+            scope[f"_m{i}"], scope[f"_l{i}"] = _label_writer_with_cache()
+    exec(compile(source, "<ledger row>", "exec"), scope)  # noqa: S102 - our own fixed source
+    return scope["write"]
+
+
+def _label_writer_with_cache() -> tuple[Callable[[Any], str], dict[Any, str]]:
+    """A label column's writer and the cache it fills (row_writer reads the cache inline)."""
+    seen: dict[Any, str] = {}
+
+    def cell(value: Any) -> str:
+        out = sheet_cell(value)
+        if len(seen) < 10_000:  # a column more varied than thought stays bounded
+            seen[value] = out
+        return out
+    return cell, seen
+
+
 def _styles() -> str:
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet {_NS}>'
             '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
@@ -346,7 +386,7 @@ class LedgerWriter:
 
     def __init__(self, path: Path, sheet_title: str, title: str, columns: Sequence[LedgerColumn]) -> None:
         self.path, self.sheet_title, self.rows = path, sheet_title, 0
-        self.cells = [CELL_WRITERS[c.kind]() for c in columns]
+        self.write_row = row_writer([c.kind for c in columns])
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheet = self.zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
         cols = "".join(f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
@@ -365,13 +405,9 @@ class LedgerWriter:
         self.sheet.write(text.encode("utf-8"))
 
     def append(self, rows: Iterable[Sequence[object]]) -> None:
-        out = []
-        n = self.rows + 3
-        cells = self.cells
-        for row in rows:
-            out.append(f'<row r="{n}">{"".join([cell(v) for cell, v in zip(cells, row)])}</row>')
-            n += 1
-        self.rows = n - 3
+        start = self.rows + 3
+        out = [write(n, row) for n, row in enumerate(rows, start)] if (write := self.write_row) else []
+        self.rows += len(out)
         self._write("".join(out))
 
     def close(self) -> None:

@@ -235,7 +235,9 @@ async def due(request: Request, township: FromQuery[str] = "", officer: FromQuer
     day = clock.today()
     officer_id = user.id if officer == "me" else _int(officer)
     rows = await service.due_list(campaign, day, _int(township), officer_id)
-    return render("rectification/due.html", rows=rows, today=day, townships=await registry.townships(),
+    total = (len(rows) if len(rows) < service.DUE_LIST_MAX
+             else await service.due_count(campaign, day, _int(township), officer_id))
+    return render("rectification/due.html", rows=rows, total=total, today=day, townships=await registry.townships(),
                   officers=await service.users_by_role(Role.officer), f={"township": township, "officer": officer},
                   targets=await spotcheck.my_targets(user) if user.role == Role.officer else [],
                   new_uuid=new_uuid, horizon=rules.DUE_HORIZON_DAYS)

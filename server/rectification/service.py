@@ -457,10 +457,35 @@ async def list_orders(campaign: Campaign, day: dt.date, status: str = "", townsh
     return rows
 
 
+DUE_LIST_MAX = 300
+"""Orders the 回头看 list shows at most (the soonest due; filters narrow it): a province has
+tens of thousands open, more than a page can usefully show or quickly render."""
+
+
+def _due_where(campaign: Campaign, day: dt.date, township: int | None, officer: int | None) -> Any:
+    """The 回头看 list's orders in SQL (rules.needs_reinspection: reported, or ordered with the
+    deadline within the horizon or past), with the filters: the township of the unit, the
+    officer who inspected (else who ordered)."""
+    O = RectificationOrder
+    where = (O.campaign == campaign.id) & (
+        (O.status == OrderStatus.reported.value)
+        | ((O.status == OrderStatus.ordered.value) & (O.deadline <= day + dt.timedelta(days=rules.DUE_HORIZON_DAYS))))
+    if township:
+        where &= O.unit.township == township
+    if officer:
+        where &= (O.inspection.officer == officer) | (O.inspection.officer.is_null() & (O.issued_by == officer))
+    return where
+
+
+async def due_count(campaign: Campaign, day: dt.date, township: int | None = None,
+                    officer: int | None = None) -> int:
+    return await RectificationOrder.count().where(_due_where(campaign, day, township, officer))
+
+
 async def due_list(campaign: Campaign, day: dt.date, township: int | None = None,
-                   officer: int | None = None) -> list[dict]:
-    """回头看: orders reported rectified or near or past their deadline, by due date. The
-    officer of an order is who inspected (else who ordered)."""
+                   officer: int | None = None, limit: int = DUE_LIST_MAX) -> list[dict]:
+    """回头看: orders reported rectified or near or past their deadline, by due date (the
+    first `limit`). The officer of an order is who inspected (else who ordered)."""
     rows = await RectificationOrder.select(
         RectificationOrder.id, RectificationOrder.number, RectificationOrder.status, RectificationOrder.deadline,
         RectificationOrder.unit.id, RectificationOrder.unit.name, RectificationOrder.unit.township.id,
@@ -468,9 +493,8 @@ async def due_list(campaign: Campaign, day: dt.date, township: int | None = None
         RectificationOrder.issued_by.display_name, RectificationOrder.inspection.officer.id,
         RectificationOrder.inspection.officer.display_name, RectificationOrder.reinspection.uuid,
         RectificationOrder.reinspection.status,
-    ).where((RectificationOrder.campaign == campaign.id)
-            & RectificationOrder.status.is_in([OrderStatus.ordered.value, OrderStatus.reported.value])
-            ).order_by(RectificationOrder.deadline).order_by(RectificationOrder.id)
+    ).where(_due_where(campaign, day, township, officer)
+            ).order_by(RectificationOrder.deadline).order_by(RectificationOrder.id).limit(limit)
     phases = await phases_of(campaign.id)
     out = []
     for r in rows:

@@ -473,8 +473,12 @@ async def guard_file(guard_id: int) -> dict:
     guard = await _GUARD.first(guard_id)
     if guard is None:
         raise NotFoundException("保安员不存在")
-    return {"guard": guard, "training": await _TRAINING.rows(guard_id),
-            "checks": await _RECENT_CHECKS.rows(guard_id)}
+    return {"guard": guard, **await guard_history(guard_id)}
+
+
+async def guard_history(guard_id: int) -> dict:
+    """The lists of the guard's file: training records and the last checks."""
+    return {"training": await _TRAINING.rows(guard_id), "checks": await _RECENT_CHECKS.rows(guard_id)}
 
 
 async def save_guard(user: CurrentUser, guard_id: int | None, values: dict) -> Guard:

@@ -1,0 +1,95 @@
+"""The access log of views that happen on every scan (an officer opening a guard's card), written
+after the response and together: group commit.
+
+The card page is the busiest page of the app, and a durable row per view was a third of its
+cost: building the insert, a turn of the database's single writer, a commit. Here the page
+hands its row to `log_view` as a background task, which Litestar runs after the response has
+been sent: the first waiting row starts an insert at once; rows that arrive while it runs go
+together into the next one, as one multi-row INSERT. So there is never more than one insert in
+flight, no timer, and no added wait when the app is idle: a row is committed a few
+milliseconds after its response (behind at most one insert under load). The window in which a
+crash can lose a view already shown is that gap (README "Access log of card views";
+tests/faults/test_faults.py kills the server with SIGKILL right after views and finds them).
+
+Rows that must be counted right away (reveals of an ID number, which are rate-limited by
+counting them) keep the synchronous write (registry.service.log_access).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import datetime as dt
+import logging
+from typing import Any, Optional
+
+from server import clock, db
+
+_log = logging.getLogger(__name__)
+
+_COLUMNS = '"at", "user", "username", "action", "object_table", "object_id", "ip"'
+_ROW = "(" + ", ".join(["{}"] * 7) + ")"
+MAX_BATCH = 500
+"""Rows per INSERT (7 parameters each: well below SQLite's and asyncpg's parameter limits)."""
+
+
+class _GroupCommit:
+    """Rows waiting for the next insert, and the insert running now (one per event loop)."""
+
+    def __init__(self) -> None:
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self.pending: list[tuple] = []
+        self.done: Optional[asyncio.Future] = None  # resolved when `pending` is written
+        self.writer: Optional[asyncio.Task] = None
+
+    def add(self, row: tuple) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # a new event loop (tests, a CLI's run_sync): start afresh
+            self.loop, self.pending, self.done, self.writer = loop, [], None, None
+        if self.done is None:
+            self.done = loop.create_future()
+        self.pending.append(row)
+        done = self.done
+        if self.writer is None:
+            # a context of its own: not the first waiter's (its request, any transaction of it)
+            self.writer = loop.create_task(self._write(), context=contextvars.Context())
+        return done
+
+    async def _write(self) -> None:
+        try:
+            while self.pending:
+                rows, done = self.pending, self.done
+                self.pending, self.done = [], None
+                try:
+                    for i in range(0, len(rows), MAX_BATCH):
+                        await _insert(rows[i:i + MAX_BATCH])
+                except BaseException as exc:  # noqa: BLE001 - handed to every waiter
+                    if not done.done():
+                        done.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    if not done.done():
+                        done.set_result(len(rows))
+        finally:
+            self.writer = None
+
+
+_group = _GroupCommit()
+
+
+async def _insert(rows: list[tuple]) -> None:
+    values = ", ".join([_ROW] * len(rows))
+    await db.raw(f'INSERT INTO "access_log" ({_COLUMNS}) VALUES {values}', *(v for r in rows for v in r))
+
+
+async def log_view(user_id: int, username: str, action: str, table: str, object_id: Any, ip: str,
+                   at: Optional[dt.datetime] = None) -> None:
+    """Write one AccessLog row, batched with the rows of concurrent views; returns once it is
+    committed (raises what the insert raised). `at` is when the view was served."""
+    row = (at or clock.now(), user_id, username[:64], action[:32], table[:32], str(object_id)[:64], ip[:64])
+    try:
+        await asyncio.shield(_group.add(row))
+    except Exception:
+        _log.exception("access log: a %s of %s %s by %s was not written", action, table, object_id, username)
+        raise
