@@ -10,7 +10,6 @@ from server import clock
 from server.auth.scope import Scope
 from server.ledger import queries
 from server.models.inspections import Finding
-from server.models.rectification import RectificationOrder
 from server.models.registry import Site, Unit
 from server.vocab import BodyScope, ProviderKind, Sector, UnitKind
 from tests.support.flow import answer_all, new_id, start

@@ -303,7 +303,6 @@ async def _count_with_ids(campaign_id: int, day: dt.date, bodies: list[dict],
     counted records (so the numbers and the ids agree even if records change meanwhile)."""
     rows = [(str(b["id"]), body_scope(b)) for b in bodies if b["scope"] != BodyScope.district]
     rows.append((DISTRICT, DISTRICT_SCOPE))
-    keys_of: dict[tuple, list[str]] = {}
     ids: dict[str, dict[int, array]] = {key: {} for key, _ in rows}
     counts = queries.Counts(day)
     seen = 0

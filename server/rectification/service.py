@@ -335,7 +335,6 @@ async def _unit_kind(order: RectificationOrder) -> str:
 async def marked_guards(order_id: int) -> int:
     """Guards with a 特勤 mark recorded at the guard check behind the order's findings (column
     22 is traceable to them)."""
-    from server.models.inspections import GuardCheck
 
     rows = await Finding.select(Finding.guard_check).where(
         (Finding.order == order_id) & Finding.guard_check.is_not_null()

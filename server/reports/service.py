@@ -24,7 +24,7 @@ from server.errors import Conflict, FormError
 from server.forms import new_uuid
 from server.ledger import freeze, queries, weekly
 from server.ledger import service as ledger
-from server.ledger.row import NUMBER_COLUMNS, StatRow
+from server.ledger.row import StatRow
 from server.models.campaign import Body, Campaign, ReportingDeadline
 from server.models.ledger import WeeklyReport
 from server.models.reports import BodyReport, ReportCase, ReportCasePhoto

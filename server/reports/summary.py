@@ -17,7 +17,7 @@ from server.campaign import checklist
 from server.campaign.options import options_of
 from server.models.campaign import Campaign
 from server.models.inspections import Finding
-from server.models.reports import BodyReport, ReportCase
+from server.models.reports import ReportCase
 from server.vocab import FindingStatus, OrderStatus, ReportStatus
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
