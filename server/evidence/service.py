@@ -57,8 +57,12 @@ async def _ingest(store: ObjectStore, settings: Settings, user: CurrentUser, ins
     attempt = secrets.token_hex(4)
     key = f"photos/{now:%Y/%m}/{uuid}-{attempt}.{checked.extension}"
     thumb_key = f"thumbs/{now:%Y/%m}/{uuid}-{attempt}.jpg"
-    await store.put(key, data, checked.content_type)
-    await store.put(thumb_key, thumb, "image/jpeg")
+    try:
+        await store.put(key, data, checked.content_type)
+        await store.put(thumb_key, thumb, "image/jpeg")
+    except Exception:  # the store went away between the two: leave neither behind
+        await _discard(store, key, thumb_key)
+        raise
     photo = Photo(
         uuid=uuid, object_key=key, thumb_key=thumb_key, sha256=checked.sha256, bytes=checked.size,
         width=checked.width, height=checked.height, content_type=checked.content_type,
