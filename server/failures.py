@@ -99,6 +99,16 @@ def unavailable(exc: BaseException) -> str:
     return ""
 
 
+def refused_input(exc: BaseException) -> bool:
+    """The database refused a value the user sent (PostgreSQL holds no NUL character in
+    text): the request is at fault, not the server."""
+    return any(isinstance(e, (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError))
+               for e in _chain(exc))
+
+
+BAD_CHARACTERS = "内容中含有无法保存的字符（如空字符），请删除后重试"
+
+
 def new_ref() -> str:
     """An error number short enough to read out on the phone: 8 hex digits."""
     return secrets.token_hex(4).upper()
@@ -142,6 +152,9 @@ def server_error(request: Request, exc: Exception) -> Response:
     answered in Chinese, saying that what was typed is still there: 503 when a service is
     down (`unavailable`, logged in one line: an outage is not a bug), else 500."""
     ref = request.scope.get("error_ref") or new_ref()  # type: ignore[typeddict-item]
+    if refused_input(exc):
+        log.info("%s %s → 400 %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        return answer(request, 400, BAD_CHARACTERS)
     service = unavailable(exc)
     if service:
         log.error("错误编号 %s: %s %s → 503 %s unavailable: %s: %s", ref, request.method, request.url.path,

@@ -15,7 +15,7 @@ from server import clock
 
 from server.campaign import service as campaigns
 from server.errors import Conflict, FormError
-from server.forms import page_number, date_field, choice, client_uuid, integer, new_uuid, text
+from server.forms import page_number, date_field, choice, client_uuid, integer, new_uuid, record_id, text
 from server.inspections import service as inspections
 from server.rectification import clues, rules, service, spotcheck
 from server.registry import service as registry
@@ -33,7 +33,7 @@ _PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nos
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return record_id(value)
 
 
 # ================================================================ rectification orders
@@ -83,7 +83,7 @@ async def create_order(request: Request) -> Any:
     unit_id = integer(form, "unit_id", label="单位", minimum=1, maximum=2**31, required=True, errors=errors)
     deadline = date_field(form, "deadline", label="整改期限", errors=errors, required=False)
     note = text(form, "note", label="备注", errors=errors)
-    ids = [int(v) for v in form.getall("finding_ids", []) if str(v).isdigit() and len(str(v)) < 10]
+    ids = [i for i in map(record_id, form.getall("finding_ids", [])) if i is not None]
     filing = str(form.get("filing") or "") == "1"
     if unit_id is None:
         return render("rectification/order_new.html", status_code=422, form=None, errors=errors)

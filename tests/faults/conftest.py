@@ -81,7 +81,9 @@ class Server:
         self.env, self.port = env, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
-        self.log = open(Path(env["DATA_DIR"]).parent / f"fault-server-{self.port}.log", "a")
+        # FAULT_LOG_DIR keeps the servers' logs (the tracebacks behind an 错误编号) after the run.
+        logs = Path(os.environ.get("FAULT_LOG_DIR") or Path(env["DATA_DIR"]).parent)
+        self.log = open(logs / f"fault-server-{self.port}.log", "a")
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
