@@ -88,6 +88,10 @@ def unavailable(exc: BaseException) -> str:
             return "database"
         if isinstance(e, asyncpg.InterfaceError) and ("closed" in str(e) or "closing" in str(e)):
             return "database"
+        if isinstance(e, asyncpg.exceptions._base.InternalClientError):
+            # A pooled connection left mid-operation as the server shut it down ("cannot switch
+            # to state …; another operation is in progress"): the pool discards it on release.
+            return "database"
         if isinstance(e, sqlite3.OperationalError) and any(m in str(e).lower() for m in _SQLITE_DOWN):
             return "database"
         if isinstance(e, (urllib3.exceptions.HTTPError, ServerError)):

@@ -61,9 +61,11 @@ class Postgres:
         url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         return url
 
-    def resume(self) -> None:
-        """Start the server of the cluster (again, after `halt`)."""
-        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -k {self.dir} {self.settings}"
+    def resume(self, extra: str = "") -> None:
+        """Start the server of the cluster (again, after `halt`); `extra` options override the
+        test settings until the next start (e.g. "-c synchronous_commit=on" before a crash:
+        with it off, a crash loses commits already acknowledged, by design)."""
+        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -k {self.dir} {self.settings} {extra}"
         self._run(_pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
 
     def halt(self, mode: str = "fast") -> None:
