@@ -46,7 +46,7 @@ from server.storage import make_store
 from server.templating import make_template_engine
 from server.errors import Conflict, FormError
 from server.headers import add_security_headers
-from server.web import is_htmx
+from server.web import is_htmx, sane_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,6 +155,7 @@ def create_app(settings: Settings) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         middleware=[SessionMiddleware()],
         guards=[access_guard],
+        before_request=sane_path,
         before_send=[add_security_headers, log_download],
         exception_handlers={HTTPException: _error_page, FormError: _refused, Conflict: _refused,
                             Exception: failures.server_error},

@@ -6,6 +6,10 @@
   the officer can quote it and the operator find it. Logged once, here, with its traceback.
 - An ordinary refusal (404, 405, 400 …: HTTPException below 500) is logged as one line,
   without a traceback: scanners and stale links make thousands of them.
+- A dependency that is down — the database (PostgreSQL restarting, SQLite locked past its
+  timeout) or the object store (S3 stopped, a photo folder that cannot be written) — is not
+  a bug: `unavailable` recognises it and the answer is 503 saying which service is away and
+  that nothing typed is lost (the phone's outbox keeps a 503 entry and sends it again later).
 - Other 4xx without an answer of their own (400, 405, 429 …) are shown like the 5xx, in the
   toast for htmx, so a tap never ends in silence.
 
@@ -17,9 +21,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import sys
 from typing import Any
 
+import asyncpg
+import urllib3
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
@@ -36,6 +43,74 @@ MESSAGES = {
     405: "此操作不可用，请刷新页面后重试",
     429: "操作太频繁，请稍后重试",
 }
+
+
+UNAVAILABLE = {
+    "database": "数据库暂时不可用，本次操作没有完成",
+    "storage": "照片存储暂时不可用，本次操作没有完成",
+}
+UNAVAILABLE_DETAIL = "已填写的内容不会丢失，请稍后重试"
+RETRY_AFTER_SECONDS = 5
+
+_DB_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+              asyncpg.TooManyConnectionsError)
+_SQLITE_DOWN = ("database is locked", "unable to open database", "disk i/o error", "database or disk is full")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def _raised_in(exc: BaseException) -> str:
+    """'database' or 'storage' by the library whose code raised `exc` (an OSError says only
+    that a connection or a file failed, not whose)."""
+    tb, found = exc.__traceback__, ""
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__", "")
+        if name.startswith(("asyncpg", "aiosqlite", "piccolo.engine")):
+            found = "database"
+        elif name.startswith(("minio", "urllib3", "server.storage")):
+            found = "storage"
+        tb = tb.tb_next
+    return found
+
+
+def unavailable(exc: BaseException) -> str:
+    """'database' or 'storage' when `exc` means that service is down or unreachable, else ''."""
+    from minio.error import ServerError
+
+    for e in _chain(exc):
+        if isinstance(e, _DB_ERRORS):
+            return "database"
+        if isinstance(e, asyncpg.InterfaceError) and ("closed" in str(e) or "closing" in str(e)):
+            return "database"
+        if isinstance(e, asyncpg.exceptions._base.InternalClientError):
+            # A pooled connection left mid-operation as the server shut it down ("cannot switch
+            # to state …; another operation is in progress"): the pool discards it on release.
+            return "database"
+        if isinstance(e, sqlite3.OperationalError) and any(m in str(e).lower() for m in _SQLITE_DOWN):
+            return "database"
+        if isinstance(e, (urllib3.exceptions.HTTPError, ServerError)):
+            return "storage"
+        if isinstance(e, (OSError, TimeoutError)):
+            where = _raised_in(e)
+            if where:
+                return where
+    return ""
+
+
+def refused_input(exc: BaseException) -> bool:
+    """The database refused a value the user sent (PostgreSQL holds no NUL character in
+    text): the request is at fault, not the server."""
+    return any(isinstance(e, (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError))
+               for e in _chain(exc))
+
+
+BAD_CHARACTERS = "内容中含有无法保存的字符（如空字符），请删除后重试"
 
 
 def new_ref() -> str:
@@ -78,8 +153,19 @@ def answer(request: Request, status: int, message: str, *, ref: str = "", detail
 
 def server_error(request: Request, exc: Exception) -> Response:
     """Any exception no other handler answers: logged once with its error number, and
-    answered 500 in Chinese, saying that what was typed is still there."""
+    answered in Chinese, saying that what was typed is still there: 503 when a service is
+    down (`unavailable`, logged in one line: an outage is not a bug), else 500."""
     ref = request.scope.get("error_ref") or new_ref()  # type: ignore[typeddict-item]
+    if refused_input(exc):
+        log.info("%s %s → 400 %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        return answer(request, 400, BAD_CHARACTERS)
+    service = unavailable(exc)
+    if service:
+        log.error("错误编号 %s: %s %s → 503 %s unavailable: %s: %s", ref, request.method, request.url.path,
+                  service, type(exc).__name__, exc)
+        response = answer(request, 503, UNAVAILABLE[service], ref=ref, detail=UNAVAILABLE_DETAIL)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     log.error("错误编号 %s: %s %s → 500 %s", ref, request.method, request.url.path, type(exc).__name__,
               exc_info=exc)
     return answer(request, 500, "服务器出错，本次操作没有完成", ref=ref,

@@ -17,7 +17,7 @@ MAX_NOTE = 500
 
 def text(form: Mapping[str, Any], name: str, *, label: str, max_len: int = MAX_NOTE,
          required: bool = False, errors: dict[str, str]) -> str:
-    value = str(form.get(name) or "").strip()
+    value = str(form.get(name) or "").replace("\x00", "").strip()
     if required and not value:
         errors[name] = f"请填写{label}"
     elif len(value) > max_len:
@@ -77,6 +77,21 @@ def client_uuid(form: Mapping[str, Any], name: str = "uuid") -> str:
         return str(uuidlib.UUID(raw))
     except ValueError:
         raise FormError({name: "请求缺少有效的编号，请刷新页面后重试"}) from None
+
+
+MAX_ID = 2**31 - 1
+"""The largest id a table holds (PostgreSQL's integer); a larger number names no record, and
+given to a query it is refused by the database (SQLite: beyond 64 bits) as an error, not a miss."""
+
+
+def record_id(raw: Any) -> int | None:
+    """An id from a form, a query string or a path: a whole number of at most MAX_ID, else None
+    (which finds nothing). Anything else — a file, a list, text, a sign — is not an id."""
+    value = raw.strip() if isinstance(raw, str) else str(raw) if isinstance(raw, int) else ""
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 def page_number(raw: Any) -> int:

@@ -13,6 +13,7 @@ from litestar.plugins.htmx import HXLocation
 from litestar.response import Redirect, Template
 
 from server.errors import Conflict, FormError
+from server.forms import MAX_ID
 
 
 def render(template: str, status_code: int = 200, headers: dict[str, str] | None = None,
@@ -38,6 +39,18 @@ def go(request: Request, url: str) -> Any:
 def client_ip(request: Request) -> str:
     # Behind the TLS proxy, server.asgi:proxied (granian's proxy-headers wrapper) fills client from X-Forwarded-For.
     return request.client.host if request.client else ""
+
+
+async def sane_path(request: Request) -> None:
+    """The app's before_request: a whole number in the path beyond any table's ids
+    (forms.MAX_ID), or text with a NUL character (which PostgreSQL cannot hold), names no
+    record — 404, as for any id not found, rather than a query the database refuses."""
+    from litestar.exceptions import NotFoundException
+
+    for value in request.path_params.values():
+        if (isinstance(value, int) and not -MAX_ID <= value <= MAX_ID) or (
+                isinstance(value, str) and "\x00" in value):
+            raise NotFoundException("页面或记录不存在")
 
 
 def roles(*names: Any) -> dict:

@@ -74,6 +74,13 @@ def backend() -> str:
 
 
 @pytest.fixture(scope="session")
+def running_services() -> list:
+    """The PostgreSQL and S3 server this session started (none on sqlite): the fault suite
+    stops and starts them."""
+    return list(_state["services"])
+
+
+@pytest.fixture(scope="session")
 def service_env() -> dict[str, str]:
     """The environment a subprocess (CLI, a real server) needs to reach the same database."""
     return {**os.environ, **_state["env"]}

@@ -45,3 +45,30 @@ async def test_concurrent_appends_keep_one_chain(world):
     await asyncio.gather(*(audit.record("create", "unit", uuid.uuid4().hex) for _ in range(10)))
     count, problem = await audit.verify_chain()
     assert count == 10 and problem is None
+
+
+async def test_guard_id_numbers_are_kept_masked_in_the_log_as_on_screen(client_factory, world):
+    from server.models.registry import Guard
+    from server.registry.ids import id_check_digit
+    from tests.support.html import soup, visible_text
+
+    first, second = ("12022519850312003", "12022519900101002")
+    first, second = first + id_check_digit(first), second + id_check_digit(second)
+    office = await client_factory("office")
+    data = {"name": "孙明", "employer": str(world.units.secco.id), "certificate_no": "津保120200000009",
+            "hired_on": "2019-03-01"}
+    r = await office.post("/registry/guards", data={**data, "id_number": first})
+    assert r.status_code == 303, r.text
+    guard = await Guard.objects().where(Guard.id_number == first).first()
+    r = await office.post(f"/registry/guards/{guard.id}", data={**data, "id_number": second})
+    assert r.status_code == 303, r.text
+
+    rows = await AuditEntry.select().where(AuditEntry.table_name == "guard")
+    assert [r["action"] for r in rows] == ["create", "update"]
+    assert not any(n in (r["before"] or "") + (r["after"] or "") for r in rows for n in (first, second))
+    shown = visible_text(soup(await office.get(f"/audit/guard/{guard.id}")))
+    assert first[:4] + "**********" + first[-4:] in shown and second[:4] + "**********" + second[-4:] in shown
+    assert first not in shown and second not in shown
+    on_screen = visible_text(soup(await office.get(f"/registry/guards/{guard.id}")).select_one(f"#id-number-{guard.id}"))
+    assert on_screen.startswith(second[:4] + "**********" + second[-4:])
+    assert (await audit.verify_chain())[1] is None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import clock
+from server.audit.masking import MASKED_FIELDS, mask_id_number
 from server.models.audit import AuditEntry
 from server.db import WRITE_LOCK, atomic, lock
 
@@ -37,7 +38,10 @@ def _ts(value: dt.datetime) -> str:
 
 
 def snapshot(row: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """A JSON-safe dict of a Piccolo row (or dict) for before/after."""
+    """A JSON-safe dict of a Piccolo row (or dict) for before/after. Secrets are left out;
+    personal information (a guard's ID number) is kept masked as the screen shows it: the
+    log says that it was set or changed, never what it is. (Entries written before this
+    rule keep what they hold: rewriting them would break the chain.)"""
     data = row if isinstance(row, dict) else row.to_dict()
     out = {}
     for k, v in data.items():
@@ -45,6 +49,8 @@ def snapshot(row: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
             continue
         if k in {"password_hash", "token_hash"}:
             continue
+        if k in MASKED_FIELDS and isinstance(v, str):
+            v = mask_id_number(v)
         out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
     return out
 

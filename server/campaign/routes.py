@@ -15,7 +15,7 @@ from server import clock
 from server.campaign import service, setup_routes
 from server.models.campaign import Body
 from server.errors import FormError
-from server.forms import choice, date_field, integer, text
+from server.forms import MAX_ID, choice, date_field, integer, text
 from server.campaign.checklist import AREA_NUMBERS
 from server.campaign.options import COUNT_ON, MAX_RECTIFY_DAYS
 from server.vocab import Role
@@ -110,7 +110,7 @@ async def edit_phase(request: Request, phase_id: FromPath[int]) -> Any:
 
 def _deadline_values(form: Any) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    body = integer(form, "body", label="填报单位", minimum=1, maximum=2**31, errors=errors)
+    body = integer(form, "body", label="填报单位", minimum=1, maximum=MAX_ID, errors=errors)
     values = {
         "title": text(form, "title", label="报送事项", max_len=128, required=True, errors=errors),
         "due_on": date_field(form, "due_on", label="截止日期", errors=errors, required=True),

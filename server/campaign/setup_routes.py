@@ -13,7 +13,7 @@ from litestar.response import Template
 from server.campaign import service, setup
 from server.campaign.checklist import AREA_NUMBERS
 from server.errors import FormError
-from server.forms import choice, date_field, integer, text
+from server.forms import MAX_ID, choice, date_field, integer, text
 from server.vocab import BodyScope, Role, Sector
 from server.web import act, render, roles
 
@@ -70,7 +70,7 @@ def _body_values(form: Any) -> dict[str, Any]:
         "short_name": text(form, "short_name", label="简称", max_len=32, errors=errors),
         "scope": choice(form, "scope", {s.value for s in BodyScope}, label="填报范围", errors=errors),
         "sector": choice(form, "sector", {s.value for s in Sector}, label="行业", required=False, errors=errors) or None,
-        "township": integer(form, "township", label="乡镇街", minimum=1, maximum=2**31, errors=errors),
+        "township": integer(form, "township", label="乡镇街", minimum=1, maximum=MAX_ID, errors=errors),
         "contact_name": text(form, "contact_name", label="联络员", max_len=64, errors=errors),
         "contact_phone": text(form, "contact_phone", label="联系电话", max_len=32, errors=errors),
         "is_police": form.get("is_police") == "on",

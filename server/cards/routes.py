@@ -16,6 +16,7 @@ from server import clock
 from server.audit import views
 from server.cards import qr, service
 from server.errors import FormError
+from server.forms import record_id
 from server.registry import service as registry
 from server.vocab import Role
 from server.web import client_ip, go, render, roles
@@ -113,13 +114,13 @@ async def revoke(request: Request, guard_id: FromPath[int]) -> Any:
 
 
 def _ids(values: list[str]) -> list[int]:
-    return sorted({int(v) for v in values if v.isdigit()})[:500]
+    return sorted({i for i in map(record_id, values) if i is not None})[:500]
 
 
 async def _selection(guard: list[str], unit: str) -> list[int]:
     ids = _ids(guard)
-    if unit.isdigit():
-        ids += [g["id"] for g in await registry.list_guards(unit=int(unit), status="active", limit=500)]
+    if record_id(unit) is not None:
+        ids += [g["id"] for g in await registry.list_guards(unit=record_id(unit), status="active", limit=500)]
     return sorted(set(ids))
 
 

@@ -14,7 +14,7 @@ from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
 from server.db import atomic, once
-from server import images
+from server import failures, images
 from server.evidence import integrity
 from server.models.evidence import AccessLog, Photo
 from server.inspections import service as inspections
@@ -57,8 +57,12 @@ async def _ingest(store: ObjectStore, settings: Settings, user: CurrentUser, ins
     attempt = secrets.token_hex(4)
     key = f"photos/{now:%Y/%m}/{uuid}-{attempt}.{checked.extension}"
     thumb_key = f"thumbs/{now:%Y/%m}/{uuid}-{attempt}.jpg"
-    await store.put(key, data, checked.content_type)
-    await store.put(thumb_key, thumb, "image/jpeg")
+    try:
+        await store.put(key, data, checked.content_type)
+        await store.put(thumb_key, thumb, "image/jpeg")
+    except Exception:  # the store went away between the two: leave neither behind
+        await _discard(store, key, thumb_key)
+        raise
     photo = Photo(
         uuid=uuid, object_key=key, thumb_key=thumb_key, sha256=checked.sha256, bytes=checked.size,
         width=checked.width, height=checked.height, content_type=checked.content_type,
@@ -69,8 +73,12 @@ async def _ingest(store: ObjectStore, settings: Settings, user: CurrentUser, ins
         async with atomic():
             await photo.save()
             await audit.record("upload", "photo", photo.id, actor=user, after=snapshot(photo))
-    except Exception:
-        await _discard(store, key, thumb_key)
+    except Exception as exc:
+        # Refused: no row names the objects, remove them. The database gone away instead: it
+        # may have committed before the answer was lost, so the objects stay (the retry finds
+        # the row with them; else `storage check` lists them as leftovers).
+        if failures.unavailable(exc) != "database":
+            await _discard(store, key, thumb_key)
         raise
     return photo
 

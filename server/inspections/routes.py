@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from server.cards import service as cards
 from server.errors import FormError
-from server.forms import choice, client_uuid, integer, number, text, tristate
+from server.forms import MAX_ID, choice, client_uuid, integer, number, text, tristate
 from server.inspections import service
 from server.campaign.checklist import BY_NUMBER as AREAS
 from server.registry import service as registry
@@ -40,7 +40,7 @@ async def _guarded(request: Request, uuid: str, fragment: str, action, *,
 async def start_inspection(request: Request) -> Any:
     form = await request.form()
     errors: dict[str, str] = {}
-    site_id = integer(form, "site_id", label="服务目标", minimum=1, maximum=2**31, required=True, errors=errors)
+    site_id = integer(form, "site_id", label="服务目标", minimum=1, maximum=MAX_ID, required=True, errors=errors)
     if errors:
         return go(request, "/")
     insp = await service.start(
@@ -97,7 +97,7 @@ async def add_guard(request: Request, uuid: FromPath[str]) -> Any:
 
     async def action(user, insp):
         errors: dict[str, str] = {}
-        guard_id = integer(form, "guard_id", label="保安员", minimum=1, maximum=2**31, errors=errors)
+        guard_id = integer(form, "guard_id", label="保安员", minimum=1, maximum=MAX_ID, errors=errors)
         cert = text(form, "certificate_no", label="保安员证号", max_len=32, errors=errors)
         name = text(form, "name", label="姓名", max_len=32, errors=errors)
         if errors:

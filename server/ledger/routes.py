@@ -15,7 +15,7 @@ from litestar.response import Template
 from server.errors import Conflict
 from server import clock
 from server.models.campaign import Township
-from server.forms import page_number, choice, integer, text
+from server.forms import MAX_ID, page_number, choice, integer, text
 from server.campaign.checklist import FOCUS_AREAS
 from server.ledger import exports, freeze, service, weekly, xlsx
 from server.ledger import coverage
@@ -233,7 +233,7 @@ KIND_LABELS = {"units": "单位", "guards": "保安员", "findings": "问题"}
 
 def _filters(kind: str, source: Any, errors: dict[str, str]) -> service.LedgerFilters:
     q = text(source, "q", label="关键词", max_len=64, errors=errors)
-    township = integer(source, "township", label="乡镇街", minimum=1, maximum=2**31, errors=errors)
+    township = integer(source, "township", label="乡镇街", minimum=1, maximum=MAX_ID, errors=errors)
     if kind == "units":
         return service.LedgerFilters(q=q, township=township, kind=choice(
             source, "kind", {k.value for k in UnitKind}, label="单位类别", required=False, errors=errors))

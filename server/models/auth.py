@@ -36,6 +36,6 @@ class Session(Table, tablename="app_session"):
 
 class LoginAttempt(Table):
     username = Varchar(length=64, index=True)
-    ip = Varchar(length=64, default="")
+    ip = Varchar(length=64, default="", index=True)  # the lockout counts failures per address
     at = Timestamptz(default=TimestamptzNow(), index=True)
     success = Boolean(default=False)

@@ -24,7 +24,7 @@ from server.campaign.options import options_of
 from server.campaign.service import active_campaign, phase_on
 from server.models.campaign import Body
 from server.db import atomic, once
-from server import images
+from server import failures, images
 from server.models.evidence import AccessLog
 from server.errors import FormError
 from server.forms import new_uuid
@@ -236,7 +236,9 @@ async def _create(user: CurrentUser, store: ObjectStore, settings: Settings, *, 
                 row.clue = clue.id
                 await row.save()
                 await audit.record("upload", row._meta.tablename, row.id, actor=user, after=snapshot(row))
-    except Exception:
+    except Exception as exc:
+        if failures.unavailable(exc) == "database":  # perhaps committed: the objects stay
+            raise
         for key in stored:
             try:
                 await store.delete(key)

@@ -17,7 +17,7 @@ from server import clock
 
 from server.campaign import service as campaigns
 from server.errors import Conflict, FormError
-from server.forms import page_number, date_field, choice, client_uuid, integer, new_uuid, text
+from server.forms import MAX_ID, page_number, date_field, choice, client_uuid, integer, new_uuid, record_id, text
 from server.inspections import service as inspections
 from server.rectification import clues, rules, service, spotcheck
 from server.registry import service as registry
@@ -35,7 +35,7 @@ _PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nos
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return record_id(value)
 
 
 # ================================================================ rectification orders
@@ -82,10 +82,10 @@ async def new_order(request: Request, unit: FromQuery[str] = "") -> Template:
 async def create_order(request: Request) -> Any:
     form = await request.form()
     errors: dict[str, str] = {}
-    unit_id = integer(form, "unit_id", label="单位", minimum=1, maximum=2**31, required=True, errors=errors)
+    unit_id = integer(form, "unit_id", label="单位", minimum=1, maximum=MAX_ID, required=True, errors=errors)
     deadline = date_field(form, "deadline", label="整改期限", errors=errors, required=False)
     note = text(form, "note", label="备注", errors=errors)
-    ids = [int(v) for v in form.getall("finding_ids", []) if str(v).isdigit() and len(str(v)) < 10]
+    ids = [i for i in map(record_id, form.getall("finding_ids", [])) if i is not None]
     filing = str(form.get("filing") or "") == "1"
     if unit_id is None:
         return render("rectification/order_new.html", status_code=422, form=None, errors=errors)
@@ -179,7 +179,7 @@ async def order_guard(request: Request, order_id: FromPath[int]) -> Any:
 
     async def action(user):
         errors: dict[str, str] = {}
-        guard_id = integer(form, "guard_id", label="保安员", minimum=1, maximum=2**31, errors=errors)
+        guard_id = integer(form, "guard_id", label="保安员", minimum=1, maximum=MAX_ID, errors=errors)
         act = choice(form, "action", {a.value for a in GuardActionKind}, label="处理方式", errors=errors)
         day = date_field(form, "done_on", label="日期", errors=errors, default=clock.today())
         cert = text(form, "certificate_no", label="保安员证号", max_len=32, errors=errors)
@@ -356,7 +356,7 @@ async def new_clue(request: Request) -> Template:
 async def create_clue(request: Request) -> Any:
     form = await request.form()
     errors: dict[str, str] = {}
-    unit_id = integer(form, "unit_id", label="单位", minimum=1, maximum=2**31, errors=errors)
+    unit_id = integer(form, "unit_id", label="单位", minimum=1, maximum=MAX_ID, errors=errors)
     unit_name = text(form, "unit_name", label="单位名称", max_len=128, errors=errors)
     address = text(form, "address", label="地址", max_len=255, errors=errors)
     description = text(form, "description", label="问题描述", max_len=2000, required=True, errors=errors)
@@ -405,8 +405,8 @@ async def accept_clue(request: Request, uuid: FromPath[str]) -> Any:
 
     async def action(user):
         errors: dict[str, str] = {}
-        officer = integer(form, "officer_id", label="承办民警", minimum=1, maximum=2**31, errors=errors)
-        site = integer(form, "site_id", label="服务目标", minimum=1, maximum=2**31, errors=errors)
+        officer = integer(form, "officer_id", label="承办民警", minimum=1, maximum=MAX_ID, errors=errors)
+        site = integer(form, "site_id", label="服务目标", minimum=1, maximum=MAX_ID, errors=errors)
         if errors:
             raise FormError(errors)
         clue = await clues.get_for(user, uuid)

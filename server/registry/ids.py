@@ -14,6 +14,8 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 
+from server.audit.masking import mask_id_number  # noqa: F401 - the pages' rule, also the audit log's
+
 # --- Unified Social Credit Code --------------------------------------------------------------
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -115,18 +117,6 @@ def is_valid_id_number(s: str | None) -> bool:
 def normalise_id_number(text: str | None) -> str:
     """User input to canonical form: full-width to half-width, no whitespace, x to X."""
     return _normalise(text)
-
-
-def mask_id_number(s: str | None) -> str:
-    """For display: keep the first 4 and the last 4 characters, star the rest
-    ("120225198001011234" -> "1202**********1234"). Anything of 8 characters or fewer
-    is starred completely, so a short or partial number is never shown in the clear."""
-    if not s:
-        return ""
-    s = s.strip()
-    if len(s) <= 8:
-        return "*" * len(s)
-    return s[:4] + "*" * (len(s) - 8) + s[-4:]
 
 
 # --- shared --------------------------------------------------------------------------------

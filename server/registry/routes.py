@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from server.images import ImageRejected
 from server.errors import FormError
-from server.forms import page_number, new_uuid
+from server.forms import page_number, new_uuid, record_id
 from server.registry import forms, import_jobs, roster_import, service
 from server.vocab import CertStatus, EmploymentStatus, Role, Sector, UnitKind
 from server.web import client_ip, go, is_htmx, render, roles
@@ -36,7 +36,7 @@ async def sites(request: Request, q: FromQuery[str] = "") -> Template:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return record_id(value)
 
 
 # A form's unit and site fields: a <select> in a small registry, else a search picker

@@ -11,6 +11,7 @@ from piccolo.query.functions.aggregate import Count
 from piccolo.query.mixins import OrderByRaw
 
 from server import clock
+from server.forms import record_id
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser, Scope
@@ -134,7 +135,7 @@ async def townships(*, offered: bool = False, keep: Any = None) -> list[dict]:
     the active ones, and `keep` (the record's own township, even retired: it keeps showing it)."""
     query = Township.select(Township.id, Township.name).order_by(Township.ordinal, Township.name)
     if offered:
-        keep_id = int(keep) if str(keep or "").isdigit() else None
+        keep_id = record_id(keep)
         query = query.where((Township.active == True) | (Township.id == keep_id) if keep_id  # noqa: E712
                             else Township.active == True)  # noqa: E712
     return await query
@@ -154,8 +155,7 @@ async def unit_filter_choices(selected: int | None) -> list[tuple[int, str]]:
 # ---------------------------------------------------------------- choosing a unit or a site in a form
 
 def _as_id(value: Any) -> int | None:
-    raw = str(value or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return record_id(value)
 
 
 async def choices(kind: str, scope: Scope, q: str = "", ids: list[int] | None = None,

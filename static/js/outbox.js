@@ -99,7 +99,7 @@
 
   var flushing = null;
 
-  // Replay in order. A network error keeps the entry and stops; a refusal (4xx/5xx) is kept
+  // Replay in order. A network error or a 503 (a service away for a moment) keeps the entry and stops; a refusal (4xx/5xx) is kept
   // with its message and not retried until the officer asks; success removes it.
   function flush() {
     if (flushing) return flushing;
@@ -122,6 +122,8 @@
         if (resp.type === "opaqueredirect" || (resp.status >= 200 && resp.status < 400)) {
           await remove(e.id);
           sent++;
+        } else if (resp.status === 503) {
+          break;  // the database or photo store is away for a moment: kept pending, sent later
         } else {
           e.status = "failed";
           e.message = reasonFrom(resp.status, await resp.text().catch(function () { return ""; }));

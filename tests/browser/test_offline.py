@@ -118,6 +118,33 @@ async def test_a_refused_entry_stays_with_its_message(phone, world):
     assert await Photo.count() == 0
 
 
+async def test_an_entry_met_by_a_503_stays_pending_and_goes_when_the_service_is_back(phone, world):
+    page = phone
+    await log_in(page, "officer")
+    await open_inspection(page, "绿园小区", "绿园")
+    key = page.url.rsplit("/", 1)[1]
+    body = list(jpeg(800, 600))
+    sent = await page.evaluate("""async ([key, bytes]) => {
+        const headers = JSON.parse(document.body.getAttribute('hx-headers'));
+        const fd = new FormData();
+        fd.append('photo_uuid', crypto.randomUUID()); fd.append('target', 'general');
+        fd.append('file', new File([new Uint8Array(bytes)], 'p.jpg', {type: 'image/jpeg'}));
+        await InspectOutbox.enqueue({url: `/inspections/${key}/photos`, body: fd,
+                                     csrf: headers['x-csrftoken'], actor: headers['x-actor']});
+        // The database restarting: the server answers its 503 page.
+        const real = window.fetch;
+        window.fetch = async () => new Response('<p class="error">数据库暂时不可用，本次操作没有完成</p>',
+                                                {status: 503, headers: {'Retry-After': '5'}});
+        try { return await InspectOutbox.flush(); } finally { window.fetch = real; }
+    }""", [key, body])
+    assert sent == 0
+    assert [(e["status"], e["message"]) for e in await outbox_entries(page)] == [("pending", "")]
+    assert await Photo.count() == 0
+    assert await page.evaluate("InspectOutbox.flush()") == 1  # back: sent without the officer's tap
+    assert await outbox_entries(page) == []
+    assert await Photo.count() == 1
+
+
 async def test_logout_empties_outbox_and_caches(phone, world):
     page = phone
     await log_in(page, "officer")

@@ -57,10 +57,21 @@ class Postgres:
         data = self.dir / "data"
         self._run(_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync",
                   "-E", "UTF8", "--locale=C")
-        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -k {self.dir} {self.settings}"
-        self._run(_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
+        self.resume()
         url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         return url
+
+    def resume(self, extra: str = "") -> None:
+        """Start the server of the cluster (again, after `halt`); `extra` options override the
+        test settings until the next start (e.g. "-c synchronous_commit=on" before a crash:
+        with it off, a crash loses commits already acknowledged, by design)."""
+        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -k {self.dir} {self.settings} {extra}"
+        self._run(_pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server, keeping the cluster (the fault suite's outage): "fast" ends every
+        session and rolls back what was open; "immediate" is a crash."""
+        self._run(_pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", mode, "-w", "stop")
 
     def stop(self) -> None:
         data = self.dir / "data"
@@ -79,7 +90,20 @@ class S3:
 
     def start(self) -> int:
         self.server.start()
-        return self.server.get_host_and_port()[1]
+        self.port = self.server.get_host_and_port()[1]
+        return self.port
+
+    def halt(self) -> None:
+        """Stop serving and close the listening socket (connections are refused, not left
+        waiting); the buckets and objects stay in this process (moto's backends)."""
+        self.server.stop()
+        self.server._server.server_close()
+
+    def resume(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
 
     def stop(self) -> None:
         self.server.stop()
