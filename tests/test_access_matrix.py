@@ -126,6 +126,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/stats/weekly/{day:str}"): (STATS,),
     ("GET", "/stats/weekly/{day:str}/export"): (STATS,),
     ("GET", "/stats/weekly/{day:str}/cell"): (STATS,),
+    ("GET", "/stats/weekly/{day:str}/progress"): (STATS,),
     ("GET", "/ledger"): (READ,),
     ("GET", "/ledger/{kind:str}"): (READ,),
     ("POST", "/ledger/exports"): (OFFICE,),
