@@ -8,6 +8,7 @@ import io
 import math
 from dataclasses import dataclass
 
+from anyio import to_thread
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
@@ -98,3 +99,18 @@ def check_and_thumbnail(data: bytes, max_bytes: int, max_pixels: int,
     checked, img = _checked(data, max_bytes, max_pixels, edge)
     with img:
         return checked, _thumbnail(img, edge)
+
+
+async def check_photos(photos: list[bytes], max_bytes: int, max_pixels: int, *, thumbnails: bool
+                       ) -> tuple[list, str]:
+    """The photos of one form, each checked off the event loop (with its thumbnail when asked:
+    check_and_thumbnail, else check_image). Returns what was checked and, when one is refused,
+    the message for the form's photo field naming which (then the list stops there)."""
+    check = check_and_thumbnail if thumbnails else check_image
+    checked = []
+    for n, data in enumerate(photos, start=1):
+        try:
+            checked.append(await to_thread.run_sync(check, data, max_bytes, max_pixels))
+        except ImageRejected as exc:
+            return checked, f"第 {n} 张照片：{exc}"
+    return checked, ""

@@ -177,15 +177,12 @@ async def _create(user: CurrentUser, store: ObjectStore, settings: Settings, *, 
         errors["unit_name"] = "请选择单位，或填写单位名称"
     if len(photos) > MAX_PHOTOS:
         errors["photos"] = f"最多上传 {MAX_PHOTOS} 张照片"
-    checked = []
+    checked: list = []
     if not errors:
-        for n, data in enumerate(photos, start=1):
-            try:
-                checked.append(await to_thread.run_sync(
-                    images.check_image, data, settings.max_upload_mb * 1024 * 1024, settings.max_image_pixels))
-            except images.ImageRejected as exc:
-                errors["photos"] = f"第 {n} 张照片：{exc}"
-                break
+        checked, problem = await images.check_photos(photos, settings.max_upload_mb * 1024 * 1024,
+                                                     settings.max_image_pixels, thumbnails=False)
+        if problem:
+            errors["photos"] = problem
     if len(documents) > MAX_DOCUMENTS:
         errors["documents"] = f"最多上传 {MAX_DOCUMENTS} 份材料"
     checked_docs = []

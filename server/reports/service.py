@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from anyio import to_thread
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
 from server import clock, images
@@ -304,16 +303,12 @@ async def _add_case(user: CurrentUser, store: ObjectStore, settings: Settings, c
         errors["happened"] = "请填写基本情况"
     if len(photos) > MAX_CASE_PHOTOS:
         errors["photos"] = f"最多上传 {MAX_CASE_PHOTOS} 张照片"
-    checked = []
+    checked: list = []
     if not errors:
-        for n, data in enumerate(photos, start=1):
-            try:
-                checked.append(await to_thread.run_sync(
-                    images.check_and_thumbnail, data, settings.max_upload_mb * 1024 * 1024,
-                    settings.max_image_pixels))
-            except images.ImageRejected as exc:
-                errors["photos"] = f"第 {n} 张照片：{exc}"
-                break
+        checked, problem = await images.check_photos(photos, settings.max_upload_mb * 1024 * 1024,
+                                                     settings.max_image_pixels, thumbnails=True)
+        if problem:
+            errors["photos"] = problem
     if errors:
         raise FormError(errors)
     report = await _draft(user, campaign, body_id, day)
