@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from server.errors import FormError
 from server.registry import service, survey
 from server.vocab import Role, Sector
-from server.web import go, render, roles
+from server.web import act, go, render, roles
 
 LIAISON = roles(Role.liaison)
 OFFICE = roles(Role.office)
@@ -24,55 +25,56 @@ async def survey_page(request: Request) -> Template:
     return render("registry/survey.html", **await survey.additions_of(user.body_id), body_name=user.body_name)
 
 
-async def _unit_form(request: Request, v: dict, errors: dict, status: int = 200) -> Template:
+async def _unit_context(request: Request, v: dict, errors: dict) -> dict[str, Any]:
     user = request.scope["user"]
-    return render("registry/survey_unit.html", status_code=status, v=v, errors=errors,
-                  forced=survey.forced_fields(user), kinds=survey.LIAISON_UNIT_KINDS, sectors=Sector.options(),
-                  townships=[(t["id"], t["name"]) for t in await service.townships(offered=True)])
+    return {"v": v, "errors": errors, "forced": survey.forced_fields(user), "kinds": survey.LIAISON_UNIT_KINDS,
+            "sectors": Sector.options(),
+            "townships": [(t["id"], t["name"]) for t in await service.townships(offered=True)]}
 
 
 @get("/survey/units/new", opt=LIAISON)
 async def unit_new(request: Request) -> Template:
-    return await _unit_form(request, {}, {})
+    return render("registry/survey_unit.html", **await _unit_context(request, {}, {}))
 
 
 @post("/survey/units", opt=LIAISON)
 async def unit_create(request: Request) -> Any:
     user = request.scope["user"]
     form = await request.form()
-    townships = {t["id"] for t in await service.townships(offered=True)}
-    values, errors = survey.unit_form_values(user, form, townships)
-    if not errors:
-        try:
-            await survey.add_unit(user, values)
-            return go(request, "/survey")
-        except FormError as exc:
-            errors = exc.errors
-    return await _unit_form(request, dict(form), errors, 422)
+
+    async def add() -> None:
+        townships = {t["id"] for t in await service.townships(offered=True)}
+        values, errors = survey.unit_form_values(user, form, townships)
+        if errors:
+            raise FormError(errors)
+        await survey.add_unit(user, values)
+
+    return await act(request, add, page="registry/survey_unit.html", redirect="/survey",
+                     context=lambda errors: _unit_context(request, dict(form), errors))
 
 
-async def _guard_form(request: Request, v: dict, errors: dict, status: int = 200) -> Template:
-    return render("registry/survey_guard.html", status_code=status, v=v, errors=errors,
-                  units=await survey.unit_choices(request.scope["user"]))
+async def _guard_context(request: Request, v: dict, errors: dict) -> dict[str, Any]:
+    return {"v": v, "errors": errors, "units": await survey.unit_choices(request.scope["user"])}
 
 
 @get("/survey/guards/new", opt=LIAISON)
 async def guard_new(request: Request) -> Template:
-    return await _guard_form(request, {}, {})
+    return render("registry/survey_guard.html", **await _guard_context(request, {}, {}))
 
 
 @post("/survey/guards", opt=LIAISON)
 async def guard_create(request: Request) -> Any:
     user = request.scope["user"]
     form = await request.form()
-    values, errors = await survey.guard_form_values(user, form)
-    if not errors:
-        try:
-            await survey.add_guard(user, values)
-            return go(request, "/survey")
-        except FormError as exc:
-            errors = exc.errors
-    return await _guard_form(request, dict(form), errors, 422)
+
+    async def add() -> None:
+        values, errors = await survey.guard_form_values(user, form)
+        if errors:
+            raise FormError(errors)
+        await survey.add_guard(user, values)
+
+    return await act(request, add, page="registry/survey_guard.html", redirect="/survey",
+                     context=lambda errors: _guard_context(request, dict(form), errors))
 
 
 @get("/registry/additions", opt=OFFICE)
@@ -83,8 +85,6 @@ async def additions() -> Template:
 @post("/registry/additions/{kind:str}/{row_id:int}/confirm", opt=OFFICE)
 async def confirm(request: Request, kind: FromPath[str], row_id: FromPath[int]) -> Any:
     if kind not in ("units", "guards"):
-        from litestar.exceptions import NotFoundException
-
         raise NotFoundException("没有这种记录")
     await survey.confirm(request.scope["user"], kind, row_id)
     return go(request, "/registry/additions")
