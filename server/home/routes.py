@@ -31,39 +31,25 @@ async def home(request: Request) -> Template:
             user, (InspectionStatus.submitted, InspectionStatus.reviewed), limit=10)
     else:
         ctx["counts"] = await review.status_counts(user)
-    ctx["due_items"] = await _due_items(user)
-    if user.role == Role.liaison:
-        ctx["coverage"] = await _coverage(user)
-        ctx["documents_owed"] = await _documents_owed(user)
-    ctx["reports_due"] = await reports.due_for(user, clock.today())
+    campaign = await campaigns.active_campaign()
+    today = clock.today()
+    ctx["due_items"] = await _due_items(user, campaign, today)
+    if user.role == Role.liaison and campaign is not None:
+        ctx["coverage"] = await coverage.coverage_for(campaign.id, user.scope)
+        ctx["documents_owed"] = await documents.owed_by(campaign, user.body_id, today) if user.body_id else []
+    ctx["reports_due"] = await reports.due_for(user, campaign, today)
     return render("home/index.html", **ctx)
 
 
-async def _due_items(user) -> list:
+async def _due_items(user, campaign, today) -> list:
     """Reporting deadlines and waiting work for the user's body (officers see theirs on 回头看)."""
-    if user.role == Role.officer or not user.body_id:
-        return []
-    campaign = await campaigns.active_campaign()
-    if campaign is None:
+    if user.role == Role.officer or not user.body_id or campaign is None:
         return []
     body = await Body.select(Body.id, Body.is_police).where(Body.id == user.body_id).first()
     # A liaison's page lists its reports and documents with their status (reports.due_for,
     # documents.owed_by): their deadlines are not repeated among the reminders.
     elsewhere = ("weekly", "statistics", "plan", "summary") if user.role == Role.liaison else ()
-    return await campaigns.due_for_body(campaign, body, clock.today(), elsewhere) if body else []
-
-
-async def _coverage(user):
-    """The liaison's scope: units inspected at least once in the active campaign, of all."""
-    campaign = await campaigns.active_campaign()
-    return await coverage.coverage_for(campaign.id, user.scope) if campaign else None
-
-
-async def _documents_owed(user) -> list:
-    campaign = await campaigns.active_campaign()
-    if campaign is None or not user.body_id:
-        return []
-    return await documents.owed_by(campaign, user.body_id, clock.today())
+    return await campaigns.due_for_body(campaign, body, today, elsewhere) if body else []
 
 
 route_handlers = [home]

@@ -50,7 +50,7 @@ async def board_page(request: Request, day: FromPath[str]) -> Any:
     today = clock.today()
     rows = await service.board(campaign, report_day, today)
     return render("reports/board.html", campaign=campaign, day=report_day, rows=rows, today=today,
-                  title=await service.title_of(campaign, report_day),
+                  title=service.title_of(campaign, report_day),
                   coverage=await coverage.coverage_by_body(campaign.id),
                   late=[r for r in rows if r.status == ReportStatus.late])
 

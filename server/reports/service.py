@@ -17,7 +17,6 @@ from server import clock, images
 from server.audit import service as audit
 from server.audit.service import snapshot
 from server.auth.scope import CurrentUser
-from server.campaign.service import active_campaign
 from server.db import atomic, once
 from server.errors import Conflict, FormError
 from server.forms import new_uuid
@@ -60,16 +59,16 @@ async def require_day(campaign: Campaign, raw: str) -> dt.date:
     return day
 
 
-def day_title(day: dt.date, days: list[dt.date], weekly_days: list[dt.date]) -> str:
+def day_title(day: dt.date, weekly_days: list[dt.date]) -> str:
     if day in weekly_days:
         return f"第{weekly_days.index(day) + 1}期累计周报（截至 {day.isoformat()}）"
     return f"统计表（截至 {day.isoformat()}）"
 
 
-async def title_of(campaign: Campaign, day: dt.date) -> str:
+def title_of(campaign: Campaign, day: dt.date) -> str:
     weeks = [w.ending for w in weekly.report_weeks(campaign.weekly_from, campaign.weekly_until,
                                                    campaign.weekly_weekday)]
-    return day_title(day, await report_days(campaign), weeks)
+    return day_title(day, weeks)
 
 
 async def reporting_bodies() -> list[dict]:
@@ -152,7 +151,7 @@ async def view(user: CurrentUser, campaign: Campaign, day: dt.date, body_id: int
     computed = StatRow.from_data(_loads(report.computed)) if frozen else await computed_row(campaign, body, day)
     overrides = rules.overrides_from_data(_loads(report.overrides)) if report else {}
     editable = may_edit(user, body_id) and (report is None or report.status in rules.EDITABLE)
-    return ReportView(campaign, day, await title_of(campaign, day), body, report,
+    return ReportView(campaign, day, title_of(campaign, day), body, report,
                       rules.status_of(stored, day, clock.today()), computed, frozen, overrides,
                       await cases_of(report.id) if report else [], editable)
 
@@ -492,7 +491,7 @@ async def district(campaign: Campaign, day: dt.date, today: dt.date) -> District
     if police is not None:
         police.label, police.key = ledger.TOTAL_LABEL, ledger.DISTRICT
         rows.append(police)
-    return DistrictTable(f"{ledger.title_of(campaign)}（{await title_of(campaign, day)}）", line, day, rows)
+    return DistrictTable(f"{ledger.title_of(campaign)}（{title_of(campaign, day)}）", line, day, rows)
 
 
 # ---------------------------------------------------------------- what a liaison has due
@@ -506,13 +505,10 @@ class DueReport:
     reason: str = ""
 
 
-async def due_for(user: CurrentUser, today: dt.date) -> list[DueReport]:
+async def due_for(user: CurrentUser, campaign: Campaign | None, today: dt.date) -> list[DueReport]:
     """For a body's liaison: the report of the current report day (the first one not ended
     yet) unless handed in, every earlier one not handed in (逾期), and the returned ones."""
-    if user.role != Role.liaison or not user.body_id:
-        return []
-    campaign = await active_campaign()
-    if campaign is None:
+    if user.role != Role.liaison or not user.body_id or campaign is None:
         return []
     days = await report_days(campaign)
     reports = {r["report_day"]: r for r in await BodyReport.select(
@@ -526,7 +522,7 @@ async def due_for(user: CurrentUser, today: dt.date) -> list[DueReport]:
         r = reports.get(day)
         status = rules.status_of(r["status"] if r else None, day, today)
         if status in (ReportStatus.late, ReportStatus.returned) or (day == current and status == ReportStatus.missing):
-            out.append(DueReport(day, await title_of(campaign, day), status,
+            out.append(DueReport(day, title_of(campaign, day), status,
                                  f"/reports/{day.isoformat()}/{user.body_id}",
                                  r["return_reason"] if r and status == ReportStatus.returned else ""))
     return out
