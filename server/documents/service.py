@@ -195,13 +195,16 @@ async def upload(user: CurrentUser, store: ObjectStore, settings: Any, campaign:
               "decided_by": None, "decided_at": None, "return_reason": ""}
     async with atomic():
         row = await BodyDocument.objects().where(BodyDocument.key == key).first()
-        if row is not None and row.upload_uuid == upload_uuid:
-            return row  # a twin of this upload got here first
-        if row is not None and row.status == DocumentStatus.accepted:
-            raise Conflict("办公室已接收该材料，不能再替换")
-        if row is None:
-            row = BodyDocument(key=key, campaign=campaign.id, body=user.body_id, kind=kind)
-        return await audit.save(user, "body_document", row, values)
+        twin = row is not None and row.upload_uuid == upload_uuid  # a twin of this upload got here first
+        accepted = row is not None and row.status == DocumentStatus.accepted
+        if not (twin or accepted):
+            if row is None:
+                row = BodyDocument(key=key, campaign=campaign.id, body=user.body_id, kind=kind)
+            return await audit.save(user, "body_document", row, values)
+    await store.delete(object_key)  # this upload's file is nobody's
+    if accepted:
+        raise Conflict("办公室已接收该材料，不能再替换")
+    return row
 
 
 async def get_for(user: CurrentUser, doc_id: int) -> BodyDocument:
