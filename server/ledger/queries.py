@@ -168,15 +168,16 @@ class Rule:
 
 def _unit_rows(p: Params) -> str:
     """Units that use guards, each with a flag per kind of provider that guards one of its
-    sites existing on the day."""
-    flags = ", ".join(f"MAX(CASE WHEN s.provider_kind = '{k}' THEN 1 ELSE 0 END) AS has_{k}"
+    sites existing on the day: from when the unit's first site of that kind was registered
+    (unit.<kind>_since, kept by triggers on site; migration "first site per kind of provider
+    on the unit"), so the count joins nothing."""
+    flags = ", ".join(f"CASE WHEN {p.ts(f'u.{k}_since')} < {p.cutoff} THEN 1 ELSE 0 END AS has_{k}"
                       for k in (ProviderKind.own.value, *PROVIDER_COLUMNS.values()))
     return f"""
         SELECT u.id AS id, u.sector AS sector, u.township AS township, 1 AS m, u.kind AS kind,
                u.created_at AS created_at, {flags}
-        FROM unit u LEFT JOIN site s ON s.unit = u.id AND {p.ts('s.created_at')} < {p.cutoff}
-        WHERE u.kind NOT IN ({_list(PROVIDER_KINDS)})
-        GROUP BY u.id, u.sector, u.township, u.kind, u.created_at"""
+        FROM unit u
+        WHERE u.kind NOT IN ({_list(PROVIDER_KINDS)})"""
 
 
 _GUARD_FIELDS = ("g.created_at, g.hired_on, g.left_on, g.employment_status, g.updated_at, "
@@ -220,8 +221,7 @@ def _finding_rows(p: Params) -> str:
                f.area AS area, {_FOLDED} AS col, f.unit_kind AS kind, {on} AS confirmed_at,
                CASE WHEN f.stat_column IN ({_list(FILING_STAT_COLUMNS)})
                          AND f.unit_kind NOT IN ({_list(SELF_RECRUITING_KINDS)})
-                    THEN (SELECT MIN(s.created_at) FROM site s
-                          WHERE s.unit = f.unit AND s.provider_kind = '{ProviderKind.own.value}') END AS own_since
+                    THEN (SELECT u.{ProviderKind.own.value}_since FROM unit u WHERE u.id = f.unit) END AS own_since
         FROM finding f
         WHERE f.status = '{FindingStatus.confirmed.value}' AND f.campaign = {p.campaign}
               AND f.repeat_of IS NULL"""
