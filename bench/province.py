@@ -53,7 +53,7 @@ from server.registry.ids import id_check_digit, org_code_check_char, uscc_check_
 MARKER_USER = "sj00001"  # the first generated officer: its presence means a province is loaded
 UTC = timezone.utc
 LOCAL = timezone(timedelta(hours=8))
-COPIES_KEPT_BY_TRIGGERS = ("finding", "guard")
+COPIES_KEPT_BY_TRIGGERS = ("finding", "guard", "rectification_order")
 CHUNK = 10_000  # inspections generated and copied per batch (bounds the memory used)
 
 # Tables the load writes, in an order that satisfies the foreign keys when they are re-made.
@@ -568,7 +568,7 @@ class Province:
                 add("rectification_order", []).append((
                     order_id, f"蓟公保整字[{day.year}]{order_seq:06d}号", cid, unit, iid, rng.choice(ref.office_ids),
                     issued, deadline, ostatus, reported, None, verified, escalated,
-                    "依法予以警告" if ostatus == "escalated" else "", closed, ""))
+                    "依法予以警告" if ostatus == "escalated" else "", closed, "", officer))
                 confirmed = [r for r in rows if r[14] == "confirmed" and r[7] is not None]
                 for r in confirmed:
                     r[18] = order_id
@@ -645,7 +645,7 @@ COLUMNS = {
               "review_status", "review_note"],
     "rectification_order": ["id", "number", "campaign", "unit", "inspection", "issued_by", "issued_at", "deadline",
                             "status", "reported_at", "reinspection", "verified_at", "escalated_at", "punishment",
-                            "closed_at", "note"],
+                            "closed_at", "note", "officer"],
     "rectification_outcome": ["id", "order", "stat_column", "quantity", "recorded_on", "recorded_by", "note"],
     "guard_action": ["id", "order", "guard", "action", "done_on", "recorded_by"],
 }
@@ -677,8 +677,9 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
             makes_unique += [s for s in m if "FOREIGN KEY" not in s]
             makes_fk += [s for s in m if "FOREIGN KEY" in s]
         drops = fk_drops + other_drops
-        # The copies on findings and guards (migration "counting copies") come with the rows:
-        # the triggers that keep them are off during the load (one lookup per row).
+        # The copies on findings and guards (migration "counting copies") and an order's officer
+        # (migration "order officer") come with the rows: the triggers that keep them are off
+        # during the load (one lookup per row).
         for table in COPIES_KEPT_BY_TRIGGERS:
             await conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
         # Drop foreign keys first (they may lean on the unique indexes), then the rest.

@@ -12,7 +12,8 @@ environment only when asked before anything was installed: for Piccolo's own com
 
 Services never ask which engine runs; what differs between the two lives here: `atomic`
 (BEGIN IMMEDIATE on SQLite), `lock` (an advisory lock on PostgreSQL), `raw` (SQL with `{}`
-placeholders), `stream_rows` (a server-side cursor on PostgreSQL) and `pages`, `contains`
+placeholders), `insert_many` (COPY on PostgreSQL), `id_list_sql` (array_agg or
+group_concat), `stream_rows` (a server-side cursor on PostgreSQL) and `pages`, `contains`
 (LIKE or ILIKE), `timestamp_sql`/`timestamp_arg` (timestamps are text on SQLite), and the
 connections: `start`/`stop` (the pools), PooledSQLiteEngine and Prepared.
 """
@@ -39,6 +40,7 @@ from piccolo.columns import Column
 from piccolo.query.base import Query
 from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
 from server.settings import Settings
 
@@ -385,6 +387,32 @@ async def raw(sql: str, *args: Any) -> list[dict]:
     db = engine()
     rows = await db.run_querystring(QueryString(sql, *args), in_pool=True)
     return db.transform_response_to_dicts(rows) if rows else []
+
+
+async def insert_many(table: type[Table], columns: list[str], rows: list[tuple], batch: int = 100) -> None:
+    """Rows into a table (values of its `columns`, by name), in the open transaction if any:
+    on PostgreSQL by COPY (thousands of rows in one round trip, no statement to parse), on
+    SQLite in multi-row inserts of `batch` rows."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        async with db.transaction() as transaction:  # joins the open one
+            await transaction.connection.copy_records_to_table(table._meta.tablename, records=rows, columns=columns)
+        return
+    for i in range(0, len(rows), batch):
+        await table.insert(*(table(**dict(zip(columns, row))) for row in rows[i:i + batch]))
+
+
+def id_list_sql(expr: str) -> str:
+    """An aggregate of integers (ids) into one value per group, read back by `id_list`:
+    array_agg on PostgreSQL, group_concat on SQLite (in no particular order)."""
+    return f"array_agg({expr})" if is_postgres() else f"group_concat({expr})"
+
+
+def id_list(value: Any) -> list[int]:
+    """The integers of an `id_list_sql` aggregate."""
+    if isinstance(value, list):
+        return value
+    return list(map(int, value.split(","))) if value else []
 
 
 async def pages(select: Callable[[], Select], key: Column, batch: int) -> AsyncIterator[list[dict]]:

@@ -215,3 +215,36 @@ async def test_the_freeze_runs_as_a_job_the_page_shows_its_progress_and_a_retry_
     await jobs.put_status(app.state.store, freeze.PREFIX, key, {"key": key, "state": "done", "stage": "write"})
     r = await c.get("/stats/weekly/2021-01-01/progress")
     assert r.status_code == 303 and r.headers["location"] == "/stats/weekly/2021-01-01"
+
+
+async def test_a_freeze_that_fails_while_writing_leaves_no_half_frozen_week(client_factory, season):
+    """The reports are written, then their cells (by COPY on PostgreSQL): a failure at the
+    cells, here a refusal by the database, leaves neither, and the week can be submitted again."""
+    from server import db
+
+    c = await client_factory("office")
+    refuse = ("CREATE TRIGGER refuse_cells BEFORE INSERT ON weekly_cell FOR EACH ROW EXECUTE FUNCTION refuse_cells()"
+              if db.is_postgres() else
+              "CREATE TRIGGER refuse_cells BEFORE INSERT ON weekly_cell BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    if db.is_postgres():
+        await db.engine().run_ddl("CREATE OR REPLACE FUNCTION refuse_cells() RETURNS trigger LANGUAGE plpgsql AS "
+                                  "$$ BEGIN RAISE EXCEPTION 'refused'; END $$")
+    await db.engine().run_ddl(refuse)
+    try:
+        assert (await c.post("/stats/weekly/2020-12-25")).status_code == 303
+        await jobs.wait_all()
+    finally:
+        await db.engine().run_ddl("DROP TRIGGER refuse_cells" + (" ON weekly_cell" if db.is_postgres() else ""))
+        if db.is_postgres():
+            await db.engine().run_ddl("DROP FUNCTION refuse_cells()")
+    r = await c.get("/stats/weekly/2020-12-25/progress", headers={"HX-Request": "true"})
+    assert "周报冻结失败" in visible_text(soup(r))
+    assert await WeeklyReport.count() == 0
+    assert await AuditEntry.count().where(AuditEntry.table_name == "weekly_report") == 0
+    page = soup(await c.get("/stats/weekly/2020-12-25"))
+    assert "已报送" not in visible_text(page.select_one("#week-status"))
+
+    assert (await c.post("/stats/weekly/2020-12-25")).status_code == 303
+    await jobs.wait_all()
+    assert "已报送" in visible_text(soup(await c.get("/stats/weekly/2020-12-25")).select_one("#week-status"))
+    assert await WeeklyReport.count() == 3

@@ -241,6 +241,27 @@ async def test_verified_order_leaves_the_reinspection_list(client_factory, confi
     assert (await RectificationOrder.objects().where(RectificationOrder.id == order.id).first()).status == "closed"
 
 
+async def test_the_officer_filter_follows_who_inspected_else_who_ordered(client_factory, configured):
+    """The 回头看 list's officer filter reads a copy on the order that the database keeps:
+    it follows the inspection's officer when that changes, and the orderer when the order
+    no longer has its inspection."""
+    w = configured
+    s = await confirmed_inspection(client_factory, w.sites.school.id, {3: "未开展岗前培训"})
+    office = await client_factory("office")
+    order = await order_for(office, w.units.school.id, [f.id for f in s.findings],
+                            deadline=(clock.today() + dt.timedelta(days=1)).isoformat())
+
+    async def listed(officer_id: int) -> bool:
+        return order.number in visible_text(soup(await office.get(f"/rectification/due?officer={officer_id}")))
+
+    assert await listed(w.users.officer.id) and not await listed(w.users.officer2.id)
+    assert not await listed(w.users.office.id)  # ordered by the office, inspected by the officer
+    await Inspection.update({Inspection.officer: w.users.officer2.id}).where(Inspection.uuid == s.key)
+    assert await listed(w.users.officer2.id) and not await listed(w.users.officer.id)
+    await RectificationOrder.update({RectificationOrder.inspection: None}).where(RectificationOrder.id == order.id)
+    assert await listed(w.users.office.id) and not await listed(w.users.officer2.id)
+
+
 # ---------------------------------------------------------------- outcomes and guards
 
 async def stat_cell(c, column: int) -> tuple[str, list[str]]:

@@ -8,8 +8,9 @@ guards) and a SQL condition on them. From the same rule two queries are built:
   the groups its scope admits. Every record lies in exactly one group (the one of the unit
   that scopes it), so a sum never counts a record twice, and the total row, summed over all
   groups, counts each record once although the body rows overlap.
-- `ids`: the records behind one number, a page at a time (the drill-down), and `scan`:
-  all of them in id order, batch by batch (freezing a weekly report).
+- `ids`: the records behind one number, a page at a time (the drill-down), and `buckets`:
+  the ids of every counted record, grouped by where it counts and in which columns
+  (freezing a weekly report).
 
 The rules are those of docs/counting-rules.md. tests/support/counting.py holds the same rules
 as plain Python over loaded records; the tests check that both give the same numbers and the same
@@ -29,7 +30,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from server import clock, db
 from server.auth.scope import Scope
@@ -568,26 +569,20 @@ async def ids(campaign_id: int, day: dt.date, scope: Scope, column: int, *, limi
     return [r["id"] for r in await _fetch(sql, p.values)]
 
 
-async def scan(source: Source, campaign_id: int, day: dt.date, batch: int = 50_000,
-               count_on: str | None = None) -> AsyncIterator[list[dict]]:
-    """Every counted record of a source in the district, in id order, `batch` at a time:
-    id, sector, township, m, the source's keys and c<column> (1 when the record counts in
-    that column)."""
+async def buckets(source: Source, campaign_id: int, day: dt.date,
+                  count_on: str | None = None) -> list[tuple]:
+    """Every counted record of a source in the district, in buckets of the records alike:
+    one row per (sector, township, the source's keys, mask) with the sum of their m and
+    their ids (a list, in no particular order). Bit i of mask is set when the records count
+    in the column of rules_of(source)[i]. One query: a province's 800,000 counted records
+    come back as some 40,000 rows, and no Python object per record but its id."""
     rules = rules_of(source)
-    keys = "".join(f"r.{k} AS {k}, " for k in source.keys)
-    last = 0
-    on = count_on or await count_on_of(campaign_id)
-    while True:
-        p = Params(campaign_id, day, count_on=on)
-        flags = ", ".join(f"CASE WHEN {r.when(p)} THEN 1 ELSE 0 END AS c{r.column}" for r in rules)
-        sql = f"""SELECT r.id AS id, r.sector AS sector, r.township AS township, r.m AS m, {keys}{flags}
-            FROM ({source.rows(p)}) r
-            WHERE {source.as_of(p)} AND r.id > {p.add('last', last)}
-            ORDER BY r.id LIMIT {p.add('batch', batch)}"""
-        rows = await _fetch(sql, p.values)
-        if not rows:
-            return
-        yield rows
-        if len(rows) < batch:
-            return
-        last = rows[-1]["id"]
+    keys = "".join(f"r.{k}, " for k in source.keys)
+    p = Params(campaign_id, day, count_on=count_on or await count_on_of(campaign_id))
+    mask = " + ".join(f"CASE WHEN {r.when(p)} THEN {1 << i} ELSE 0 END" for i, r in enumerate(rules))
+    sql = f"""SELECT r.sector AS sector, r.township AS township, {keys}r.mask AS mask, SUM(r.m) AS m,
+               {db.id_list_sql('r.id')} AS ids
+        FROM (SELECT r.*, {mask} AS mask FROM ({source.rows(p)}) r WHERE {source.as_of(p)}) r
+        GROUP BY r.sector, r.township, {keys}r.mask"""
+    names = ["sector", "township", *source.keys, "mask"]
+    return [(*(r[k] for k in names), int(r["m"]), db.id_list(r["ids"])) for r in await _fetch(sql, p.values)]

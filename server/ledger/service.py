@@ -4,9 +4,10 @@ SQL) and row.py (the row, its cells and remarks)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
-from array import array
+from itertools import chain
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -17,7 +18,7 @@ from server.audit import service as audit
 from server.auth.scope import CurrentUser, Scope
 from server.campaign.service import active_campaign
 from server.models.campaign import Body, Campaign
-from server.db import atomic, contains, pages, stream_rows
+from server.db import atomic, contains, insert_many, pages, stream_rows
 from server.models.inspections import Finding
 from server.ledger import queries, weekly
 from server.campaign.options import count_on, options_of
@@ -298,45 +299,56 @@ async def freeze_week(user: CurrentUser, campaign: Campaign, week: weekly.Week,
 
 async def _count_with_ids(campaign_id: int, day: dt.date, bodies: list[dict],
                           on_progress: Callable[[str, int], Awaitable[None]] | None = None,
-                          ) -> tuple[queries.Counts, dict[str, dict[int, array]]]:
-    """The numbers and the ids behind every number of every row, from one pass over the
-    counted records (so the numbers and the ids agree even if records change meanwhile)."""
+                          ) -> tuple[queries.Counts, dict[str, dict[int, list[int]]]]:
+    """The numbers and the ids behind every number of every row (sorted), from one query per
+    source (so the numbers and the ids agree even if records change meanwhile), the sources
+    read side by side (on PostgreSQL each on a connection of its own). The query gives the
+    ids of the records alike (queries.buckets); a bucket adds to the sums of its group and
+    hands its ids to every row whose scope admits its (sector, township)."""
     rows = [(str(b["id"]), body_scope(b)) for b in bodies if b["scope"] != BodyScope.district]
     rows.append((DISTRICT, DISTRICT_SCOPE))
-    ids: dict[str, dict[int, array]] = {key: {} for key, _ in rows}
+    parts: dict[str, dict[int, list[list[int]]]] = {key: {} for key, _ in rows}
+    everywhere = [parts[k] for k, scope in rows if scope.kind == BodyScope.district]
+    by_sector: dict[str | None, list] = {}
+    by_township: dict[int | None, list] = {}
+    for key, scope in rows:
+        if scope.kind == BodyScope.sector:
+            by_sector.setdefault(scope.sector, []).append(parts[key])
+        elif scope.kind == BodyScope.township:
+            by_township.setdefault(scope.township_id, []).append(parts[key])
+    on = await queries.count_on_of(campaign_id)
+    waiting = [s.name for s in queries.SOURCES]
+    seen = [0]
+
+    async def read(source: queries.Source) -> list[tuple]:
+        found = await queries.buckets(source, campaign_id, day, count_on=on)
+        waiting.remove(source.name)
+        seen[0] += sum(len(b[-1]) for b in found)
+        if on_progress is not None:  # the stage: the first source still being read
+            await on_progress(waiting[0] if waiting else queries.SOURCES[-1].name, seen[0])
+        return found
+
     counts = queries.Counts(day)
-    seen = 0
-    for source in queries.SOURCES:
-        rules = queries.rules_of(source)
-        flags = [(f"c{x.column}", x.column) for x in rules]
+    read_all = await asyncio.gather(*(read(s) for s in queries.SOURCES))
+    for source, buckets in zip(queries.SOURCES, read_all):
+        columns = [x.column for x in queries.rules_of(source)]
         groups: dict[tuple, queries.Group] = {}
-        lists_of: dict[tuple, list[dict[int, array]]] = {}
-        async for batch in queries.scan(source, campaign_id, day):
-            for r in batch:
-                where = (r["sector"], r["township"])
-                lists = lists_of.get(where)
-                if lists is None:
-                    lists = lists_of[where] = [ids[k] for k, scope in rows if scope.admits(*where)]
-                extra = tuple(r[k] for k in source.keys)
-                g = groups.get(where + extra)
-                if g is None:
-                    g = groups[where + extra] = queries.Group(
-                        *where, extra, {x.column: 0 for x in rules}, {x.column: 0 for x in rules}, 0)
-                g.total += 1
-                m, rid = r["m"], r["id"]
-                for flag, column in flags:
-                    if r[flag]:
-                        g.sums[column] += m
-                        g.records[column] += 1
-                        for per in lists:
-                            found = per.get(column)
-                            if found is None:
-                                found = per[column] = array("q")
-                            found.append(rid)
-            seen += len(batch)
-            if on_progress is not None:
-                await on_progress(source.name, seen)
+        for sector, township, *extra, mask, m, found in buckets:
+            g = groups.get((sector, township, *extra))
+            if g is None:
+                g = groups[(sector, township, *extra)] = queries.Group(
+                    sector, township, tuple(extra), dict.fromkeys(columns, 0), dict.fromkeys(columns, 0), 0)
+            g.total += len(found)
+            lists = everywhere + by_sector.get(sector, []) + by_township.get(township, [])
+            for bit, column in enumerate(columns):
+                if mask >> bit & 1:
+                    g.sums[column] += m
+                    g.records[column] += len(found)
+                    for per in lists:
+                        per.setdefault(column, []).append(found)
         counts.groups[source.name] = list(groups.values())
+    ids = {key: {column: sorted(chain.from_iterable(found)) for column, found in per.items()}
+           for key, per in parts.items()}
     return counts, ids
 
 
@@ -345,23 +357,22 @@ async def _freeze(user: CurrentUser, campaign: Campaign, week: weekly.Week, day:
     async with atomic():
         if await WeeklyReport.exists().where(WeeklyReport.key == week_key(campaign.id, DISTRICT, day)):
             raise done
-        district_id = None
-        cells = []
+        reports = []
         for label, key, row in table.rows:
             frozen = {"as_of": day.isoformat(), "week": week.number, "title": table.title,
                       "label": label, "ordinal": ordinal.get(key, len(ordinal)),
                       "body_line": table.body_line if key == DISTRICT else f"填报单位：{label}",
                       **row.to_data()}
-            report = WeeklyReport(campaign=campaign.id, body=None if key == DISTRICT else int(key),
-                                  week_ending=day, key=week_key(campaign.id, key, day),
-                                  data=json.dumps(frozen, ensure_ascii=False), submitted_by=user.id)
-            await report.save()
-            if key == DISTRICT:
-                district_id = report.id
-            for column, records, packed_ids in packed[key]:
-                cells.append(WeeklyCell(report=report.id, column=column, records=records, ids=packed_ids))
-        for i in range(0, len(cells), 100):
-            await WeeklyCell.insert(*cells[i:i + 100])
+            reports.append(WeeklyReport(campaign=campaign.id, body=None if key == DISTRICT else int(key),
+                                        week_ending=day, key=week_key(campaign.id, key, day),
+                                        data=json.dumps(frozen, ensure_ascii=False), submitted_by=user.id))
+        made = {r["key"]: r["id"] for r in
+                await WeeklyReport.insert(*reports).returning(WeeklyReport.id, WeeklyReport.key)}
+        report_of = {key: made[week_key(campaign.id, key, day)] for _, key, _ in table.rows}
+        district_id = report_of[DISTRICT]
+        await insert_many(WeeklyCell, ["report", "column", "records", "ids"],
+                          [(report_of[key], column, records, packed_ids)
+                           for _, key, _ in table.rows for column, records, packed_ids in packed[key]])
         total = table.rows[-1][2]
         await audit.record("submit", "weekly_report", district_id, actor=user,
                            after={"week_ending": day.isoformat(), "week": week.number,

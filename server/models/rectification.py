@@ -30,6 +30,10 @@ class RectificationOrder(Table):
     punishment = Text(default="")
     closed_at = Timestamptz(null=True, default=None)
     note = Text(default="")
+    officer = Integer(null=True, default=None, index=True)
+    """The order's officer: who inspected (the inspection's officer), else who ordered
+    (issued_by). A copy kept by the database (migration "order officer") for the 回头看
+    list's filter; never set by the app."""
 
 
 class RectificationOutcome(Table):

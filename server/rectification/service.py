@@ -464,7 +464,7 @@ tens of thousands open, more than a page can usefully show or quickly render."""
 def _due_where(campaign: Campaign, day: dt.date, township: int | None, officer: int | None) -> Any:
     """The 回头看 list's orders in SQL (rules.needs_reinspection: reported, or ordered with the
     deadline within the horizon or past), with the filters: the township of the unit, the
-    officer who inspected (else who ordered)."""
+    officer who inspected (else who ordered: RectificationOrder.officer, kept by the database)."""
     O = RectificationOrder
     where = (O.campaign == campaign.id) & (
         (O.status == OrderStatus.reported.value)
@@ -472,7 +472,7 @@ def _due_where(campaign: Campaign, day: dt.date, township: int | None, officer: 
     if township:
         where &= O.unit.township == township
     if officer:
-        where &= (O.inspection.officer == officer) | (O.inspection.officer.is_null() & (O.issued_by == officer))
+        where &= O.officer == officer
     return where
 
 
