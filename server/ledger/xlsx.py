@@ -240,6 +240,9 @@ class LedgerColumn:
     """How its cells are written: "text" (str or None), "label" (few distinct values,
     remembered), "number" (int or None), "date" (date or None), or "any" (sheet_cell decides
     per value)."""
+    shows: Callable[[Any], Any] | None = None
+    """For a label column: what a value read shows (a code's label); the cell written for each
+    value read is remembered, so the function runs once per distinct value, not per row."""
 
 
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
@@ -325,10 +328,11 @@ _INLINE: dict[str, str] = {
 }
 
 
-def row_writer(kinds: Sequence[str]) -> Callable[[int, Sequence[object]], str]:
+def row_writer(kinds: Sequence[str], shows: Sequence[Callable[[Any], Any] | None] = ()) -> Callable[[int, Sequence[object]], str]:
     """`write(n, row)`: row n of the sheet as SpreadsheetML, from one format string with a cell
     expression per column (_INLINE; the same cells CELL_WRITERS write). A province's findings
-    are 780,000 rows: a function call per cell was a third of the export's time."""
+    are 780,000 rows: a function call per cell was a third of the export's time. `shows[i]`,
+    for a label column, turns the value read into the value shown (LedgerColumn.shows)."""
     names = [f"v{i}" for i in range(len(kinds))]
     cells = "".join("{" + _INLINE[k].format(i=i) + "}" for i, k in enumerate(kinds))
     source = (f"def write(n, row):\n    {', '.join(names)}{',' if len(names) == 1 else ''} = row\n"
@@ -336,18 +340,22 @@ def row_writer(kinds: Sequence[str]) -> Callable[[int, Sequence[object]], str]:
     scope: dict[str, Any] = {"_text_cell": _text_cell, "sheet_cell": sheet_cell, "_EPOCH": _EPOCH,
                              "_NUMBER": "<c><v>%r</v></c>", "_DATE": f'<c s="{_XF_DATE}"><v>%d</v></c>'}
     for i, k in enumerate(kinds):
+        show = shows[i] if i < len(shows) else None
         if k == "label":
-            scope[f"_m{i}"], scope[f"_l{i}"] = _label_writer_with_cache()
+            scope[f"_m{i}"], scope[f"_l{i}"] = _label_writer_with_cache(show)
+        elif show is not None:
+            raise ValueError(f"column {i}: only a label column shows its values through a function")
     exec(compile(source, "<ledger row>", "exec"), scope)  # noqa: S102 - our own fixed source
     return scope["write"]
 
 
-def _label_writer_with_cache() -> tuple[Callable[[Any], str], dict[Any, str]]:
-    """A label column's writer and the cache it fills (row_writer reads the cache inline)."""
+def _label_writer_with_cache(shows: Callable[[Any], Any] | None = None) -> tuple[Callable[[Any], str], dict[Any, str]]:
+    """A label column's writer and the cache it fills (row_writer reads the cache inline),
+    keyed by the value read; `shows` turns it into the value shown."""
     seen: dict[Any, str] = {}
 
     def cell(value: Any) -> str:
-        out = sheet_cell(value)
+        out = sheet_cell(value if shows is None else shows(value))
         if len(seen) < 10_000:  # a column more varied than thought stays bounded
             seen[value] = out
         return out
@@ -386,7 +394,7 @@ class LedgerWriter:
 
     def __init__(self, path: Path, sheet_title: str, title: str, columns: Sequence[LedgerColumn]) -> None:
         self.path, self.sheet_title, self.rows = path, sheet_title, 0
-        self.write_row = row_writer([c.kind for c in columns])
+        self.write_row = row_writer([c.kind for c in columns], [c.shows for c in columns])
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheet = self.zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
         cols = "".join(f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
