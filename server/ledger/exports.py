@@ -73,18 +73,12 @@ def _guard_row(r: Sequence) -> list:
 
 _AREA_TEXT = {no: f"{no}. {a.title}" for no, a in AREAS.items()}
 _COLUMN_TEXT = {no: f"{c.number}. {c.label}" for no, c in COLUMNS.items()}
-_local_date = clock.local_date
-
-
-def _finding_row(r: Sequence) -> tuple:
-    """A row of service.finding_export_fields(), already in the sheet's order: the two
-    timestamps become local days (PostgreSQL reads them as days already); the codes are shown
-    by their columns (FINDING_SHOWS)."""
-    return (r[0], _local_date(r[1]), *r[2:10], _local_date(r[10]), *r[11:])
-
-
-# What the findings' label columns show for a code read (by the sheet's column index).
+# What the findings' columns show for a value read (by the sheet's column index): the
+# select (service.finding_export_fields) reads them in the sheet's order, so the rows go to
+# the writer as read.
 FINDING_SHOWS: dict[int, Callable[[Any], Any]] = {
+    1: clock.local_date,  # PostgreSQL reads the timestamps as local days already
+    10: clock.local_date,
     4: lambda area_no: _AREA_TEXT.get(area_no, area_no),
     5: lambda stat_column: _COLUMN_TEXT.get(stat_column, "备注") if stat_column else "备注",
     7: CountUnit.label_of,
@@ -97,10 +91,11 @@ FINDING_SHOWS: dict[int, Callable[[Any], Any]] = {
 class Spec:
     label: str
     columns: tuple[LedgerColumn, ...]
-    row: Callable[[Any], Sequence[Any]]
+    row: Callable[[Any], Sequence[Any]] | None
     """Turns a row read into the cells' values: a dict for units (with their counts added), a
-    tuple in the order of the select for the others (service.ledger_batches). A label column
-    with `shows` gets the code read and shows its label itself."""
+    tuple in the order of the select for the others (service.ledger_batches); None: the row
+    read is the cells' values (a column with `shows` turns its value read into the value
+    shown itself)."""
 
 
 # Column kinds: T text (str or None), L label (few distinct values), N number, D date, A any
@@ -129,7 +124,7 @@ SPECS: dict[str, Spec] = {
         ("编号", 8, "N"), ("检查日期", 12, "D"), ("单位", 34, "T"), ("乡镇街", 12, "L"), ("检查项", 18, "L"),
         ("统计栏目", 30, "L"), ("数量", 6, "N"), ("单位(量词)", 8, "L"), ("问题描述", 48, "T"), ("状态", 8, "L"),
         ("确认日期", 12, "D"), ("检查人", 10, "L"), ("整改通知书", 16, "T"), ("整改状态", 12, "L"),
-        ("整改期限", 12, "D")], FINDING_SHOWS), _finding_row),
+        ("整改期限", 12, "D")], FINDING_SHOWS), None),
 }
 
 
@@ -145,7 +140,7 @@ async def build_file(path: Path, kind: str, scope: Scope, filters: service.Ledge
                           spec.columns)
 
     def write(rows: list) -> None:
-        writer.append(map(spec.row, rows))
+        writer.append(rows if spec.row is None else map(spec.row, rows))
 
     writing: asyncio.Future | None = None
     try:

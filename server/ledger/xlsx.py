@@ -242,8 +242,9 @@ class LedgerColumn:
     remembered), "number" (int or None), "date" (date or None), or "any" (sheet_cell decides
     per value)."""
     shows: Callable[[Any], Any] | None = None
-    """For a label column: what a value read shows (a code's label); the cell written for each
-    value read is remembered, so the function runs once per distinct value, not per row."""
+    """For a label or date column: what a value read shows (a code's label, a timestamp's
+    day); the cell written for each value read is remembered, so the function runs once per
+    distinct value, not per row."""
 
 
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
@@ -263,12 +264,13 @@ _UNSAFE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")  # what _XML_TEXT change
 
 
 def _text_cell(value: str, style: int = 0) -> str:
-    text = value[:MAX_CELL_TEXT]
+    text = value if len(value) <= MAX_CELL_TEXT else value[:MAX_CELL_TEXT]
     if _UNSAFE.search(text):  # translate() is slow; most text needs nothing
         text = text.translate(_XML_TEXT)
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    s = f' s="{style}"' if style else ""
-    return f'<c t="inlineStr"{s}><is><t{space}>{text}</t></is></c>'
+    space = ' xml:space="preserve"' if text and (text[0].isspace() or text[-1].isspace()) else ""
+    if style:
+        return f'<c t="inlineStr" s="{style}"><is><t{space}>{text}</t></is></c>'
+    return f'<c t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def sheet_cell(value: object) -> str:
@@ -319,11 +321,12 @@ CELL_WRITERS: dict[str, Callable[[], Callable[[Any], str]]] = {
 
 
 # The XML of one cell of each kind as an expression of the value `v{i}` of column i, for
-# `row_writer`; `_l{i}` is the label column's cache of written cells, `_m{i}` its writer.
+# `row_writer`; `_l{i}` is a label or date column's cache of written cells (by value read),
+# `_m{i}` its writer (a ledger's dates are a few hundred days: each is written once too).
 _INLINE: dict[str, str] = {
     "text": '(_text_cell(v{i}) if v{i} else "<c/>")',
-    "number": '("<c/>" if v{i} is None else _NUMBER % (v{i},))',
-    "date": '("<c/>" if v{i} is None else _DATE % (v{i} - _EPOCH).days)',
+    "number": '("<c/>" if v{i} is None else f"<c><v>{{v{i}!r}}</v></c>")',
+    "date": "(_l{i}.get(v{i}) or _m{i}(v{i}))",
     "any": "sheet_cell(v{i})",
     "label": "(_l{i}.get(v{i}) or _m{i}(v{i}))",
 }
@@ -333,19 +336,18 @@ def row_writer(kinds: Sequence[str], shows: Sequence[Callable[[Any], Any] | None
     """`write(n, row)`: row n of the sheet as SpreadsheetML, from one format string with a cell
     expression per column (_INLINE; the same cells CELL_WRITERS write). A province's findings
     are 780,000 rows: a function call per cell was a third of the export's time. `shows[i]`,
-    for a label column, turns the value read into the value shown (LedgerColumn.shows)."""
+    for a label or date column, turns the value read into the value shown (LedgerColumn.shows)."""
     names = [f"v{i}" for i in range(len(kinds))]
     cells = "".join("{" + _INLINE[k].format(i=i) + "}" for i, k in enumerate(kinds))
     source = (f"def write(n, row):\n    {', '.join(names)}{',' if len(names) == 1 else ''} = row\n"
               f"    return f'<row r=\"{{n}}\">{cells}</row>'\n")
-    scope: dict[str, Any] = {"_text_cell": _text_cell, "sheet_cell": sheet_cell, "_EPOCH": _EPOCH,
-                             "_NUMBER": "<c><v>%r</v></c>", "_DATE": f'<c s="{_XF_DATE}"><v>%d</v></c>'}
+    scope: dict[str, Any] = {"_text_cell": _text_cell, "sheet_cell": sheet_cell}
     for i, k in enumerate(kinds):
         show = shows[i] if i < len(shows) else None
-        if k == "label":
+        if k in ("label", "date"):  # sheet_cell writes a date (or None) as the date kind does
             scope[f"_m{i}"], scope[f"_l{i}"] = _label_writer_with_cache(show)
         elif show is not None:
-            raise ValueError(f"column {i}: only a label column shows its values through a function")
+            raise ValueError(f"column {i}: only a label or date column shows its values through a function")
     exec(compile(source, "<ledger row>", "exec"), scope)  # noqa: S102 - our own fixed source
     return scope["write"]
 
