@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from piccolo.querystring import QueryString
 
+from server import clock
 from server.errors import Conflict
 from server.audit import service as audit
 from server.auth.scope import CurrentUser, Scope
 from server.campaign.service import active_campaign
 from server.models.campaign import Body, Campaign
-from piccolo.querystring import QueryString
-
-from server import clock
 from server.db import atomic, contains, is_postgres, pages, stream_rows
 from server.models.inspections import Finding
 from server.ledger import queries, weekly
