@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from concurrent.futures import Future, ThreadPoolExecutor
 import math
 import re
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
