@@ -11,6 +11,7 @@ import openpyxl
 
 from server.models.auth import User
 from server.ledger import exports
+from server.models.rectification import RectificationOrder
 from server.models.registry import Guard
 from tests.support.html import errors, soup, visible_text
 from tests.test_ledger import add_finding, add_outcome, cli
@@ -159,3 +160,28 @@ async def test_cli_export_with_a_progress_bar(service_env, world, tmp_path):
     assert done.returncode == 0 and "(1 rows)" in done.stdout
     ws = openpyxl.load_workbook(out)["问题台账"]
     assert ws.cell(3, 9).value == "物业公司未备案"
+
+
+async def test_findings_export_shows_local_days_labels_and_orders(service_env, world, tmp_path):
+    # Reviewed at 20:00 UTC: the next day in Beijing, the day the sheet shows.
+    evening = dt.datetime(2021, 1, 5, 20, 0, tzinfo=dt.timezone.utc)
+    confirmed = await add_finding(world, world.units.estate_co, world.sites.estate, 10, quantity=2,
+                                  reviewed_at=evening, text="物业公司未备案")
+    await add_outcome(world, world.units.estate_co, 21, deadline=dt.date(2021, 1, 20), status="ordered",
+                      answers=confirmed)
+    pending = await add_finding(world, world.units.estate_co, world.sites.estate, 9, status="submitted",
+                                text="  <挂靠>&劳务派遣 ")
+    out = tmp_path / "findings.xlsx"
+    done = cli(service_env, "ledger", "export", "findings", "--xlsx", str(out))
+    assert done.returncode == 0 and "(2 rows)" in done.stdout, done.stderr
+    ws = openpyxl.load_workbook(out)["问题台账"]
+    order = await RectificationOrder.select(RectificationOrder.number).first()
+    rows = [[ws.cell(r, c).value for c in range(1, 16)] for r in (3, 4)]
+    assert rows[0] == [confirmed.id, dt.datetime(2021, 1, 6), "蓟州区绿园物业服务有限公司", "官庄镇",
+                       "5. 未依法备案", "10. 自招保安员单位未备案", 2, "起", "物业公司未备案", "已确认",
+                       dt.datetime(2021, 1, 6), "王警官", order["number"], "限期整改中", dt.datetime(2021, 1, 20)]
+    today = dt.datetime.combine(dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date(), dt.time())
+    assert rows[1] == [pending.id, today, "蓟州区绿园物业服务有限公司", "官庄镇", "4. 无证经营与变相经营",
+                       "9. 挂靠、承包、委托加盟劳务派遣", 1, "起", "  <挂靠>&劳务派遣 ", "待审核",
+                       None, "王警官", None, None, None]
+    assert ws.cell(3, 2).number_format == "yyyy-mm-dd" and ws.cell(3, 15).number_format == "yyyy-mm-dd"

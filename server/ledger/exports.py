@@ -73,27 +73,29 @@ def _guard_row(r: Sequence) -> list:
 
 _AREA_TEXT = {no: f"{no}. {a.title}" for no, a in AREAS.items()}
 _COLUMN_TEXT = {no: f"{c.number}. {c.label}" for no, c in COLUMNS.items()}
-
-
-def _finding_row(r: Sequence) -> list:
-    """A row of service.FINDING_FIELDS, in that order."""
-    (id_, area_no, stat_column, count_unit, quantity, text, status, reviewed_at, _, unit, township, _,
-     submitted_at, officer, order_no, order_status, deadline) = r
-    return [id_, clock.local_date(submitted_at), unit, township or "",
-            _AREA_TEXT.get(area_no, area_no),
-            _COLUMN_TEXT.get(stat_column, "备注") if stat_column else "备注",
-            quantity, CountUnit.label_of(count_unit), text, FindingStatus.label_of(status),
-            clock.local_date(reviewed_at), officer or "",
-            order_no or "", OrderStatus.label_of(order_status) if order_status else "", deadline]
+# What the findings' columns show for a value read (by the sheet's column index): the
+# select (service.finding_export_fields) reads them in the sheet's order, so the rows go to
+# the writer as read.
+FINDING_SHOWS: dict[int, Callable[[Any], Any]] = {
+    1: clock.local_date,  # PostgreSQL reads the timestamps as local days already
+    10: clock.local_date,
+    4: lambda area_no: _AREA_TEXT.get(area_no, area_no),
+    5: lambda stat_column: _COLUMN_TEXT.get(stat_column, "备注") if stat_column else "备注",
+    7: CountUnit.label_of,
+    9: FindingStatus.label_of,
+    13: lambda order_status: OrderStatus.label_of(order_status) if order_status else "",
+}
 
 
 @dataclass(frozen=True)
 class Spec:
     label: str
     columns: tuple[LedgerColumn, ...]
-    row: Callable[[Any], Sequence[Any]]
-    """Turns a row read into the cells: a dict for units (with their counts added), a
-    tuple in the order of the select for the others (service.ledger_batches)."""
+    row: Callable[[Any], Sequence[Any]] | None
+    """Turns a row read into the cells' values: a dict for units (with their counts added), a
+    tuple in the order of the select for the others (service.ledger_batches); None: the row
+    read is the cells' values (a column with `shows` turns its value read into the value
+    shown itself)."""
 
 
 # Column kinds: T text (str or None), L label (few distinct values), N number, D date, A any
@@ -101,8 +103,10 @@ class Spec:
 _KINDS = {"T": "text", "L": "label", "N": "number", "D": "date", "A": "any"}
 
 
-def _columns(spec: list[tuple[str, float, str]]) -> tuple[LedgerColumn, ...]:
-    return tuple(LedgerColumn(h, w, _KINDS[k]) for h, w, k in spec)
+def _columns(spec: list[tuple[str, float, str]], shows: dict[int, Callable[[Any], Any]] | None = None,
+             ) -> tuple[LedgerColumn, ...]:
+    shows = shows or {}
+    return tuple(LedgerColumn(h, w, _KINDS[k], shows.get(i)) for i, (h, w, k) in enumerate(spec))
 
 
 SPECS: dict[str, Spec] = {
@@ -120,7 +124,7 @@ SPECS: dict[str, Spec] = {
         ("编号", 8, "N"), ("检查日期", 12, "D"), ("单位", 34, "T"), ("乡镇街", 12, "L"), ("检查项", 18, "L"),
         ("统计栏目", 30, "L"), ("数量", 6, "N"), ("单位(量词)", 8, "L"), ("问题描述", 48, "T"), ("状态", 8, "L"),
         ("确认日期", 12, "D"), ("检查人", 10, "L"), ("整改通知书", 16, "T"), ("整改状态", 12, "L"),
-        ("整改期限", 12, "D")]), _finding_row),
+        ("整改期限", 12, "D")], FINDING_SHOWS), None),
 }
 
 
@@ -136,7 +140,7 @@ async def build_file(path: Path, kind: str, scope: Scope, filters: service.Ledge
                           spec.columns)
 
     def write(rows: list) -> None:
-        writer.append(map(spec.row, rows))
+        writer.append(rows if spec.row is None else map(spec.row, rows))
 
     writing: asyncio.Future | None = None
     try:

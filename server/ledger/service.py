@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from piccolo.querystring import QueryString
 
+from server import clock
 from server.errors import Conflict
 from server.audit import service as audit
 from server.auth.scope import CurrentUser, Scope
 from server.campaign.service import active_campaign
 from server.models.campaign import Body, Campaign
-from server.db import atomic, contains, insert_many, pages, stream_rows
+from server.db import atomic, contains, insert_many, is_postgres, pages, stream_rows
 from server.models.inspections import Finding
 from server.ledger import queries, weekly
 from server.campaign.options import count_on, options_of
@@ -532,6 +534,25 @@ FINDING_FIELDS = (Finding.id, Finding.area, Finding.stat_column, Finding.count_u
                   Finding.order.number, Finding.order.status, Finding.order.deadline)
 
 
+def _local_day(column: Any) -> Any:
+    """A timestamp column as its local calendar day (clock.local_date), on PostgreSQL computed
+    by the database: a date is read several times faster than a timestamp with its time zone.
+    Elsewhere the timestamp itself (the export's row function takes either)."""
+    if not is_postgres():
+        return column
+    return QueryString("({} AT TIME ZONE {})::date", column, clock.LOCAL_TZ.key,
+                       alias=column._meta.get_default_alias())
+
+
+def finding_export_fields() -> tuple:
+    """The findings ledger export's select, in the order of its sheet's columns: only what
+    the sheet shows (a province's export reads 780,000 rows; each field read costs)."""
+    return (Finding.id, _local_day(Finding.inspection.submitted_at), Finding.unit.name, Finding.unit.township.name,
+            Finding.area, Finding.stat_column, Finding.quantity, Finding.count_unit, Finding.text, Finding.status,
+            _local_day(Finding.reviewed_at), Finding.inspection.officer.display_name, Finding.order.number,
+            Finding.order.status, Finding.order.deadline)
+
+
 async def _unit_extras(rows: list[dict], today: dt.date) -> None:
     """Sites, guards, findings and rectification per unit, for the rows of one page/batch."""
     ids = [r["id"] for r in rows]
@@ -612,11 +633,11 @@ async def ledger_batches(kind: str, scope: Scope, f: LedgerFilters, campaign_id:
                          batch: int = 2000) -> AsyncIterator[list]:
     """All rows of a ledger in id order, `batch` at a time: dicts with the unit's counts for
     units; for guards and findings, tuples of the fields in the order of GUARD_FIELDS /
-    FINDING_FIELDS (a province has a million findings: no dict per row)."""
+    finding_export_fields() (a province has a million findings: no dict per row)."""
     table, fields, build = {
         "units": (Unit, UNIT_FIELDS, lambda q: _unit_query(q, scope, f)),
         "guards": (Guard, GUARD_FIELDS, lambda q: _guard_query(q, scope, f)),
-        "findings": (Finding, FINDING_FIELDS, lambda q: _finding_query(q, scope, f, campaign_id)),
+        "findings": (Finding, finding_export_fields(), lambda q: _finding_query(q, scope, f, campaign_id)),
     }[kind]
 
     def select() -> Any:

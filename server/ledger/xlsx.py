@@ -13,6 +13,7 @@ import io
 import math
 import re
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -240,6 +241,10 @@ class LedgerColumn:
     """How its cells are written: "text" (str or None), "label" (few distinct values,
     remembered), "number" (int or None), "date" (date or None), or "any" (sheet_cell decides
     per value)."""
+    shows: Callable[[Any], Any] | None = None
+    """For a label or date column: what a value read shows (a code's label, a timestamp's
+    day); the cell written for each value read is remembered, so the function runs once per
+    distinct value, not per row."""
 
 
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
@@ -259,12 +264,13 @@ _UNSAFE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")  # what _XML_TEXT change
 
 
 def _text_cell(value: str, style: int = 0) -> str:
-    text = value[:MAX_CELL_TEXT]
+    text = value if len(value) <= MAX_CELL_TEXT else value[:MAX_CELL_TEXT]
     if _UNSAFE.search(text):  # translate() is slow; most text needs nothing
         text = text.translate(_XML_TEXT)
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    s = f' s="{style}"' if style else ""
-    return f'<c t="inlineStr"{s}><is><t{space}>{text}</t></is></c>'
+    space = ' xml:space="preserve"' if text and (text[0].isspace() or text[-1].isspace()) else ""
+    if style:
+        return f'<c t="inlineStr" s="{style}"><is><t{space}>{text}</t></is></c>'
+    return f'<c t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def sheet_cell(value: object) -> str:
@@ -315,39 +321,44 @@ CELL_WRITERS: dict[str, Callable[[], Callable[[Any], str]]] = {
 
 
 # The XML of one cell of each kind as an expression of the value `v{i}` of column i, for
-# `row_writer`; `_l{i}` is the label column's cache of written cells, `_m{i}` its writer.
+# `row_writer`; `_l{i}` is a label or date column's cache of written cells (by value read),
+# `_m{i}` its writer (a ledger's dates are a few hundred days: each is written once too).
 _INLINE: dict[str, str] = {
     "text": '(_text_cell(v{i}) if v{i} else "<c/>")',
-    "number": '("<c/>" if v{i} is None else _NUMBER % (v{i},))',
-    "date": '("<c/>" if v{i} is None else _DATE % (v{i} - _EPOCH).days)',
+    "number": '("<c/>" if v{i} is None else f"<c><v>{{v{i}!r}}</v></c>")',
+    "date": "(_l{i}.get(v{i}) or _m{i}(v{i}))",
     "any": "sheet_cell(v{i})",
     "label": "(_l{i}.get(v{i}) or _m{i}(v{i}))",
 }
 
 
-def row_writer(kinds: Sequence[str]) -> Callable[[int, Sequence[object]], str]:
+def row_writer(kinds: Sequence[str], shows: Sequence[Callable[[Any], Any] | None] = ()) -> Callable[[int, Sequence[object]], str]:
     """`write(n, row)`: row n of the sheet as SpreadsheetML, from one format string with a cell
     expression per column (_INLINE; the same cells CELL_WRITERS write). A province's findings
-    are 780,000 rows: a function call per cell was a third of the export's time."""
+    are 780,000 rows: a function call per cell was a third of the export's time. `shows[i]`,
+    for a label or date column, turns the value read into the value shown (LedgerColumn.shows)."""
     names = [f"v{i}" for i in range(len(kinds))]
     cells = "".join("{" + _INLINE[k].format(i=i) + "}" for i, k in enumerate(kinds))
     source = (f"def write(n, row):\n    {', '.join(names)}{',' if len(names) == 1 else ''} = row\n"
               f"    return f'<row r=\"{{n}}\">{cells}</row>'\n")
-    scope: dict[str, Any] = {"_text_cell": _text_cell, "sheet_cell": sheet_cell, "_EPOCH": _EPOCH,
-                             "_NUMBER": "<c><v>%r</v></c>", "_DATE": f'<c s="{_XF_DATE}"><v>%d</v></c>'}
+    scope: dict[str, Any] = {"_text_cell": _text_cell, "sheet_cell": sheet_cell}
     for i, k in enumerate(kinds):
-        if k == "label":
-            scope[f"_m{i}"], scope[f"_l{i}"] = _label_writer_with_cache()
+        show = shows[i] if i < len(shows) else None
+        if k in ("label", "date"):  # sheet_cell writes a date (or None) as the date kind does
+            scope[f"_m{i}"], scope[f"_l{i}"] = _label_writer_with_cache(show)
+        elif show is not None:
+            raise ValueError(f"column {i}: only a label or date column shows its values through a function")
     exec(compile(source, "<ledger row>", "exec"), scope)  # noqa: S102 - our own fixed source
     return scope["write"]
 
 
-def _label_writer_with_cache() -> tuple[Callable[[Any], str], dict[Any, str]]:
-    """A label column's writer and the cache it fills (row_writer reads the cache inline)."""
+def _label_writer_with_cache(shows: Callable[[Any], Any] | None = None) -> tuple[Callable[[Any], str], dict[Any, str]]:
+    """A label column's writer and the cache it fills (row_writer reads the cache inline),
+    keyed by the value read; `shows` turns it into the value shown."""
     seen: dict[Any, str] = {}
 
     def cell(value: Any) -> str:
-        out = sheet_cell(value)
+        out = sheet_cell(value if shows is None else shows(value))
         if len(seen) < 10_000:  # a column more varied than thought stays bounded
             seen[value] = out
         return out
@@ -377,7 +388,9 @@ class LedgerWriter:
     """One ledger sheet written straight into an xlsx file as rows arrive: a title row, a
     header row (frozen, and repeated on every printed page), then the data rows, A4
     landscape one page wide. Memory stays flat however many rows: each batch is turned
-    into SpreadsheetML text and deflated into the file at once.
+    into SpreadsheetML text and deflated into the file at once, by a thread of the writer's
+    own while the next batch is formatted (zlib lets go of the GIL: on two cores the
+    deflating costs the export no time), at most one batch behind.
 
     The sheet is written by hand rather than through openpyxl because openpyxl spends
     some 30 µs on every cell even in write-only mode, minutes for a province's findings;
@@ -386,9 +399,11 @@ class LedgerWriter:
 
     def __init__(self, path: Path, sheet_title: str, title: str, columns: Sequence[LedgerColumn]) -> None:
         self.path, self.sheet_title, self.rows = path, sheet_title, 0
-        self.write_row = row_writer([c.kind for c in columns])
+        self.write_row = row_writer([c.kind for c in columns], [c.shows for c in columns])
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheet = self.zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
+        self._deflater = ThreadPoolExecutor(1, thread_name_prefix="ledger-deflate")
+        self._pending: Future | None = None
         cols = "".join(f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
                        for i, c in enumerate(columns, start=1))
         self._write(
@@ -402,7 +417,17 @@ class LedgerWriter:
             f'<row r="2" ht="30" customHeight="1">{"".join(_text_cell(c.header, _XF_HEADER) for c in columns)}</row>')
 
     def _write(self, text: str) -> None:
+        """Hand `text` to the deflating thread once it has written the batch before."""
+        self._wait()
+        self._pending = self._deflater.submit(self._deflate, text)
+
+    def _deflate(self, text: str) -> None:
         self.sheet.write(text.encode("utf-8"))
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()  # the deflating thread's error, if any, is the writer's
 
     def append(self, rows: Iterable[Sequence[object]]) -> None:
         start = self.rows + 3
@@ -411,9 +436,13 @@ class LedgerWriter:
         self._write("".join(out))
 
     def close(self) -> None:
-        self._write('</sheetData><printOptions horizontalCentered="1"/>'
-                    '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
-                    '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>')
+        try:
+            self._write('</sheetData><printOptions horizontalCentered="1"/>'
+                        '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
+                        '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>')
+            self._wait()
+        finally:
+            self._deflater.shutdown()
         self.sheet.close()
         name = self.sheet_title.translate(_ATTR)
         quoted = self.sheet_title.replace("'", "''")
