@@ -23,6 +23,7 @@ from litestar.template.config import TemplateConfig
 
 from server import db, failures
 from server.audit import routes as audit_routes
+from server.audit import views
 from server.audit.downloads import log_download
 from server.auth import routes as auth_routes
 from server.auth.guards import SessionMiddleware, access_guard
@@ -123,6 +124,7 @@ def create_app(settings: Settings) -> Litestar:
                                          | jobs.running_jobs()):
                 yield
         finally:
+            await views.flush()  # the queued access-log rows of the last card views
             await db.stop(engine)
 
     app = Litestar(
