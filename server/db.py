@@ -152,11 +152,13 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     async def _execute(self, connection: Any, query: str, args: Optional[list[Any]],
                        query_type: str, table: Any) -> Any:
-        async with connection.execute(query, args or []) as cursor:
-            if query_type == "insert" and self.get_version_sync() < 3.35:
+        if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING: the cursor's rowid
+            async with connection.execute(query, args or []) as cursor:
                 return [{table._meta.primary_key._meta.db_column_name:
                          (await self._get_inserted_pk(cursor, table))}]
-            return await cursor.fetchall()
+        # One trip to the connection's thread (execute, fetch, close the cursor there), not three:
+        # under load each trip waited a turn of the busy event loop for its result.
+        return await connection.execute_fetchall(query, args or [])
 
 
 _READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)

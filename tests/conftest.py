@@ -131,6 +131,9 @@ async def truncate_all() -> None:
 
 @pytest.fixture(autouse=True)
 async def clean_db(migrated):
+    from server.audit import views
+
+    await views.flush()  # card views of the test before, queued for the access log
     await truncate_all()
     yield
 

@@ -46,6 +46,15 @@ def test_altered_payload_or_signature_is_refused():
     assert tokens.verify(PUB, tokens.sign(OTHER_KEY, 123, 1)).status == tokens.TokenStatus.bad_signature
 
 
+def test_the_servers_check_with_its_own_key_agrees_with_the_public_key():
+    token = tokens.sign(KEY, 123, 1)
+    texts = [token, tokens.sign(KEY, 2_000_000, 300), _flip(token, 1), _flip(token, 2, 0x02), _flip(token, 2),
+             _flip(token, 40), _flip(token, 66, 0x80), tokens.sign(OTHER_KEY, 123, 1), "", "A" * 90, token[:-4]]
+    for text in texts:
+        assert tokens.verify_own(KEY, text) == tokens.verify(PUB, text)
+    assert tokens.verify_own(KEY, token).ok and not tokens.verify_own(OTHER_KEY, token).ok
+
+
 @pytest.mark.parametrize("text", ["", "hello", "A" * 90, "津保120200000001", tokens.sign(KEY, 1, 1)[:-4],
                                   tokens.sign(KEY, 1, 1) + "AAAA"])
 def test_malformed_tokens_are_not_tokens(text):

@@ -9,7 +9,16 @@ together into the next one, as one multi-row INSERT. So there is never more than
 flight, no timer, and no added wait when the app is idle: a row is committed a few
 milliseconds after its response (behind at most one insert under load). The window in which a
 crash can lose a view already shown is that gap (README "Access log of card views";
-tests/faults/test_faults.py kills the server with SIGKILL right after views and finds them).
+tests/faults/test_view_log.py kills the server with SIGKILL right after views and finds them).
+
+`log_view` queues the row and returns; it does not wait for the commit. A request that waited
+kept everything it had made (its scope, its response, the page's context, the middleware's
+frames) alive for the length of an insert, ~100 ms under load; those objects outlived the young
+garbage collections and every second or so a full collection of ~100 ms stopped the event loop
+(the card page's p99; bench/README.md, issue 17). It waits only when more than MAX_PENDING rows
+are queued (the database is not keeping up: back-pressure instead of unbounded memory). The
+app's shutdown waits for the queued rows (`flush`); a failed insert is logged as an error with
+the number of views it lost.
 
 Rows that must be counted right away (reveals of an ID number, which are rate-limited by
 counting them) keep the synchronous write (registry.service.log_access).
@@ -31,6 +40,8 @@ _COLUMNS = '"at", "user", "username", "action", "object_table", "object_id", "ip
 _ROW = "(" + ", ".join(["{}"] * 7) + ")"
 MAX_BATCH = 500
 """Rows per INSERT (7 parameters each: well below SQLite's and asyncpg's parameter limits)."""
+MAX_PENDING = 5000
+"""Queued rows above which log_view waits for the commit of its own row (back-pressure)."""
 
 
 class _GroupCommit:
@@ -64,8 +75,10 @@ class _GroupCommit:
                     for i in range(0, len(rows), MAX_BATCH):
                         await _insert(rows[i:i + MAX_BATCH])
                 except BaseException as exc:  # noqa: BLE001 - handed to every waiter
+                    _log.error("access log: %d views were not written", len(rows), exc_info=exc)
                     if not done.done():
                         done.set_exception(exc)
+                        done.exception()  # retrieved: nobody may be waiting for it
                     if not isinstance(exc, Exception):
                         raise
                 else:
@@ -85,11 +98,18 @@ async def _insert(rows: list[tuple]) -> None:
 
 async def log_view(user_id: int, username: str, action: str, table: str, object_id: Any, ip: str,
                    at: Optional[dt.datetime] = None) -> None:
-    """Write one AccessLog row, batched with the rows of concurrent views; returns once it is
-    committed (raises what the insert raised). `at` is when the view was served."""
+    """Queue one AccessLog row for the next insert (batched with the rows of concurrent views)
+    and return; with more than MAX_PENDING rows queued, wait for its commit (and raise what the
+    insert raised). `at` is when the view was served."""
     row = (at or clock.now(), user_id, username[:64], action[:32], table[:32], str(object_id)[:64], ip[:64])
-    try:
-        await asyncio.shield(_group.add(row))
-    except Exception:
-        _log.exception("access log: a %s of %s %s by %s was not written", action, table, object_id, username)
-        raise
+    done = _group.add(row)
+    if len(_group.pending) > MAX_PENDING:
+        await asyncio.shield(done)
+
+
+async def flush() -> None:
+    """Wait until every row queued so far on this event loop is committed (or its insert failed,
+    which the writer has logged): the app's shutdown, before the database closes."""
+    writer = _group.writer
+    if writer is not None and _group.loop is asyncio.get_running_loop():
+        await asyncio.shield(writer)

@@ -42,7 +42,9 @@ async def _verify_page(request: Request, result: service.ScanResult) -> Template
         return render("cards/verify.html", **ctx)
     gid = result.guard["id"]
     if "employer.township.name" in result.guard:  # read with the card (service.check with_file)
-        ctx.update(guard=result.guard, **await registry.guard_history(gid))
+        # The file as the card page shows it: the guard and the training records (the last
+        # checks are the office's guard page's, registry/guard.html).
+        ctx.update(guard=result.guard, training=await registry.guard_training(gid))
     else:
         ctx.update(await registry.guard_file(gid))
     page = render("cards/verify.html", **ctx)

@@ -130,7 +130,7 @@ async def check(settings: Settings, scanned_text: str,
                 site_employer_ids: set[int] | None = None, with_file: bool = False) -> ScanResult:
     """The verdict for whatever a scanner read (a card URL or a bare token). with_file: the
     result's guard is the guard row of the guard's file (registry.guard_file's "guard")."""
-    decoded = tokens.verify(signing_key(settings).public_key(), tokens.token_from_text(scanned_text))
+    decoded = tokens.verify_own(signing_key(settings), tokens.token_from_text(scanned_text))
     if not decoded.ok:
         verdict, reason = card_verdict(CardFacts(decoded.status))
         return ScanResult(verdict, reason)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -118,31 +119,57 @@ def sign(key: Ed25519PrivateKey, guard_id: int, serial: int) -> str:
     return _b64(payload + key.sign(DOMAIN + payload))
 
 
-def verify(public: Ed25519PublicKey, token: str) -> Decoded:
+def _parse(token: str) -> tuple[Decoded, bytes, bytes]:
+    """(the token's guard id and serial, or why it is malformed; the signed payload; the signature)."""
     token = token.strip()
     if not _TOKEN_RE.fullmatch(token):
-        return Decoded(TokenStatus.malformed)
+        return Decoded(TokenStatus.malformed), b"", b""
     try:
         raw = _unb64(token)
     except (binascii.Error, ValueError):
-        return Decoded(TokenStatus.malformed)
+        return Decoded(TokenStatus.malformed), b"", b""
     if _b64(raw) != token:  # non-canonical base64 (stray low bits): a different string
-        return Decoded(TokenStatus.malformed)
+        return Decoded(TokenStatus.malformed), b"", b""
     if len(raw) <= SIG_LEN + 1 or raw[0] != VERSION:
-        return Decoded(TokenStatus.malformed)
+        return Decoded(TokenStatus.malformed), b"", b""
     payload, signature = raw[:-SIG_LEN], raw[-SIG_LEN:]
     try:
         guard_id, pos = _read_varint(payload, 1)
         serial, pos = _read_varint(payload, pos)
     except ValueError:
-        return Decoded(TokenStatus.malformed)
+        return Decoded(TokenStatus.malformed), b"", b""
     if pos != len(payload) or guard_id < 1 or serial < 1:
-        return Decoded(TokenStatus.malformed)
+        return Decoded(TokenStatus.malformed), b"", b""
+    return Decoded(TokenStatus.ok, guard_id, serial), payload, signature
+
+
+def verify(public: Ed25519PublicKey, token: str) -> Decoded:
+    """Check a token with the public key: what a phone does offline, and anyone may."""
+    decoded, payload, signature = _parse(token)
+    if not decoded.ok:
+        return decoded
     try:
         public.verify(signature, DOMAIN + payload)
     except InvalidSignature:
         return Decoded(TokenStatus.bad_signature)
-    return Decoded(TokenStatus.ok, guard_id, serial)
+    return decoded
+
+
+def verify_own(key: Ed25519PrivateKey, token: str) -> Decoded:
+    """Check a token with the signing key itself: the server's check of every scan.
+
+    Ed25519 signing is deterministic (RFC 8032: the nonce is a hash of the key and the message),
+    so the cards this key signed carry exactly the signature it makes again for their payload;
+    comparing the two (in constant time) accepts precisely those, and nothing without the key
+    can match. Signing costs a third of verifying (OpenSSL: ~50 against ~160 µs on the
+    benchmark machine), and every card page pays it. The same result as verify() with the
+    key's public key (tests/test_cards_tokens.py)."""
+    decoded, payload, signature = _parse(token)
+    if not decoded.ok:
+        return decoded
+    if not hmac.compare_digest(key.sign(DOMAIN + payload), signature):
+        return Decoded(TokenStatus.bad_signature)
+    return decoded
 
 
 # ---------------------------------------------------------------- URLs

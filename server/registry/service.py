@@ -478,7 +478,12 @@ async def guard_file(guard_id: int) -> dict:
 
 async def guard_history(guard_id: int) -> dict:
     """The lists of the guard's file: training records and the last checks."""
-    return {"training": await _TRAINING.rows(guard_id), "checks": await _RECENT_CHECKS.rows(guard_id)}
+    return {"training": await guard_training(guard_id), "checks": await _RECENT_CHECKS.rows(guard_id)}
+
+
+async def guard_training(guard_id: int) -> list[dict]:
+    """The guard's training records, latest first (the card page shows these, not the checks)."""
+    return await _TRAINING.rows(guard_id)
 
 
 async def save_guard(user: CurrentUser, guard_id: int | None, values: dict) -> Guard:
