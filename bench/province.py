@@ -53,7 +53,7 @@ from server.registry.ids import id_check_digit, org_code_check_char, uscc_check_
 MARKER_USER = "sj00001"  # the first generated officer: its presence means a province is loaded
 UTC = timezone.utc
 LOCAL = timezone(timedelta(hours=8))
-COPIES_KEPT_BY_TRIGGERS = ("finding", "guard", "rectification_order")
+COPIES_KEPT_BY_TRIGGERS = ("finding", "guard", "rectification_order", "site")
 CHUNK = 10_000  # inspections generated and copied per batch (bounds the memory used)
 
 # Tables the load writes, in an order that satisfies the foreign keys when they are re-made.
@@ -678,8 +678,9 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
             makes_fk += [s for s in m if "FOREIGN KEY" in s]
         drops = fk_drops + other_drops
         # The copies on findings and guards (migration "counting copies") and an order's officer
-        # (migration "order officer") come with the rows: the triggers that keep them are off
-        # during the load (one lookup per row).
+        # (migration "order officer") come with the rows; a unit's first site per kind of provider
+        # (migration "first site per kind of provider on the unit") is set once after the load:
+        # the triggers that keep them are off during the load (one lookup per row).
         for table in COPIES_KEPT_BY_TRIGGERS:
             await conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
         # Drop foreign keys first (they may lean on the unique indexes), then the rest.
@@ -713,6 +714,12 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
 
         for table in COPIES_KEPT_BY_TRIGGERS:
             await conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+        kinds = ("own", "security_company", "property_company", "unqualified")
+        await conn.execute(
+            "UPDATE unit SET " + ", ".join(f"{k}_since = s.{k}" for k in kinds)
+            + " FROM (SELECT unit, " + ", ".join(f"MIN(created_at) FILTER (WHERE provider_kind = '{k}') AS {k}"
+                                             for k in kinds)
+            + " FROM site GROUP BY unit) s WHERE s.unit = unit.id")
         t = time.monotonic()
         for stmt in makes_unique:
             await conn.execute(stmt)
