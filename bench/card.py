@@ -31,7 +31,7 @@ from bench.common import SERVERS, Row, Section, backend, cores, log_in, run_py, 
 
 CONNECTIONS = 20
 WARMUP_S = 2
-ROUND_S = 4
+ROUND_S = 3
 ROUNDS = 3
 RATIO_TARGET = 0.5
 PUBLIC_RATIO_TARGET = 0.8
