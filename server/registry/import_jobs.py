@@ -122,10 +122,16 @@ async def _run(store: ObjectStore, key: str, status: dict, data: bytes) -> None:
     def progress(sheet: str, done: int, total: int) -> None:
         sheets[sheet] = [done, total]
 
+    stop = asyncio.Event()
+
     async def heartbeat() -> None:
         last, quiet = None, 0.0
         while True:
-            await asyncio.sleep(HEARTBEAT)
+            try:
+                await asyncio.wait_for(stop.wait(), HEARTBEAT)
+                return
+            except asyncio.TimeoutError:
+                pass
             now = [[name, *counts] for name, counts in list(sheets.items())]
             quiet += HEARTBEAT
             if now != last or quiet >= 5:
@@ -147,7 +153,10 @@ async def _run(store: ObjectStore, key: str, status: dict, data: bytes) -> None:
         log.exception("roster check %s failed", key)
         status.update(state="failed", message=f"检查失败（{type(exc).__name__}），请重新上传")
     finally:
-        beating.cancel()
+        # Stopped, not cancelled: a status write of the heartbeat still in flight (the store's
+        # put runs in a thread, which a cancel does not stop) could land after the final one
+        # below and show the finished check as running again.
+        stop.set()
         await asyncio.gather(beating, return_exceptions=True)
     if status["state"] == "failed":
         await store.delete(file_key(key))  # nothing to confirm
