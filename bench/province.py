@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import random
 import subprocess
@@ -48,12 +49,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from server import clock  # noqa: E402
+from server.ledger import tally  # noqa: E402
 from server.registry.ids import id_check_digit, org_code_check_char, uscc_check_char  # noqa: E402
 
 MARKER_USER = "sj00001"  # the first generated officer: its presence means a province is loaded
 UTC = timezone.utc
 LOCAL = timezone(timedelta(hours=8))
-COPIES_KEPT_BY_TRIGGERS = ("finding", "guard", "rectification_order", "site")
+COPIES_KEPT_BY_TRIGGERS = ("finding", "guard", "rectification_order", "site", "unit")
 CHUNK = 10_000  # inspections generated and copied per batch (bounds the memory used)
 
 # Tables the load writes, in an order that satisfies the foreign keys when they are re-made.
@@ -119,6 +122,21 @@ def _weighted(rng: random.Random, pairs: tuple) -> Callable[[], Any]:
 def _at(day: date, minutes: int) -> datetime:
     """Local wall-clock time on `day`, `minutes` after midnight, as an aware UTC datetime."""
     return (datetime(day.year, day.month, day.day, tzinfo=LOCAL) + timedelta(minutes=minutes)).astimezone(UTC)
+
+
+def _migration(name: str) -> Any:
+    """A migration module of migrations/core (for the statements that fill what its triggers
+    keep, run after a load with the triggers off)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "migrations" / "core" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _past(day: date) -> date:
+    """Nothing is registered or found in the future: a day of the campaign still to come
+    becomes yesterday (the run's)."""
+    return min(day, clock.today() - timedelta(days=1))
 
 
 def _uuid(rng: random.Random) -> str:
@@ -356,7 +374,7 @@ class Province:
                     filing = "unfiled"
             licence = f"津公保服许字[2018]{n % 10000:04d}号" if kind == "security_company" else ""
             # Most of the registry was built in the survey phase; some units were found later.
-            day = survey + timedelta(days=rng.randrange(9) if rng.random() < 0.9 else rng.randrange(9, 50))
+            day = _past(survey + timedelta(days=rng.randrange(9) if rng.random() < 0.9 else rng.randrange(9, 50)))
             created = _at(day, rng.randrange(8 * 60, 18 * 60))
             address = f"天津市蓟州区{rng.choice(WORDS)}{rng.choice(TOWNSHIP_STREETS)}{rng.randint(1, 399)}号"
             units.append((uid, name, uscc, kind, sector, township, address, licence, filing, filing_no, filed_on,
@@ -427,9 +445,9 @@ class Province:
             roll = rng.random()
             status, left = ("active", None) if roll < 0.9 else ("left", date(2020, 12, 20) + timedelta(
                 days=rng.randrange(40))) if roll < 0.95 else ("removed", None) if roll < 0.97 else ("dismissed", None)
-            day = survey + timedelta(days=rng.randrange(9) if rng.random() < 0.92 else rng.randrange(9, 50))
+            day = _past(survey + timedelta(days=rng.randrange(9) if rng.random() < 0.92 else rng.randrange(9, 50)))
             created = _at(day, rng.randrange(8 * 60, 18 * 60))
-            updated = created if status == "active" else created + timedelta(days=rng.randrange(1, 30))
+            updated = created if status == "active" else _at(_past(day + timedelta(days=rng.randrange(1, 30))), 19 * 60)
             guards.append((gid, self.person(female), first17 + id_check_digit(first17), "女" if female else "男",
                            self.phone(), employer, site, cert_no, cert, issued, vetted, exam, photo, finger, None,
                            status, hired, left, created, updated,
@@ -481,7 +499,8 @@ class Province:
                     officer, kind = liaisons[body], "self_inspection"
             elif rng.random() < 0.1:
                 kind = rng.choice(("reinspection", "spot_check"))
-            day = start + timedelta(days=rng.randrange((end - start).days + 1))
+            last = _past(end) if active else end
+            day = start + timedelta(days=rng.randrange(max(0, (last - start).days) + 1))
             started = _at(day, rng.randrange(8 * 60, 18 * 60))
             phase = next((p for p, a, b in phases if a <= day <= b), phases[-1][0])
             if active:
@@ -679,8 +698,9 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
         drops = fk_drops + other_drops
         # The copies on findings and guards (migration "counting copies") and an order's officer
         # (migration "order officer") come with the rows; a unit's first site per kind of provider
-        # (migration "first site per kind of provider on the unit") is set once after the load:
-        # the triggers that keep them are off during the load (one lookup per row).
+        # (migration "first site per kind of provider on the unit") and the statistics tallies
+        # (migration "the statistics tallies") are made once after the load: the triggers
+        # that keep them are off during the load (one lookup or insert per row).
         for table in COPIES_KEPT_BY_TRIGGERS:
             await conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
         # Drop foreign keys first (they may lean on the unique indexes), then the rest.
@@ -720,6 +740,10 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
             + " FROM (SELECT unit, " + ", ".join(f"MIN(created_at) FILTER (WHERE provider_kind = '{k}') AS {k}"
                                              for k in kinds)
             + " FROM site GROUP BY unit) s WHERE s.unit = unit.id")
+        for kept in tally.TALLIES:  # the statistics tallies, whose triggers were off too
+            for stmt in tally.rebuild_statements(kept):
+                await conn.execute(stmt)
+        await conn.execute(_migration("core_2026_12_01t02_40_00_000000").BACKFILL)  # what an order counts with
         t = time.monotonic()
         for stmt in makes_unique:
             await conn.execute(stmt)

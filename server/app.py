@@ -112,7 +112,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         from server import jobs, lifecycle
-        from server.ledger import exports
+        from server.ledger import exports, tally
         from server.registry import import_jobs
 
         await db.start(engine)
@@ -130,7 +130,8 @@ def create_app(settings: Settings) -> Litestar:
                 # loop; now ~2 ms (bench/README.md, section 1).
                 gc.collect()
                 gc.freeze()
-                yield
+                async with tally.keeping():  # the statistics tallies folded now and then
+                    yield
         finally:
             await views.flush()  # the queued access-log rows of the last card views
             await db.stop(engine)

@@ -119,10 +119,12 @@ async def migrated(app):
 
 async def truncate_all() -> None:
     from server.db import engine, is_postgres
+    from server.ledger import tally
     from server.piccolo_app import TABLES
 
     names = [t._meta.tablename for t in TABLES]
-    if is_postgres():
+    if is_postgres():  # TRUNCATE fires no row trigger: the statistics tallies go too
+        names += [t.table for t in tally.TALLIES]
         await engine().run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
     else:
         for name in reversed(names):

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 
+from server import db
 from server.models.campaign import Campaign
 from server.models.inspections import Finding, Inspection
 from server.ledger.columns import COLUMNS
@@ -296,3 +297,16 @@ async def test_cli_writes_the_statistics_table(service_env, counted, tmp_path):
     assert done.returncode == 1 and "填报单位不存在" in done.stderr
     done = cli(service_env, "ledger", "stats", "--as-of", "2021-02-30", "--xlsx", str(tmp_path / "x.xlsx"))
     assert done.returncode == 1 and "日期格式不正确" in done.stderr
+
+
+async def test_cli_checks_and_rebuilds_the_statistics_tallies(service_env, counted):
+    done = cli(service_env, "ledger", "tally")
+    assert done.returncode == 0, done.stderr
+    assert "finding_tally: 与记录一致" in done.stdout and "guard_tally: 与记录一致" in done.stdout
+    await db.raw("UPDATE finding_tally SET n = n + 1 WHERE id = (SELECT MIN(id) FROM finding_tally)")
+    done = cli(service_env, "ledger", "tally")
+    assert done.returncode == 1 and "finding_tally: 1 组与记录不一致" in done.stdout
+    assert "ledger tally --rebuild" in done.stderr
+    done = cli(service_env, "ledger", "tally", "--rebuild")
+    assert done.returncode == 0 and "finding_tally: 已重建" in done.stdout, done.stderr
+    assert cli(service_env, "ledger", "tally").returncode == 0

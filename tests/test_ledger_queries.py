@@ -13,7 +13,8 @@ import pytest
 from server.auth.scope import Scope
 from server.models.campaign import Body, Campaign, Township
 from server.models.inspections import Finding, GuardCheck, Inspection
-from server.ledger import queries, service
+from server import db
+from server.ledger import queries, service, tally
 from server.ledger.columns import VIOLATION_COLUMNS
 from server.ledger.row import REMARKS
 from tests.support import counting
@@ -254,3 +255,99 @@ async def test_findings_per_body_and_township_for_the_dashboard(district):
             t = data.units[f.unit_id].township_id
             per_township[t] = per_township.get(t, 0) + 1
     assert dict(counted.findings_by_township()) == per_township
+
+
+async def test_the_tallies_follow_every_change_of_their_records(district):
+    """The statistics tallies and what orders count with (kept by triggers) after findings are
+    confirmed, returned, moved to another unit, area, column or order, repeated and deleted,
+    their unit and inspection change, guards leave, lose their certificate and move, units
+    change kind and gain sites, 特勤 marks are corrected, orders move to another unit: the same
+    sums as the records, the same table as the reference on every day; folded and rebuilt
+    alike."""
+    campaign = district.campaign.id
+    rng = random.Random(7)
+    ids = [r["id"] for r in await Finding.select(Finding.id).order_by(Finding.id)]
+    unit_ids = [r["id"] for r in await Unit.select(Unit.id)]
+    guard_ids = [r["id"] for r in await Guard.select(Guard.id)]
+    site_ids = [r["id"] for r in await Site.select(Site.id)]
+
+    async def rows() -> dict[str, int]:
+        return {t.table: (await db.raw(f"SELECT COUNT(*) AS n FROM {t.table}"))[0]["n"] for t in tally.TALLIES}
+
+    before = await rows()
+    for fid in rng.sample(ids, 30):
+        await Finding.update({Finding.status: rng.choice([s.value for s in FindingStatus])}).where(Finding.id == fid)
+    for fid in rng.sample(ids, 20):
+        await Finding.update({Finding.unit: rng.choice(unit_ids), Finding.area: rng.randrange(1, 10),
+                              Finding.stat_column: rng.choice([8, 10, 11, 13, None]),
+                              Finding.quantity: rng.choice([1, 4])}).where(Finding.id == fid)
+    for fid in rng.sample(ids, 10):
+        await Finding.update({Finding.repeat_of: None}).where(Finding.id == fid)
+    await Finding.delete().where(Finding.id.is_in(rng.sample(ids, 10)))
+    for uid in rng.sample(unit_ids, 10):  # the copies on the unit's findings and guards change with it
+        await Unit.update({Unit.kind: rng.choice([k.value for k in UnitKind]), Unit.sector: rng.choice(
+            [s.value for s in Sector])}).where(Unit.id == uid)
+    for uid in rng.sample(unit_ids, 10):  # a first site of a kind: since the day it was registered
+        await Site(unit=uid, name="新目标", provider_kind=rng.choice([p.value for p in ProviderKind]),
+                   created_at=moment(rng)).save()
+    await Site.update({Site.unit: rng.choice(unit_ids)}).where(Site.id.is_in(rng.sample(site_ids, 5)))
+    for gid in rng.sample(guard_ids, 40):
+        await Guard.update({Guard.employment_status: rng.choice([s.value for s in EmploymentStatus]),
+                            Guard.left_on: maybe_day(rng, 0.3), Guard.updated_at: moment(rng)}).where(Guard.id == gid)
+    for gid in rng.sample(guard_ids, 20):
+        await Guard.update({Guard.certificate_status: rng.choice([c.value for c in CertStatus]),
+                            Guard.certificate_issued_on: maybe_day(rng),
+                            Guard.site: rng.choice(site_ids + [None])}).where(Guard.id == gid)
+    await Guard.delete().where(Guard.id.is_in(rng.sample(guard_ids, 5)))
+    # What an order counts with: its findings, their guard checks' 特勤 marks, its unit.
+    orders = [r["id"] for r in await RectificationOrder.select(RectificationOrder.id)]
+    checks = [r["id"] for r in await GuardCheck.select(GuardCheck.id)]
+    for cid in rng.sample(checks, 15):
+        await GuardCheck.update({GuardCheck.tejin_marking: rng.random() < 0.5}).where(GuardCheck.id == cid)
+    for fid in rng.sample(ids, 20):
+        await Finding.update({Finding.order: rng.choice(orders + [None])}).where(Finding.id == fid)
+    for oid in rng.sample(orders, 5):
+        await RectificationOrder.update({RectificationOrder.unit: rng.choice(unit_ids)}).where(
+            RectificationOrder.id == oid)
+    await Unit.update({Unit.township: None}).where(Unit.id.is_in(rng.sample(unit_ids, 5)))
+    inspection = await Inspection.select(Inspection.id).where(Inspection.campaign == campaign).first()
+    await Inspection.update({Inspection.started_at: dt.datetime(2021, 1, 5, 3, tzinfo=UTC)}).where(
+        Inspection.id == inspection["id"])
+    other = await Inspection.select(Inspection.id).where(Inspection.campaign != campaign).first()
+    await Inspection.update({Inspection.campaign: campaign}).where(Inspection.id == other["id"])
+    await Inspection.delete().where(Inspection.id == (await Inspection.select(Inspection.id).where(
+        (Inspection.campaign == campaign) & (Inspection.id != inspection["id"])).first())["id"])
+    marks = await db.raw(  # an order whose column-22 outcome counts marked guards: its marks taken back
+        'SELECT o."order" AS id FROM rectification_outcome o JOIN finding f ON f."order" = o."order" '
+        "JOIN guard_check gc ON gc.id = f.guard_check JOIN rectification_order ro ON ro.id = o.\"order\" "
+        "WHERE o.stat_column = 22 AND gc.tejin_marking = TRUE AND ro.campaign = {} AND o.recorded_on <= {} "
+        "ORDER BY o.id LIMIT 1", campaign, DAYS[-1])
+    assert marks, "the fixture has a column-22 outcome behind marked guard checks"
+    marked_checks = [r["guard_check"] for r in await Finding.select(Finding.guard_check).where(
+        (Finding.order == marks[0]["id"]) & Finding.guard_check.is_not_null())]
+    await GuardCheck.update({GuardCheck.tejin_marking: False}).where(GuardCheck.id.is_in(marked_checks))
+    appended = await rows()
+    assert all(appended[t] > before[t] for t in before), (before, appended)
+
+    async def same_as_reference() -> None:
+        for kept in tally.TALLIES:
+            assert await tally.differences(kept) == [], kept.table
+        data = await load_dataset(campaign)
+        for day in DAYS:
+            counts = await queries.count(campaign, day)
+            for name, scope in await scopes():
+                expected = counting.count(data, scope, day)
+                assert counts.row(scope).values() == expected.values(), (name, day)
+                assert counts.row(scope).remarks == expected.remarks, (name, day)
+
+    await same_as_reference()
+    for kept in tally.TALLIES:
+        assert await tally.fold(kept) == appended[kept.table]
+    folded = await db.raw("SELECT COUNT(*) AS n, SUM(CASE WHEN folded THEN 0 ELSE 1 END) AS appended "
+                          "FROM finding_tally")
+    assert folded[0]["n"] < appended["finding_tally"] and folded[0]["appended"] == 0
+    await same_as_reference()
+    assert await tally.rebuild(tally.FINDINGS) == folded[0]["n"]
+    for kept in (tally.GUARDS, tally.UNITS):
+        await tally.rebuild(kept)
+    await same_as_reference()

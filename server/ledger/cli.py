@@ -3,6 +3,7 @@ command line (registered in server/cli.py).
 
     python -m server ledger stats [--body NAME] [--as-of YYYY-MM-DD] --xlsx OUT.xlsx
     python -m server ledger export units|guards|findings [--body NAME] --xlsx OUT.xlsx
+    python -m server ledger tally [--rebuild]
 """
 
 from __future__ import annotations
@@ -93,3 +94,26 @@ def export(kind: str, body_name: str | None, out: Path) -> None:
 
     rows = anyio.run(run)
     click.echo(f"wrote {out} ({rows} rows)")
+
+
+@ledger.command("tally", help="Check the statistics tallies (kept by the database) against their records; "
+                              "exit 1 when one differs. --rebuild makes them again from the records.")
+@click.option("--rebuild", is_flag=True, help="Make every tally again from its records (after a bulk load "
+                                               "with the triggers off).")
+def tally_command(rebuild: bool) -> None:
+    from server.ledger import tally
+
+    async def run() -> list[tuple[str, int]]:
+        if rebuild:
+            return [(t.table, await tally.rebuild(t)) for t in tally.TALLIES]
+        return [(t.table, len(await tally.differences(t))) for t in tally.TALLIES]
+
+    wrong = 0
+    for table, n in anyio.run(run):
+        if rebuild:
+            click.echo(f"{table}: 已重建，{n} 组")
+        else:
+            click.echo(f"{table}: {'与记录一致' if n == 0 else f'{n} 组与记录不一致'}")
+            wrong += n
+    if wrong:
+        fail("统计汇总与记录不一致：请运行 python -m server ledger tally --rebuild")
