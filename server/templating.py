@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from server import clock, vocab
 from server.campaign.checklist import FOCUS_AREAS
+from server.ledger.cells import stat_cells
 from server.ledger.columns import BY_NUMBER as STAT_COLUMNS
 from server.registry.ids import mask_id_number
 
@@ -28,7 +29,8 @@ def csrf_field(context: object) -> Markup:
 
 def make_template_engine(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
-    env.globals.update(csrf_field=csrf_field, vocab=vocab, FOCUS_AREAS=FOCUS_AREAS, STAT_COLUMNS=STAT_COLUMNS)
+    env.globals.update(csrf_field=csrf_field, vocab=vocab, FOCUS_AREAS=FOCUS_AREAS, STAT_COLUMNS=STAT_COLUMNS,
+                       stat_cells=stat_cells)
     env.filters.update(local_dt=clock.local_dt, label=label, mask_id=mask_id_number)
     env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
     env.trim_blocks = True
