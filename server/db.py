@@ -13,9 +13,10 @@ environment only when asked before anything was installed: for Piccolo's own com
 Services never ask which engine runs; what differs between the two lives here: `atomic`
 (BEGIN IMMEDIATE on SQLite), `lock` (an advisory lock on PostgreSQL), `raw` (SQL with `{}`
 placeholders), `insert_many` (COPY on PostgreSQL), `id_list_sql` (array_agg or
-group_concat), `stream_rows` (a server-side cursor on PostgreSQL) and `pages`, `contains`
-(LIKE or ILIKE), `timestamp_sql`/`timestamp_arg` (timestamps are text on SQLite), and the
-connections: `start`/`stop` (the pools), PooledSQLiteEngine and Prepared.
+group_concat), `json_rows_sql` (json_agg or json_group_array), `stream_rows` (a server-side
+cursor on PostgreSQL) and `pages`, `contains` (LIKE or ILIKE), `timestamp_sql`/`timestamp_arg`
+(timestamps are text on SQLite), and the connections: `start`/`stop` (the pools),
+PooledSQLiteEngine and Prepared.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import json
 import logging
 import re
 import sqlite3
@@ -415,6 +417,29 @@ def id_list(value: Any) -> list[int]:
     if isinstance(value, list):
         return value
     return list(map(int, value.split(","))) if value else []
+
+
+def json_rows_sql(columns: list[str], table: str, where: str, order_by: str) -> str:
+    """A scalar subquery whose value is the rows of `table` matching `where` (raw SQL, which may
+    name the outer query's columns), in `order_by` order, as one JSON array of objects of
+    `columns` (column names), read back by `json_rows`: rows of a one-to-many child in the same
+    round trip as their parent. json_agg/json_build_object on PostgreSQL; on SQLite, whose
+    json_group_array has no ORDER BY before 3.44, json_group_array/json_object over an ordered
+    subquery. Values come back as JSON has them: dates and timestamps as ISO text."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    pairs = ", ".join(f"'{c}', \"{c}\"" for c in columns)
+    if is_postgres():
+        return (f'(SELECT coalesce(json_agg(json_build_object({pairs}) ORDER BY {order_by}), \'[]\') '
+                f'FROM "{table}" WHERE {where})')
+    return (f'(SELECT json_group_array(json_object({pairs})) '
+            f'FROM (SELECT {cols} FROM "{table}" WHERE {where} ORDER BY {order_by}))')
+
+
+def json_rows(value: Any) -> list[dict]:
+    """The rows of a `json_rows_sql` subquery."""
+    if not value:
+        return []
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 async def pages(select: Callable[[], Select], key: Column, batch: int) -> AsyncIterator[list[dict]]:

@@ -4,6 +4,7 @@ scanning into an inspection (reading, photo, typed number), card sheets and the 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 
 import httpx
@@ -13,7 +14,7 @@ from server.cards import qr, service, tokens
 from server.models.evidence import AccessLog
 from server.models.inspections import Finding, GuardCheck
 from server.registry.ids import id_check_digit
-from server.models.registry import Guard, GuardCard
+from server.models.registry import Guard, GuardCard, TrainingRecord
 from server.registry import service as registry_service
 from tests.support.flow import new_id, start
 from tests.support.html import errors, soup, visible_text
@@ -83,6 +84,32 @@ async def test_officer_sees_the_guard_file_with_masked_id_and_the_view_is_logged
     r = await officer.post(f"/registry/guards/{world.guards.valid.id}/reveal", headers={"HX-Request": "true"})
     assert ID_NUMBER in visible_text(soup(r))
     assert await AccessLog.count().where(AccessLog.action == "pii_reveal") == 1
+
+
+async def test_officer_sees_the_guards_training_records_latest_first(settings, client_factory, world):
+    gid = world.guards.valid.id
+    office = await client_factory("office")
+    url = await issue(settings, office, gid)
+    officer = await client_factory("officer")
+    r = await officer.get(path_of(url))
+    assert "没有培训记录" in visible_text(soup(r).select_one("#training"))
+
+    for held_on, topic in [("2024-03-01", "法律法规"), ("2025-06-15", "消防技能"), ("2023-01-10", "职业道德"),
+                           ("2025-06-15", "急救")]:
+        await TrainingRecord(guard=gid, kind="periodic", hours=8, topic=topic,
+                             held_on=dt.date.fromisoformat(held_on)).save()
+    await TrainingRecord(guard=world.guards.estate.id, kind="pre_job", hours=4, topic="另一名保安员",
+                         held_on=dt.date(2025, 1, 1)).save()
+    r = await officer.get(path_of(url))
+    training = soup(r).select_one("#training")
+    assert "培训记录（4）" in visible_text(training)
+    rows = [[visible_text(td) for td in tr.select("td")] for tr in training.select("tbody tr")]
+    assert [(row[0], row[3]) for row in rows] == [
+        ("2025-06-15", "消防技能"), ("2025-06-15", "急救"), ("2024-03-01", "法律法规"), ("2023-01-10", "职业道德")]
+    assert rows[0][2] == "8"
+    # read with the card, the records are what the office's guard page reads
+    result = await service.check(settings, url, with_file=True)
+    assert result.training == await registry_service.guard_training(gid)
 
 
 async def test_reissue_revokes_the_old_card(settings, client_factory, client, world):

@@ -41,10 +41,10 @@ async def _verify_page(request: Request, result: service.ScanResult) -> Template
     if not show_file:
         return render("cards/verify.html", **ctx)
     gid = result.guard["id"]
-    if "employer.township.name" in result.guard:  # read with the card (service.check with_file)
+    if result.training is not None:  # read with the card (service.check with_file)
         # The file as the card page shows it: the guard and the training records (the last
         # checks are the office's guard page's, registry/guard.html).
-        ctx.update(guard=result.guard, training=await registry.guard_training(gid))
+        ctx.update(guard=result.guard, training=result.training)
     else:
         ctx.update(await registry.guard_file(gid))
     page = render("cards/verify.html", **ctx)

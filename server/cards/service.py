@@ -11,6 +11,7 @@ from typing import Any
 from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.datastructures import UploadFile
+from piccolo.querystring import QueryString
 
 from server import clock, images
 from server.audit import service as audit
@@ -62,12 +63,14 @@ _CARD_WITH_GUARD = Prepared(lambda guard_id, serial: GuardCard.select(
 ).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
 
 # For a viewer who may see the guard's file (registry.guard_file): the card and the file's guard
-# row — every column of the guard, its employer, the employer's township, its site — in the same
-# query, so the officer's scan reads the guard once.
+# row — every column of the guard, its employer, the employer's township, its site — and the
+# guard's training records (a JSON subquery, registry.training_sql) in the same query, so the
+# officer's scan costs one round trip, like the public one.
 _CARD_WITH_FILE = Prepared(lambda guard_id, serial: GuardCard.select(
     GuardCard.revoked_at, GuardCard.guard.all_columns(), GuardCard.guard.employer.id,
     GuardCard.guard.employer.name, GuardCard.guard.employer.kind, GuardCard.guard.site.name,
     GuardCard.guard.employer.township.name,
+    QueryString(registry.training_sql('"guard_card"."guard"')).as_alias("training"),
 ).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
 
 
@@ -120,6 +123,8 @@ class ScanResult:
     guard: dict | None = None
     """The guard the card names, when the signature is genuine and the guard exists."""
     serial: int | None = None
+    training: list[dict] | None = None
+    """With the guard's file (check(…, with_file=True)): its training records, latest first."""
 
     @property
     def verdict_label(self) -> str:
@@ -147,7 +152,10 @@ async def check(settings: Settings, scanned_text: str,
         guard["employer.id"] if guard else None,
     )
     verdict, reason = card_verdict(facts, site_employer_ids)
-    return ScanResult(verdict, reason, guard if state != CardState.unknown else None, decoded.serial)
+    if state == CardState.unknown:
+        return ScanResult(verdict, reason, None, decoded.serial)
+    training = registry.training_of(row["training"]) if with_file else None
+    return ScanResult(verdict, reason, guard, decoded.serial, training)
 
 
 # ---------------------------------------------------------------- card sheets

@@ -459,7 +459,8 @@ _GUARD = Prepared(lambda guard_id: Guard.select(
     Guard.employer.township.name,
 ).where(Guard.id == guard_id).limit(1))
 _TRAINING = Prepared(lambda guard_id: TrainingRecord.select().where(
-    TrainingRecord.guard == guard_id).order_by(TrainingRecord.held_on, ascending=False))
+    TrainingRecord.guard == guard_id).order_by(TrainingRecord.held_on, ascending=False).order_by(
+    TrainingRecord.id))
 _RECENT_CHECKS = Prepared(lambda guard_id: GuardCheck.select(
     GuardCheck.verdict, GuardCheck.inspection.uuid, GuardCheck.inspection.site.name,
     GuardCheck.inspection.started_at,
@@ -484,6 +485,24 @@ async def guard_history(guard_id: int) -> dict:
 async def guard_training(guard_id: int) -> list[dict]:
     """The guard's training records, latest first (the card page shows these, not the checks)."""
     return await _TRAINING.rows(guard_id)
+
+
+def training_sql(guard_id_sql: str) -> str:
+    """The guard's training records as one value of another query that reads the guard (raw SQL
+    naming its guard id column): a JSON subquery (db.json_rows_sql), read back by
+    `training_of`, so the card page gets the records in the card's own round trip."""
+    columns = [c._meta.db_column_name for c in TrainingRecord._meta.columns]
+    return db.json_rows_sql(columns, TrainingRecord._meta.tablename, f'"guard" = {guard_id_sql}',
+                            '"held_on" DESC, "id"')
+
+
+def training_of(value: Any) -> list[dict]:
+    """The rows of a `training_sql` value, as `guard_training` returns them (held_on a date)."""
+    rows = db.json_rows(value)
+    for row in rows:
+        if isinstance(row["held_on"], str):
+            row["held_on"] = dt.date.fromisoformat(row["held_on"])
+    return rows
 
 
 async def save_guard(user: CurrentUser, guard_id: int | None, values: dict) -> Guard:
