@@ -732,18 +732,14 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
                 say(f"  inspections {done}/{total}, findings {loader.counts.get('finding', 0)} "
                     f"at {time.monotonic() - t0:.0f} s")
 
-        for table in COPIES_KEPT_BY_TRIGGERS:
-            await conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
         kinds = ("own", "security_company", "property_company", "unqualified")
         await conn.execute(
             "UPDATE unit SET " + ", ".join(f"{k}_since = s.{k}" for k in kinds)
             + " FROM (SELECT unit, " + ", ".join(f"MIN(created_at) FILTER (WHERE provider_kind = '{k}') AS {k}"
                                              for k in kinds)
             + " FROM site GROUP BY unit) s WHERE s.unit = unit.id")
-        for kept in tally.TALLIES:  # the statistics tallies, whose triggers were off too
-            for stmt in tally.rebuild_statements(kept):
-                await conn.execute(stmt)
-        await conn.execute(_migration("core_2026_12_01t02_40_00_000000").BACKFILL)  # what an order counts with
+        for table in COPIES_KEPT_BY_TRIGGERS:
+            await conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
         t = time.monotonic()
         for stmt in makes_unique:
             await conn.execute(stmt)
@@ -752,6 +748,14 @@ async def load(dsn: str, sizes: Sizes, seed: int = 8, say: Callable[[str], None]
         for stmt in makes_fk:
             await conn.execute(stmt)
         say(f"  foreign keys re-made (and checked) in {time.monotonic() - t:.0f} s")
+        # With the indexes back: the statistics tallies, and what an order counts with (its
+        # lookups go by finding."order"), whose triggers were off too.
+        t = time.monotonic()
+        for kept in tally.TALLIES:
+            for stmt in tally.rebuild_statements(kept):
+                await conn.execute(stmt)
+        await conn.execute(_migration("core_2026_12_01t02_40_00_000000").BACKFILL)
+        say(f"  statistics tallies and orders' counting columns made in {time.monotonic() - t:.0f} s")
         for table in TABLES:
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                                f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))")
