@@ -8,6 +8,8 @@ guards) and a SQL condition on them. From the same rule two queries are built:
   the groups its scope admits. Every record lies in exactly one group (the one of the unit
   that scopes it), so a sum never counts a record twice, and the total row, summed over all
   groups, counts each record once although the body rows overlap.
+  For units, guards and findings the count reads the sums the database keeps of them
+  (`tally.py`, Source.tallied), corrected for the few records that differ on the day.
 - `ids`: the records behind one number, a page at a time (the drill-down), and `buckets`:
   the ids of every counted record, grouped by where it counts and in which columns
   (freezing a weekly report).
@@ -63,7 +65,6 @@ from server.vocab import (
 
 FILING_COLUMN = 10
 """自招保安员单位未备案: counted only against a self-recruiting offender."""
-FILING_AREA = 5
 FILING_STAT_COLUMNS = tally.FILING_STAT_COLUMNS
 FILING_OUTCOME_COLUMN = 21
 MARK_COLUMN = 22
@@ -303,8 +304,8 @@ def _tallied_findings(p: Params) -> str:
     """_finding_rows folded (see Source.reads) from the findings' tally (tally.py): its rows
     (sums of groups of findings), and the findings that count only after the day with
     their sign turned (on the day itself next to none; a past week's report subtracts what
-    came after it, an index range on the day findings count on, migration "the counted
-    findings' tally"). A group keeps the offender for the filing columns, whose first own
+    came after it, an index range on the day findings count on, migration "the statistics
+    tallies"). A group keeps the offender for the filing columns, whose first own
     site the rule for column 10 reads. The rules sum m and n, so rows of one group need not
     be added up first."""
     on = p.ts(_counts_on(p))
