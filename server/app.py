@@ -130,7 +130,7 @@ def create_app(settings: Settings) -> Litestar:
                 # loop; now ~2 ms (bench/README.md, section 1).
                 gc.collect()
                 gc.freeze()
-                async with tally.keeping():  # the findings' tally folded now and then
+                async with tally.keeping():  # the statistics tallies folded now and then
                     yield
         finally:
             await views.flush()  # the queued access-log rows of the last card views

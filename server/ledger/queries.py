@@ -163,7 +163,7 @@ class Source:
     tallied: Callable[[Params], str] | None = None
     """The records as of the day counted from their tally (tally.py) instead of one by one:
     rows like `rows` gives (for a source with `reads`, already folded), each m records (or
-    their sum), with `{scope}` where the scope's condition goes for a folded source."""
+    their sum)."""
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,10 @@ def _tallied_guards(p: Params) -> str:
         FROM guard g WHERE {_recent_guards(p)}"""
 
 
-_FOLDED = "CASE f.stat_column " + " ".join(f"WHEN {s} THEN {p}" for s, p in SUBSET_OF.items()) + " ELSE f.stat_column END"
+def _folded(r: str) -> str:
+    """The column a finding (or tally row) `r` counts toward: 11/13 folded into 10/12."""
+    whens = " ".join(f"WHEN {s} THEN {p}" for s, p in SUBSET_OF.items())
+    return f"CASE {r}.stat_column {whens} ELSE {r}.stat_column END"
 
 
 def _finding_rows(p: Params) -> str:
@@ -286,7 +289,7 @@ def _finding_rows(p: Params) -> str:
     (migration "counting copies"), so the count joins nothing."""
     return f"""
         SELECT f.id AS id, f.scope_sector AS sector, f.scope_township AS township, f.quantity AS m,
-               f.area AS area, {_FOLDED} AS col, f.unit_kind AS kind, {_counts_on(p)} AS confirmed_at,
+               f.area AS area, {_folded('f')} AS col, f.unit_kind AS kind, {_counts_on(p)} AS confirmed_at,
                CASE WHEN f.stat_column IN ({_list(FILING_STAT_COLUMNS)})
                          AND f.unit_kind NOT IN ({_list(SELF_RECRUITING_KINDS)})
                     THEN (SELECT u.{ProviderKind.own.value}_since FROM unit u WHERE u.id = f.unit) END AS own_since
@@ -309,23 +312,25 @@ def _tallied_findings(p: Params) -> str:
     site the rule for column 10 reads. The rules sum m and n, so rows of one group need not
     be added up first."""
     on = p.ts(_counts_on(p))
-    after = (f"""SELECT f.scope_sector, f.scope_township, f.area, {_FOLDED}, f.unit_kind,
+
+    def after(when: str) -> str:
+        return f"""SELECT f.scope_sector, f.scope_township, f.area, {_folded('f')}, f.unit_kind,
                      {tally.FINDINGS.group_of("f")[-1]}, -f.quantity, -1
               FROM finding f WHERE {tally.FINDINGS.counted.format(r="f")} AND f.campaign = {p.campaign}
-                   AND {{when}}""")
+                   AND {when}"""
+
     return f"""
         SELECT r.sector AS sector, r.township AS township, r.area AS area, r.col AS col, r.kind AS kind,
                CASE WHEN r.unit IS NOT NULL AND r.kind NOT IN ({_list(SELF_RECRUITING_KINDS)})
                     THEN (SELECT u.{ProviderKind.own.value}_since FROM unit u WHERE u.id = r.unit) END AS own_since,
                r.m AS m, r.n AS n
         FROM (SELECT t.sector AS sector, t.township AS township, t.area AS area,
-                     {_FOLDED.replace("f.", "t.")} AS col, t.kind AS kind, t.unit AS unit, t.m AS m, t.n AS n
+                     {_folded('t')} AS col, t.kind AS kind, t.unit AS unit, t.m AS m, t.n AS n
               FROM finding_tally t WHERE t.campaign = {p.campaign}
               UNION ALL
-              {after.format(when=f"{on} >= {p.cutoff}")}
+              {after(f"{on} >= {p.cutoff}")}
               UNION ALL
-              {after.format(when=f"{on} IS NULL")}) r
-        WHERE {{scope}}"""
+              {after(f"{on} IS NULL")}) r"""
 
 
 def _self_recruiting_offender(p: Params) -> str:
@@ -555,7 +560,7 @@ def _folded_count_sql(source: Source, rules: list[Rule], p: Params, scope: Scope
         if rule.column in records:
             aggs.append(f"COALESCE(SUM(r.n) FILTER (WHERE {cond}), 0) AS n{rule.column}")
     if source.tallied is not None:
-        rows = source.tallied(p).replace("{scope}", _scope_sql(scope, p))
+        rows = f"SELECT * FROM ({source.tallied(p)}) r WHERE {_scope_sql(scope, p)}"
     else:
         rows = f"""SELECT {named}, SUM(r.m) AS m, COUNT(*) AS n
               FROM ({source.rows(p)}) r
