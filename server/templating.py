@@ -20,16 +20,16 @@ def label(value: str | None, choice: str) -> str:
 
 
 @pass_context
-def csrf_field(context: object) -> Markup:
-    """The form's hidden CSRF field. A global, so that a partial rendered on every scan (the
-    guard's file) needs no `{% from "_macros.html" import csrf with context %}`: an import with
-    context builds the macros module again on every render."""
+def csrf(context: object) -> Markup:
+    """The form's hidden CSRF field, `{{ csrf() }}` in any template. A global rather than a
+    macro: importing a macro `with context` (which it would need for the token) builds the
+    macros module again on every render of every page."""
     return Markup('<input type="hidden" name="_csrf_token" value="%s">' % escape(csrf_token(context)))
 
 
 def make_template_engine(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
-    env.globals.update(csrf_field=csrf_field, vocab=vocab, FOCUS_AREAS=FOCUS_AREAS, STAT_COLUMNS=STAT_COLUMNS,
+    env.globals.update(csrf=csrf, vocab=vocab, FOCUS_AREAS=FOCUS_AREAS, STAT_COLUMNS=STAT_COLUMNS,
                        stat_cells=stat_cells)
     env.filters.update(local_dt=clock.local_dt, label=label, mask_id=mask_id_number)
     env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
