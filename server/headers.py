@@ -8,7 +8,6 @@ HTTP cache). The service worker's own offline copies are cleared on logout and l
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 # Scripts only from our own files (static/js, static/vendor); no inline script, no eval (htmx
@@ -39,6 +38,9 @@ SECURITY_HEADERS = {
 
 CACHEABLE_PREFIXES = ("/static/",)
 
+_ENCODED = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()]
+_NO_STORE = (b"cache-control", b"no-store")
+
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
     """The app's before_send hook (it sees every answer, 404s of unknown paths included): adds
@@ -46,9 +48,10 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     that does not set its own Cache-Control."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    for name, value in SECURITY_HEADERS.items():
-        if name not in headers:
-            headers[name] = value
-    if "Cache-Control" not in headers and not scope.get("path", "").startswith(CACHEABLE_PREFIXES):
-        headers["Cache-Control"] = "no-store"
+    # The message's raw header list, read once: every answer passes here, and Litestar's
+    # MutableScopeHeaders decoded the whole list again for each name looked up.
+    headers = message["headers"] = list(message.get("headers", ()))
+    present = {name.lower() for name, _ in headers}
+    headers.extend(h for h in _ENCODED if h[0] not in present)
+    if b"cache-control" not in present and not scope.get("path", "").startswith(CACHEABLE_PREFIXES):
+        headers.append(_NO_STORE)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 from server.models.evidence import AccessLog
@@ -22,7 +21,8 @@ LOGGED_ELSEWHERE_RE = re.compile(r"^/clues/[^/]+/documents/")
 async def log_download(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start" or message.get("status", 200) >= 300:
         return
-    disposition = MutableScopeHeaders.from_message(message).get("Content-Disposition") or ""
+    disposition = next((value.decode("latin-1") for name, value in message.get("headers", ())
+                        if name.lower() == b"content-disposition"), "")
     user = scope.get("user")
     path = scope.get("path", "")
     if (not disposition.lower().startswith("attachment") or user is None or path.startswith(LOGGED_ELSEWHERE)
