@@ -16,7 +16,7 @@ placeholders), `insert_many` (COPY on PostgreSQL), `id_list_sql` (array_agg or
 group_concat), `json_rows_sql` (json_agg or json_group_array), `stream_rows` (a server-side
 cursor on PostgreSQL) and `pages`, `contains` (LIKE or ILIKE), `timestamp_sql`/`timestamp_arg`
 (timestamps are text on SQLite), and the connections: `start`/`stop` (the pools),
-PooledSQLiteEngine and Prepared.
+PooledSQLiteEngine, PooledPostgresEngine and Prepared.
 """
 
 from __future__ import annotations
@@ -215,12 +215,133 @@ class _WriterTransaction(SQLiteTransaction):
             self.engine._write_lock.release()
 
 
+LOOKUP_CONNECTIONS = 4
+"""Connections PooledPostgresEngine keeps for Prepared lookups, beside the pool."""
+
+
+class PooledPostgresEngine(PostgresEngine):
+    """Piccolo's PostgresEngine with a few connections of its own for Prepared lookups (the
+    session of every request, the card of every scan).
+
+    A statement through asyncpg's pool cost the event loop ~80 µs more than the same statement
+    on a connection at hand, about as much as the statement itself: the pool wraps each
+    acquire in a proxy and shields each release in a new task (bench/README.md, section 1).
+    The server opens LOOKUP_CONNECTIONS connections in its lifespan (db.start) with the pool; a
+    lookup takes an idle one, runs its statement and puts it back. With none idle, inside a
+    transaction (whose connection must see its own writes) or outside the server, `lookup`
+    returns None and the caller takes the pool as before. The connections are autocommit and
+    carry no session state, so nothing passes from one lookup to the next. A connection that
+    was lost (the server restarted) or whose statement was cancelled is closed, not put back;
+    the next lookup has replacements opened in the background, and one that found a lost
+    connection is answered by the pool. Connections of an earlier start (the pool was
+    closed while they ran a statement) are closed when they come back.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle: list[asyncpg.Connection] = []
+        self._lookup_count = 0  # idle, busy and being opened, of this start
+        self._lookup_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._generation = 0  # one per start_connection_pool
+        self._opening: Optional[asyncio.Task] = None
+
+    async def start_connection_pool(self, **kwargs: Any) -> None:
+        await super().start_connection_pool(**kwargs)
+        self._generation += 1
+        self._lookup_loop = asyncio.get_running_loop()
+        for _ in range(LOOKUP_CONNECTIONS):
+            await self._open_lookup()
+
+    async def close_connection_pool(self) -> None:
+        self._generation += 1
+        self._lookup_loop = None
+        if self._opening is not None:
+            self._opening.cancel()
+        idle, self._idle, self._lookup_count = self._idle, [], 0
+        for connection in idle:
+            await _close(connection)
+        await super().close_connection_pool()
+
+    async def _open_lookup(self) -> None:
+        generation = self._generation
+        self._lookup_count += 1
+        try:
+            connection = await asyncpg.connect(**self.config)
+        except BaseException:
+            if generation == self._generation:
+                self._lookup_count -= 1
+            raise
+        self._put_back(connection, generation)
+
+    def _replace(self) -> None:
+        """Open connections in the background until there are LOOKUP_CONNECTIONS again."""
+        if self._opening is not None:
+            return
+        generation = self._generation
+
+        async def opening() -> None:
+            try:
+                while self._lookup_count < LOOKUP_CONNECTIONS and generation == self._generation:
+                    await self._open_lookup()
+            except Exception as exc:  # noqa: BLE001 - the pool answers meanwhile; a later lookup retries
+                _log.info("lookup connection not opened (%s)", type(exc).__name__)
+            finally:
+                self._opening = None
+        self._opening = asyncio.get_running_loop().create_task(opening())
+
+    async def lookup(self, query: str, args: list[Any]) -> Optional[list]:
+        """The records of a point lookup on an idle lookup connection; None: take the pool."""
+        if (self._lookup_loop is not asyncio.get_running_loop()
+                or self.current_transaction.get() is not None):
+            return None
+        if self._lookup_count < LOOKUP_CONNECTIONS:
+            self._replace()
+        if not self._idle:
+            return None
+        connection, generation = self._idle.pop(), self._generation
+        if connection.is_closed():  # the server ended it while idle
+            self._lost(connection, generation)
+            return None
+        try:
+            records = await connection.fetch(query, *args)
+        except BaseException as exc:
+            if isinstance(exc, asyncpg.PostgresError) and not connection.is_closed():
+                self._put_back(connection, generation)  # the statement failed, not the connection
+                raise
+            # Lost (the server restarted), or cancelled mid-statement: its state is unknown.
+            self._lost(connection, generation)
+            if isinstance(exc, Exception):
+                _log.info("lookup connection dropped (%s): the pool answers", type(exc).__name__)
+                return None
+            raise
+        self._put_back(connection, generation)
+        return records
+
+    def _put_back(self, connection: asyncpg.Connection, generation: int) -> None:
+        if generation == self._generation and self._lookup_loop is not None:
+            self._idle.append(connection)
+        else:
+            connection.terminate()
+
+    def _lost(self, connection: asyncpg.Connection, generation: int) -> None:
+        connection.terminate()
+        if generation == self._generation:
+            self._lookup_count -= 1
+
+
+async def _close(connection: asyncpg.Connection) -> None:
+    try:
+        await connection.close(timeout=2)
+    except Exception:  # noqa: BLE001 - a lost server: nothing to say goodbye to
+        connection.terminate()
+
+
 def make_engine(settings: Settings) -> Engine:
     if settings.uses_postgres:
         # No JIT: the app's queries are short, and the statistics table's (a dozen FILTERed sums
         # per source) are estimated dear enough that PostgreSQL compiled each one with LLVM
         # first — seconds of compiling for milliseconds of counting (bench/README.md, scale).
-        return PostgresEngine(config={"dsn": settings.database_url, "server_settings": {"jit": "off"}})
+        return PooledPostgresEngine(config={"dsn": settings.database_url, "server_settings": {"jit": "off"}})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return PooledSQLiteEngine(path=str(settings.sqlite_path), timeout=60)
 
@@ -519,8 +640,9 @@ class Prepared:
     (`Session.token_hash == token`), not transformed. Rows come back as from the query itself.
     It uses the mechanism of Piccolo's own frozen queries (QueryString's frozen compiled
     strings); tests/test_db_prepared.py checks it against the plain query on both engines.
-    On SQLite, while the server runs, it reads on the event loop's thread (read_inline): keep
-    Prepared for point lookups by key, never for scans.
+    While the server runs, it reads on the event loop's thread on SQLite (read_inline) and on a
+    connection kept for lookups on PostgreSQL (PooledPostgresEngine.lookup): keep Prepared for
+    point lookups by key, never for scans.
     """
 
     def __init__(self, build: Callable[..., Query]) -> None:
@@ -543,6 +665,10 @@ class Prepared:
         values = [values[a.index] if isinstance(a, _Slot) else a for a in args]
         if isinstance(db, PooledSQLiteEngine):
             found = db.read_inline(sql, values)
+            if found is not None:
+                return await query._process_results(found)
+        elif isinstance(db, PooledPostgresEngine):
+            found = await db.lookup(sql, values)
             if found is not None:
                 return await query._process_results(found)
         bound = QueryString(sql, query_type=template.query_type, table=template.table)

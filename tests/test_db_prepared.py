@@ -71,3 +71,64 @@ async def test_sqlite_pool_serves_concurrent_statements_and_sees_committed_write
     finally:
         await engine.close_pool()
         await engine.open_pool()
+
+
+async def test_postgres_lookups_run_on_their_own_connections_and_outlive_losing_them(world):
+    engine = db.engine()
+    if not isinstance(engine, db.PooledPostgresEngine):
+        return  # SQLite: the pool above
+    await db.stop(engine)
+    await db.start(engine)  # on this test's event loop
+    try:
+        secco = world.units.secco.id
+        kept = list(engine._idle)
+        assert len(kept) == db.LOOKUP_CONNECTIONS
+        results = await asyncio.gather(*(GUARD_WITH_EMPLOYER.rows(secco, "valid") for _ in range(40)))
+        expected = await plain(secco, "valid")
+        assert expected and all(rows == expected for rows in results)
+        assert sorted(map(id, engine._idle)) == sorted(map(id, kept)), "a lookup connection was not put back"
+
+        # Inside a transaction a lookup sees the transaction's own writes (it takes its connection).
+        async with db.atomic():
+            await Guard.update({Guard.name: "张伟伟"}).where(Guard.id == world.guards.valid.id)
+            assert [r["name"] for r in await GUARD_WITH_EMPLOYER.rows(secco, "valid")] == ["张伟伟"]
+        assert [r["name"] for r in await GUARD_WITH_EMPLOYER.rows(secco, "valid")] == ["张伟伟"]
+
+        # A statement that fails leaves its connection usable.
+        try:
+            await engine.lookup("SELECT 1 / 0", [])
+        except Exception as exc:  # noqa: BLE001
+            assert "division by zero" in str(exc)
+        else:
+            raise AssertionError("the failed statement raised nothing")
+        assert len(engine._idle) == db.LOOKUP_CONNECTIONS
+
+        # A lookup cancelled mid-statement does not put its connection back.
+        slow = asyncio.create_task(engine.lookup("SELECT pg_sleep(5)", []))
+        await asyncio.sleep(0.2)
+        slow.cancel()
+        await asyncio.gather(slow, return_exceptions=True)
+        assert len(engine._idle) == db.LOOKUP_CONNECTIONS - 1
+
+        # The server ends every lookup connection (a restart does the same): lookups still
+        # answer (the pool), and replacements are opened.
+        pids = [c.get_server_pid() for c in engine._idle]
+        await db.raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY({})", pids)
+        for _ in range(100):  # the backends end a moment later
+            if not await db.raw("SELECT pid FROM pg_stat_activity WHERE pid = ANY({})", pids):
+                break
+            await asyncio.sleep(0.05)
+        for _ in range(100):
+            # as many lookups at once as there are connections: each idle one is taken in turn
+            found = await asyncio.gather(*(GUARD_WITH_EMPLOYER.rows(secco, "valid")
+                                           for _ in range(db.LOOKUP_CONNECTIONS)))
+            assert all([r["name"] for r in rows] == ["张伟伟"] for rows in found)
+            live = {c.get_server_pid() for c in engine._idle if not c.is_closed()}
+            if len(live) == db.LOOKUP_CONNECTIONS and not live & set(pids):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"no new lookup connections: {engine._idle}")
+    finally:
+        await db.stop(engine)
+        await db.start(engine)
