@@ -6,7 +6,7 @@ granian process and one uvicorn process side by side on the other cores. Three p
 alternated in rounds so the noise of this shared machine hits all of them alike:
 
 - bare: `/offline`, a Jinja page with no database work of its own, requested with the officer's
-  session cookie, so it pays what every page pays (session lookup, CSRF, gzip);
+  cookies (session and CSRF), so it pays what every page pays (session lookup, CSRF, gzip);
 - card (officer): `/c/<token>` with the same cookie — what an officer opens after a scan: the
   signature check, the card and guard, the guard's file and the logged view (AccessLog row);
 - card (public): `/c/<token>` without a cookie — what anyone's phone camera opens.
@@ -90,7 +90,10 @@ def measure(name: str) -> list[Row]:
             card = httpx.URL(run_py(dict(b.env, BASE_URL=first), "-c", CARD_URL_SNIPPET).strip()).path
             with httpx.Client(base_url=first, timeout=10.0) as c:
                 log_in(c, "minjing")
-                cookie = f"sid={c.cookies['sid']}"  # sessions are rows: valid on both servers
+                # What the officer's browser sends: the session and the CSRF cookie it was given
+                # at login (sessions are rows: valid on both servers). Without the CSRF cookie
+                # every answer would make and set a new one, which no browser asks for twice.
+                cookie = f"sid={c.cookies['sid']}; csrftoken={c.cookies['csrftoken']}"
                 officer_page = c.get(card).text
             if "执业电子档案" not in officer_page:
                 raise RuntimeError("the officer's card page did not show the guard")
@@ -150,8 +153,9 @@ def run() -> Section:
         f"wrk, {CONNECTIONS} connections on loopback, one server process each of {' and '.join(SERVERS)} "
         f"(both running, requested in turn); after a {WARMUP_S} s warm-up each, {ROUNDS} alternating "
         f"rounds of {ROUND_S} s per page and server; req/s, p50 and p99 are medians of the rounds; {pinned}",
-        "officer: the demo officer's session cookie (the guard's file and a logged view); "
-        "public: no cookie (verdict and company only); bare: `/offline` with the officer's cookie",
+        "officer: the demo officer's cookies, session and CSRF, as the browser sends them (the guard's "
+        "file and a logged view); public: no cookie (verdict and company only); bare: `/offline` "
+        "with the officer's cookies",
         "sqlite: the embedded default (file in DATA_DIR); postgres: a throwaway local cluster "
         "(fsync off, not pinned) with the app's connection pool",
     ])

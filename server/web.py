@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable
 
 from litestar import Request
+from litestar.datastructures import Cookie
 from litestar.enums import MediaType
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.plugins.htmx import HXLocation
 from litestar.response import Redirect, Template
 
@@ -34,6 +36,16 @@ def go(request: Request, url: str) -> Any:
     if is_htmx(request):
         return HXLocation(redirect_to=url)
     return Redirect(path=url, status_code=303)
+
+
+CSRF_COOKIE = "csrftoken"  # Litestar's CSRFConfig default
+
+
+def csrf_cookie(settings: Any, token: str | None = None) -> Cookie:
+    """The CSRF cookie as the middleware sets it, with `token` or a new one (Litestar's token
+    format, signed with SECRET_KEY)."""
+    return Cookie(key=CSRF_COOKIE, value=token or generate_csrf_token(settings.secret_key), path="/",
+                  secure=settings.cookie_secure, samesite="lax", httponly=False)
 
 
 def client_ip(request: Request) -> str:

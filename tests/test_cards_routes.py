@@ -86,6 +86,45 @@ async def test_officer_sees_the_guard_file_with_masked_id_and_the_view_is_logged
     assert await AccessLog.count().where(AccessLog.action == "pii_reveal") == 1
 
 
+async def test_card_page_sets_no_cookie_for_a_visitor_and_its_forms_work_for_an_officer(settings, client_factory,
+                                                                                         client, world):
+    await Guard.update({Guard.id_number: ID_NUMBER}).where(Guard.id == world.guards.valid.id)
+    office = await client_factory("office")
+    url = await issue(settings, office, world.guards.valid.id)
+    reveal = f"/registry/guards/{world.guards.valid.id}/reveal"
+
+    def form_token(r) -> str:
+        return soup(r).select_one(f"form[action='{reveal}'] input[name=_csrf_token]")["value"]
+
+    # Anyone's phone camera: the verdict, and no cookie of any kind.
+    r = await client.get(path_of(url))
+    assert verdict(r) == "有效"
+    assert "set-cookie" not in r.headers and not client.cookies
+
+    # An officer whose browser kept the session but not the CSRF cookie (it lasts as long as the
+    # browser is open): the page sets a new one, and the page's reveal form passes with it.
+    officer = await client_factory("officer")
+    del officer.headers["x-csrftoken"]
+    officer.cookies.delete("csrftoken")
+    r = await officer.get(path_of(url))
+    assert "csrftoken" in r.cookies
+    assert form_token(r) == officer.cookies["csrftoken"]
+    r = await officer.post(reveal, headers={"HX-Request": "true"}, data={"_csrf_token": form_token(r)})
+    assert r.status_code == 200 and ID_NUMBER in visible_text(soup(r))
+
+    # With the cookie kept, the page sets none and its forms carry the cookie's token.
+    r = await officer.get(path_of(url))
+    assert "set-cookie" not in r.headers
+    assert form_token(r) == officer.cookies["csrftoken"]
+    r = await officer.post(reveal, headers={"HX-Request": "true"}, data={"_csrf_token": form_token(r)})
+    assert r.status_code == 200 and ID_NUMBER in visible_text(soup(r))
+    # A token the page did not give still fails.
+    other = await client_factory("officer")
+    r = await officer.post(reveal, headers={"HX-Request": "true"}, data={"_csrf_token": other.cookies["csrftoken"]})
+    assert r.status_code == 403
+    assert await AccessLog.count().where(AccessLog.action == "pii_reveal") == 2
+
+
 async def test_officer_sees_the_guards_training_records_latest_first(settings, client_factory, world):
     gid = world.guards.valid.id
     office = await client_factory("office")

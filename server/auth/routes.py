@@ -8,12 +8,11 @@ from typing import Annotated
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
-from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
 from server.auth import service
-from server.web import client_ip, render
+from server.web import client_ip, csrf_cookie, render
 
 
 @dataclass
@@ -31,14 +30,12 @@ class LoginForm:
 # work keeps the storage that holds it (their session ended while they were offline).
 CLEAR_ALL = '"cache", "storage"'
 CLEAR_CACHE = '"cache"'
-CSRF_COOKIE = "csrftoken"  # Litestar's CSRFConfig default
 
 
 def _rotate_csrf(response: Redirect, settings) -> None:
     """A new CSRF token with every new (or ended) session: a page or a queued request from
-    before no longer passes (Litestar's token format, signed with SECRET_KEY)."""
-    response.set_cookie(Cookie(key=CSRF_COOKIE, value=generate_csrf_token(settings.secret_key), path="/",
-                               secure=settings.cookie_secure, samesite="lax", httponly=False))
+    before no longer passes."""
+    response.set_cookie(csrf_cookie(settings))
 
 
 def _safe_next(url: str) -> str:

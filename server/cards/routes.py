@@ -10,6 +10,7 @@ from litestar import Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from litestar.utils.scope.state import ScopeState
 
 
 from server import clock
@@ -19,7 +20,7 @@ from server.errors import FormError
 from server.forms import record_id
 from server.registry import service as registry
 from server.vocab import Role
-from server.web import client_ip, go, render, roles
+from server.web import CSRF_COOKIE, client_ip, csrf_cookie, go, render, roles
 
 OFFICE = roles(Role.office)
 SCAN = roles(Role.officer, Role.liaison)
@@ -30,6 +31,23 @@ FILE_ROLES = (Role.officer, Role.office, Role.leader)
 def _may_see_file(request: Request) -> bool:
     user = request.scope.get("user")
     return bool(user and user.role in FILE_ROLES)
+
+
+def _form_token(request: Request, page: Template) -> Template:
+    """The CSRF token of a signed-in viewer's card page, as the CSRF middleware gives a page:
+    the CSRF cookie's, or a new one set with the page. The card URL is left out of the
+    middleware (opt exclude_from_csrf; it only answers GET): anyone's phone camera opens it,
+    and an anonymous visitor's page has no form, so it sets no cookie. A signed-in viewer's
+    page posts (the ID number's reveal; htmx sends the token from <body hx-headers>)."""
+    if request.scope.get("user") is None:
+        return page
+    token = request.cookies.get(CSRF_COOKIE)
+    if not token:  # the browser kept the session but not the CSRF cookie (closed and reopened)
+        cookie = csrf_cookie(request.app.state.settings)
+        token = cookie.value
+        page.set_cookie(cookie)
+    ScopeState.from_scope(request.scope).csrf_token = token
+    return page
 
 
 async def _verify_page(request: Request, result: service.ScanResult) -> Template:
@@ -53,11 +71,11 @@ async def _verify_page(request: Request, result: service.ScanResult) -> Template
     return page
 
 
-@get("/c/{token:str}", opt={"public": True}, name="card_verify")
+@get("/c/{token:str}", opt={"public": True, "exclude_from_csrf": True}, name="card_verify")
 async def verify(request: Request, token: FromPath[str]) -> Template:
     """Where every card's QR code leads: any phone camera or WeChat opens it."""
     result = await service.check(request.app.state.settings, token, with_file=_may_see_file(request))
-    return await _verify_page(request, result)
+    return _form_token(request, await _verify_page(request, result))
 
 
 @get("/cards/public-key", opt={"public": True}, include_in_schema=False)
