@@ -41,10 +41,10 @@ def go(request: Request, url: str) -> Any:
 CSRF_COOKIE = "csrftoken"  # Litestar's CSRFConfig default
 
 
-def csrf_cookie(settings: Any, token: str | None = None) -> Cookie:
-    """The CSRF cookie as the middleware sets it, with `token` or a new one (Litestar's token
-    format, signed with SECRET_KEY)."""
-    return Cookie(key=CSRF_COOKIE, value=token or generate_csrf_token(settings.secret_key), path="/",
+def csrf_cookie(settings: Any) -> Cookie:
+    """A CSRF cookie with a new token, as the CSRF middleware sets it (Litestar's token format,
+    signed with SECRET_KEY)."""
+    return Cookie(key=CSRF_COOKIE, value=generate_csrf_token(settings.secret_key), path="/",
                   secure=settings.cookie_secure, samesite="lax", httponly=False)
 
 
