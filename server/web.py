@@ -38,7 +38,8 @@ def go(request: Request, url: str) -> Any:
     return Redirect(path=url, status_code=303)
 
 
-CSRF_COOKIE = "csrftoken"  # Litestar's CSRFConfig default
+CSRF_COOKIE = "csrftoken"
+"""The CSRF cookie's name: the app's CSRFConfig, the login's rotation and the card page read it."""
 
 
 def csrf_cookie(settings: Any) -> Cookie:
