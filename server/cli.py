@@ -140,6 +140,7 @@ def demo() -> None:
 def demo_seed(today: str | None) -> None:
     import datetime as dt
 
+    from server.cards.service import record_token_hashes
     from server.console import loaded_app
     from server.demo.activity import seed_activity
     from server.demo.seed import DEMO_ACCOUNTS, seed_demo
@@ -153,7 +154,9 @@ def demo_seed(today: str | None) -> None:
     async def both() -> dict[str, int]:
         await state.store.ensure_ready()  # the demo's photos go to the bucket (made if missing)
         counts = await seed_demo(day)
-        return {**counts, **await seed_activity(state.store, state.settings, day)}
+        counts = {**counts, **await seed_activity(state.store, state.settings, day)}
+        await record_token_hashes(state.settings)  # the seed's cards are checked as issued ones
+        return counts
 
     counts = _run(both)
     added = sum(counts.values())

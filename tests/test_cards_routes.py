@@ -4,6 +4,7 @@ scanning into an inspection (reading, photo, typed number), card sheets and the 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import io
 
@@ -16,6 +17,7 @@ from server.models.inspections import Finding, GuardCheck
 from server.registry.ids import id_check_digit
 from server.models.registry import Guard, GuardCard, TrainingRecord
 from server.registry import service as registry_service
+from server.vocab import CardVerdict
 from tests.support.flow import new_id, start
 from tests.support.html import errors, soup, visible_text
 
@@ -182,6 +184,44 @@ async def test_forged_tampered_and_foreign_codes_are_unrecognised(settings, clie
     # A genuine signature for a card that was never issued (e.g. serial 9).
     ghost = tokens.sign(service.signing_key(settings), world.guards.valid.id, 9)
     assert verdict(await client.get(f"/c/{ghost}")) == "无法识别(可能伪造)"
+
+
+async def test_a_card_is_checked_by_the_hash_it_keeps_else_by_its_signature(settings, client_factory, client,
+                                                                           world, monkeypatch):
+    office = await client_factory("office")
+    gid = world.guards.valid.id
+    url = await issue(settings, office, gid)
+    token = url.rsplit("/", 1)[1]
+    card = await GuardCard.select().where(GuardCard.guard == gid).first()
+    assert card["token_hash"] == tokens.token_hash(service.signing_key(settings), token)
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]  # in the signature
+
+    def no_signature_check(*args):
+        raise AssertionError("the signature was checked")
+
+    # The issued card's scans are checked by its hash, without the signature arithmetic.
+    with monkeypatch.context() as m:
+        m.setattr(tokens, "verify_own", no_signature_check)
+        assert verdict(await client.get(path_of(url))) == "有效"
+    assert verdict(await client.get(f"/c/{tampered}")) == "无法识别(可能伪造)"
+    # A card recorded without its hash (issued before hashes were kept) is checked by its signature …
+    await GuardCard.update({GuardCard.token_hash: None}).where(GuardCard.id == card["id"])
+    assert verdict(await client.get(path_of(url))) == "有效"
+    assert verdict(await client.get(f"/c/{tampered}")) == "无法识别(可能伪造)"
+    # … until `cards hash` records it (once).
+    assert await service.record_token_hashes(settings) == 1
+    assert await service.record_token_hashes(settings) == 0
+    assert (await GuardCard.select().where(GuardCard.id == card["id"]).first())["token_hash"] == card["token_hash"]
+    # A new CARD_SIGNING_KEY: the printed card is refused although its row keeps a hash (made with
+    # the old key); the card printed again with the new key is accepted, and hashed anew.
+    rotated = dataclasses.replace(settings, card_signing_key="cd" * 32)
+    assert (await service.check(rotated, url)).verdict == CardVerdict.unrecognised
+    reprinted = service.card_url(rotated, gid, card["serial"])
+    assert (await service.check(rotated, reprinted)).verdict == CardVerdict.valid
+    assert await service.record_token_hashes(rotated) == 1
+    with monkeypatch.context() as m:
+        m.setattr(tokens, "verify_own", no_signature_check)
+        assert (await service.check(rotated, reprinted)).verdict == CardVerdict.valid
 
 
 async def test_certificate_revoked_after_the_card_was_printed(settings, client_factory, client, world):

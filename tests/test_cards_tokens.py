@@ -55,6 +55,18 @@ def test_the_servers_check_with_its_own_key_agrees_with_the_public_key():
     assert tokens.verify_own(KEY, token).ok and not tokens.verify_own(OTHER_KEY, token).ok
 
 
+def test_the_hash_kept_of_a_token_names_that_token_under_that_key():
+    token = tokens.sign(KEY, 123, 1)
+    kept = tokens.token_hash(KEY, token)
+    assert len(kept) == 64 and kept == tokens.token_hash(KEY, token)
+    others = {tokens.token_hash(KEY, tokens.sign(KEY, 123, 2)), tokens.token_hash(KEY, _flip(token, 40)),
+              tokens.token_hash(KEY, tokens.sign(OTHER_KEY, 123, 1)), tokens.token_hash(OTHER_KEY, token)}
+    assert kept not in others and len(others) == 4
+    assert tokens.decode(token) == tokens.verify(PUB, token)  # what it names, signature unchecked …
+    assert tokens.decode(_flip(token, 40)) == tokens.Decoded(tokens.TokenStatus.ok, 123, 1)  # … whoever signed
+    assert tokens.decode(_flip(token, 2)).status == tokens.TokenStatus.malformed
+
+
 @pytest.mark.parametrize("text", ["", "hello", "A" * 90, "津保120200000001", tokens.sign(KEY, 1, 1)[:-4],
                                   tokens.sign(KEY, 1, 1) + "AAAA"])
 def test_malformed_tokens_are_not_tokens(text):

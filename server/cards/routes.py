@@ -121,7 +121,7 @@ async def scan_standalone(request: Request) -> Any:
 async def issue(request: Request, guard_id: FromPath[int]) -> Any:
     """Issue (or reissue) the guard's card; any earlier card stops being valid."""
     try:
-        await service.issue(request.scope["user"], guard_id)
+        await service.issue(request.app.state.settings, request.scope["user"], guard_id)
     except service.CardRefused as exc:
         return render("error.html", status_code=409, message=str(exc), detail="", status=409)
     return go(request, f"/registry/guards/{guard_id}#card")
@@ -161,7 +161,7 @@ async def sheet_issue(request: Request) -> Any:
     for gid in ids:
         if await registry.current_card(gid) is None:
             try:
-                await service.issue(request.scope["user"], gid)
+                await service.issue(request.app.state.settings, request.scope["user"], gid)
             except service.CardRefused as exc:
                 refused.append(str(exc))
     query = "&".join(f"guard={i}" for i in ids)

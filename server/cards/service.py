@@ -22,7 +22,7 @@ from server.cards import qr
 from server.cards.qr import qr_svg
 from server.errors import FormError
 from server.cards.verdict import CardFacts, CardState, card_verdict
-from server.db import Prepared, atomic
+from server.db import Prepared, atomic, pages
 from server.models.registry import Guard, GuardCard
 from server.registry import service as registry
 from server.settings import Settings
@@ -59,24 +59,25 @@ _CARD_WITH_GUARD = Prepared(lambda guard_id, serial: GuardCard.select(
     GuardCard.guard.id, GuardCard.guard.name, GuardCard.guard.certificate_no,
     GuardCard.guard.certificate_status, GuardCard.guard.certificate_issued_on,
     GuardCard.guard.employment_status, GuardCard.guard.employer.id, GuardCard.guard.employer.name,
-    GuardCard.guard.portrait_key, GuardCard.guard.site.name,
+    GuardCard.guard.portrait_key, GuardCard.guard.site.name, GuardCard.token_hash,
 ).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
 
 # For a viewer who may see the guard's file (registry.guard_file): the card and the file's guard
-# row — every column of the guard, its employer, the employer's township, its site — and the
+# row — the guard's columns of the file (registry.FILE_FIELDS), its employer, its site — and the
 # guard's training records (a JSON subquery, registry.training_sql) in the same query, so the
 # officer's scan costs one round trip, like the public one.
 _CARD_WITH_FILE = Prepared(lambda guard_id, serial: GuardCard.select(
-    GuardCard.revoked_at, GuardCard.guard.all_columns(), GuardCard.guard.employer.id,
-    GuardCard.guard.employer.name, GuardCard.guard.employer.kind, GuardCard.guard.site.name,
-    GuardCard.guard.employer.township.name,
+    GuardCard.revoked_at, GuardCard.token_hash,
+    *(getattr(GuardCard.guard, name) for name in registry.FILE_FIELDS), GuardCard.guard.employer.id,
+    GuardCard.guard.employer.name, GuardCard.guard.site.name,
     QueryString(registry.training_sql('"guard_card"."guard"')).as_alias("training"),
 ).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
 
 
-async def issue(user: CurrentUser, guard_id: int) -> GuardCard:
+async def issue(settings: Settings, user: CurrentUser | None, guard_id: int) -> GuardCard:
     """Issue a new card: the next serial; every earlier card of the guard is revoked, so a
-    lost or withdrawn card reads 证件已注销 from now on."""
+    lost or withdrawn card reads 证件已注销 from now on. The card keeps its token's hash
+    (tokens.token_hash), by which its scans are checked."""
     guard = await Guard.select(*GUARD_COLUMNS).where(Guard.id == guard_id).first()
     if guard is None:
         raise CardRefused("保安员不存在")
@@ -94,10 +95,35 @@ async def issue(user: CurrentUser, guard_id: int) -> GuardCard:
             await old.save()
             await audit.record("revoke", "guard_card", old.id, actor=user, before=before,
                                after=snapshot(old))
-        card = GuardCard(guard=guard_id, serial=(last["serial"] if last else 0) + 1, issued_at=now)
+        serial = (last["serial"] if last else 0) + 1
+        card = GuardCard(guard=guard_id, serial=serial, issued_at=now,
+                         token_hash=_token_hash(settings, guard_id, serial))
         await card.save()
         await audit.record("issue", "guard_card", card.id, actor=user, after=snapshot(card))
     return card
+
+
+def _token_hash(settings: Settings, guard_id: int, serial: int) -> str:
+    key = signing_key(settings)
+    return tokens.token_hash(key, tokens.sign(key, guard_id, serial))
+
+
+async def record_token_hashes(settings: Settings) -> int:
+    """Write the token hash of every current card whose kept hash is missing or was made with
+    another key (cards issued before hashes were kept, or by the demo seed; after
+    CARD_SIGNING_KEY changed); returns how many were written. Until then those cards are
+    checked by their signature alone."""
+    written = 0
+    async for rows in pages(lambda: GuardCard.select(GuardCard.id, GuardCard.guard, GuardCard.serial,
+                                                     GuardCard.token_hash).where(GuardCard.revoked_at.is_null()),
+                            GuardCard.id, 1000):
+        async with atomic():
+            for r in rows:
+                value = _token_hash(settings, r["guard"], r["serial"])
+                if r["token_hash"] != value:
+                    await GuardCard.update({GuardCard.token_hash: value}).where(GuardCard.id == r["id"])
+                    written += 1
+    return written
 
 
 async def revoke(user: CurrentUser, guard_id: int) -> int:
@@ -134,12 +160,22 @@ class ScanResult:
 async def check(settings: Settings, scanned_text: str,
                 site_employer_ids: set[int] | None = None, with_file: bool = False) -> ScanResult:
     """The verdict for whatever a scanner read (a card URL or a bare token). with_file: the
-    result's guard is the guard row of the guard's file (registry.guard_file's "guard")."""
-    decoded = tokens.verify_own(signing_key(settings), tokens.token_from_text(scanned_text))
+    result's guard is the guard row of the guard's file (registry.guard_file's "guard").
+
+    A token is genuine when it hashes to the value its card keeps (written when the server
+    issued it: tokens.token_hash); otherwise — a card recorded without it, a key changed since,
+    or a token the server never issued — its Ed25519 signature decides, as it always did."""
+    token = tokens.token_from_text(scanned_text)
+    decoded = tokens.decode(token)
+    if decoded.ok:
+        row = await (_CARD_WITH_FILE if with_file else _CARD_WITH_GUARD).first(decoded.guard_id, decoded.serial)
+        key = signing_key(settings)
+        if not (row and row["token_hash"]
+                and hmac.compare_digest(row["token_hash"], tokens.token_hash(key, token))):
+            decoded = tokens.verify_own(key, token)
     if not decoded.ok:
         verdict, reason = card_verdict(CardFacts(decoded.status))
         return ScanResult(verdict, reason)
-    row = await (_CARD_WITH_FILE if with_file else _CARD_WITH_GUARD).first(decoded.guard_id, decoded.serial)
     guard = {k.removeprefix("guard."): v for k, v in row.items() if k.startswith("guard.")} if row else None
     if row is None:
         state = CardState.unknown

@@ -121,3 +121,6 @@ class GuardCard(Table):
     serial = Integer()
     issued_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
+    token_hash = Varchar(length=64, null=True, default=None)
+    """cards.tokens.token_hash of the card's token under the key that issued it; NULL for cards
+    recorded without it (their scans are checked by the signature alone)."""

@@ -47,7 +47,7 @@ def write_y4m(path: Path, frame: Image.Image, frames: int = 5) -> None:
 @pytest.fixture
 async def camera_phone(live_server, world, tmp_path, settings):
     """A phone whose camera films a printed card of 张伟 (valid, serving the school)."""
-    card = await service.issue(None, world.guards.valid.id)
+    card = await service.issue(settings, None, world.guards.valid.id)
     url = service.card_url(settings, world.guards.valid.id, card.serial)
     video = tmp_path / "card.y4m"
     write_y4m(video, card_frame(url))
