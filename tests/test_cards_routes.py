@@ -74,7 +74,7 @@ async def test_officer_sees_the_guard_file_with_masked_id_and_the_view_is_logged
     text = visible_text(page.select_one("main"))
     assert "张伟" in text and "津保120200000001" in text
     assert "1202*" in text and ID_NUMBER not in r.text
-    # The view's row is committed right after the page has been sent (audit/views.py).
+    # The view's row is committed within milliseconds (group commit, audit/views.py).
     views = AccessLog.count().where((AccessLog.action == "guard_view")
                                     & (AccessLog.object_id == str(world.guards.valid.id)))
     for _ in range(100):

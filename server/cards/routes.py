@@ -7,7 +7,6 @@ from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
@@ -52,7 +51,7 @@ def _form_token(request: Request, page: Template) -> Template:
 
 async def _verify_page(request: Request, result: service.ScanResult) -> Template:
     """The verification page; for a viewer who may see the guard's file, the file too, and the
-    view logged (an AccessLog row, written right after the response: audit/views.py)."""
+    view logged (an AccessLog row, queued for the next group commit: audit/views.py)."""
     user = request.scope.get("user")
     show_file = bool(_may_see_file(request) and result.guard)
     ctx: dict[str, Any] = {"result": result, "show_file": show_file, "user": user}
@@ -65,10 +64,8 @@ async def _verify_page(request: Request, result: service.ScanResult) -> Template
         ctx.update(guard=result.guard, training=result.training)
     else:
         ctx.update(await registry.guard_file(gid))
-    page = render("cards/verify.html", **ctx)
-    page.background = BackgroundTask(views.log_view, user.id, user.username, "guard_view", "guard", gid,
-                                     client_ip(request), clock.now())
-    return page
+    await views.log_view(user.id, user.username, "guard_view", "guard", gid, client_ip(request), clock.now())
+    return render("cards/verify.html", **ctx)
 
 
 @get("/c/{token:str}", opt={"public": True, "exclude_from_csrf": True}, name="card_verify")
