@@ -35,3 +35,10 @@ def make_template_engine(engine: JinjaTemplateEngine) -> None:
     env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
     env.trim_blocks = True
     env.lstrip_blocks = True
+    # Macro libraries as globals, made once: `macros` (_macros.html) and `guard_file`
+    # (registry/_guard_file.html), for the card page and the scans — the busiest pages — where
+    # `{% from … import … %}` cost every render a pass over all globals (Jinja's
+    # Template._get_default_module) and an include a copy of the context: together a fifth of
+    # the card page's template time.
+    env.globals.update(macros=env.get_template("_macros.html").module,
+                       guard_file=env.get_template("registry/_guard_file.html").module)
