@@ -215,8 +215,11 @@ class _WriterTransaction(SQLiteTransaction):
             self.engine._write_lock.release()
 
 
-LOOKUP_CONNECTIONS = 4
-"""Connections PooledPostgresEngine keeps for Prepared lookups, beside the pool."""
+LOOKUP_CONNECTIONS = 20
+"""Connections PooledPostgresEngine keeps for Prepared lookups, beside the pool: one for each
+request a worker has in flight under load (each has at most one lookup running). With 4, six
+lookups in ten took the pool at 20 concurrent requests, and the card page cost 10 % more
+(bench/README.md, issue 17)."""
 
 
 class PooledPostgresEngine(PostgresEngine):
@@ -249,8 +252,7 @@ class PooledPostgresEngine(PostgresEngine):
         await super().start_connection_pool(**kwargs)
         self._generation += 1
         self._lookup_loop = asyncio.get_running_loop()
-        for _ in range(LOOKUP_CONNECTIONS):
-            await self._open_lookup()
+        await asyncio.gather(*(self._open_lookup() for _ in range(LOOKUP_CONNECTIONS)))
 
     async def close_connection_pool(self) -> None:
         self._generation += 1
