@@ -40,6 +40,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.columns import Column
 from piccolo.query.base import Query
+from piccolo.columns.m2m import M2MSelect
 from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 from piccolo.table import Table
@@ -633,6 +634,16 @@ class _Slot:
         self.index = index
 
 
+def _plain(query: Query) -> bool:
+    """Whether Piccolo's processing of the query's PostgreSQL records is only making them dicts:
+    a select of columns (no many-to-many, no JSON loading, no objects)."""
+    if not isinstance(query, Select) or hasattr(query, "_raw_response_callback"):
+        return False
+    output = query.output_delegate._output
+    return (not (output.as_objects or output.load_json or output.nested)
+            and not any(isinstance(c, M2MSelect) for c in query.columns_delegate.selected_columns))
+
+
 class Prepared:
     """A Piccolo select built and compiled once per engine, then run with new values.
 
@@ -650,20 +661,20 @@ class Prepared:
     def __init__(self, build: Callable[..., Query]) -> None:
         self._build = build
         self._arity = len(inspect.signature(build).parameters)
-        self._compiled: dict[str, tuple[Query, QueryString, str, list[Any]]] = {}
+        self._compiled: dict[str, tuple[Query, QueryString, str, list[Any], bool]] = {}
 
-    def _for(self, db: Engine) -> tuple[Query, QueryString, str, list[Any]]:
+    def _for(self, db: Engine) -> tuple[Query, QueryString, str, list[Any], bool]:
         found = self._compiled.get(db.engine_type)
         if found is None:
             query = self._build(*(_Slot(i) for i in range(self._arity)))
             (querystring,) = query.querystrings
             sql, args = querystring.compile_string(engine_type=db.engine_type)
-            found = self._compiled[db.engine_type] = (query, querystring, sql, args)
+            found = self._compiled[db.engine_type] = (query, querystring, sql, args, _plain(query))
         return found
 
     async def rows(self, *values: Any) -> list[dict]:
         db = engine()
-        query, template, sql, args = self._for(db)
+        query, template, sql, args, plain = self._for(db)
         values = [values[a.index] if isinstance(a, _Slot) else a for a in args]
         if isinstance(db, PooledSQLiteEngine):
             found = db.read_inline(sql, values)
@@ -672,7 +683,7 @@ class Prepared:
         elif isinstance(db, PooledPostgresEngine):
             found = await db.lookup(sql, values)
             if found is not None:
-                return await query._process_results(found)
+                return [dict(r) for r in found] if plain else await query._process_results(found)
         bound = QueryString(sql, query_type=template.query_type, table=template.table)
         bound._frozen_compiled_strings = (sql, values)
         return await query._process_results(await db.run_querystring(bound, in_pool=True))

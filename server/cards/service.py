@@ -52,14 +52,24 @@ GUARD_COLUMNS = (
 )
 
 
-# The card and its guard (GUARD_COLUMNS, same result keys once "guard." is removed) in one
-# query, built and compiled once: this page answers every scan, so it stays cheap.
+def _guard(*names: str) -> list[Any]:
+    """Columns of the card's guard (a name may go on through a foreign key, "employer.name"),
+    each under its name as the guard's own query gives it: the card's row is the guard's row."""
+    columns = []
+    for name in names:
+        column = GuardCard.guard
+        for part in name.split("."):
+            column = getattr(column, part)
+        columns.append(column.as_alias(name))
+    return columns
+
+
+# The card and its guard (GUARD_COLUMNS, under the same names) in one query, built and compiled
+# once: this page answers every scan, so it stays cheap.
 _CARD_WITH_GUARD = Prepared(lambda guard_id, serial: GuardCard.select(
-    GuardCard.revoked_at,
-    GuardCard.guard.id, GuardCard.guard.name, GuardCard.guard.certificate_no,
-    GuardCard.guard.certificate_status, GuardCard.guard.certificate_issued_on,
-    GuardCard.guard.employment_status, GuardCard.guard.employer.id, GuardCard.guard.employer.name,
-    GuardCard.guard.portrait_key, GuardCard.guard.site.name, GuardCard.token_hash,
+    GuardCard.revoked_at, GuardCard.token_hash,
+    *_guard("id", "name", "certificate_no", "certificate_status", "certificate_issued_on",
+            "employment_status", "employer.id", "employer.name", "portrait_key", "site.name"),
 ).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
 
 # For a viewer who may see the guard's file (registry.guard_file): the card and the file's guard
@@ -68,8 +78,7 @@ _CARD_WITH_GUARD = Prepared(lambda guard_id, serial: GuardCard.select(
 # officer's scan costs one round trip, like the public one.
 _CARD_WITH_FILE = Prepared(lambda guard_id, serial: GuardCard.select(
     GuardCard.revoked_at, GuardCard.token_hash,
-    *(getattr(GuardCard.guard, name) for name in registry.FILE_FIELDS), GuardCard.guard.employer.id,
-    GuardCard.guard.employer.name, GuardCard.guard.site.name,
+    *_guard(*registry.FILE_FIELDS, "employer.id", "employer.name", "site.name"),
     QueryString(registry.training_sql('"guard_card"."guard"')).as_alias("training"),
 ).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
 
@@ -176,11 +185,13 @@ async def check(settings: Settings, scanned_text: str,
     if not decoded.ok:
         verdict, reason = card_verdict(CardFacts(decoded.status))
         return ScanResult(verdict, reason)
-    guard = {k.removeprefix("guard."): v for k, v in row.items() if k.startswith("guard.")} if row else None
+    guard = row  # the card's own columns taken out, the guard's row (_guard)
     if row is None:
         state = CardState.unknown
     else:
-        state = CardState.superseded if row["revoked_at"] is not None else CardState.current
+        state = CardState.superseded if row.pop("revoked_at") is not None else CardState.current
+        del row["token_hash"]
+        training = row.pop("training", None)
     facts = CardFacts(
         decoded.status, state,
         guard["certificate_status"] if guard else None,
@@ -190,8 +201,7 @@ async def check(settings: Settings, scanned_text: str,
     verdict, reason = card_verdict(facts, site_employer_ids)
     if state == CardState.unknown:
         return ScanResult(verdict, reason, None, decoded.serial)
-    training = registry.training_of(row["training"]) if with_file else None
-    return ScanResult(verdict, reason, guard, decoded.serial, training)
+    return ScanResult(verdict, reason, guard, decoded.serial, registry.training_of(training) if with_file else None)
 
 
 # ---------------------------------------------------------------- card sheets
