@@ -8,7 +8,8 @@ alternated in rounds so the noise of this shared machine hits all of them alike:
 - bare: `/offline`, a Jinja page with no database work of its own, requested with the officer's
   cookies (session and CSRF), so it pays what every page pays (session lookup, CSRF, gzip);
 - card (officer): `/c/<token>` with the same cookie — what an officer opens after a scan: the
-  signature check, the card and guard, the guard's file and the logged view (AccessLog row);
+  token's check (by the hash its card keeps), the card and guard, the guard's file and the
+  logged view (AccessLog row);
 - card (public): `/c/<token>` without a cookie — what anyone's phone camera opens.
 
 The figures are the ratios of the card pages to the bare page (officer ≥ 0.5, public ≥ 0.8), the
