@@ -7,9 +7,10 @@ hands its row to `log_view`, which queues it and returns: the first waiting row 
 insert at once, in a task of its own that runs while the page is rendered and sent; rows that
 arrive while it runs go together into the next one, as one multi-row INSERT. So there is never
 more than one insert in flight, no timer, and no added wait when the app is idle: a row is
-committed a few milliseconds after its response (behind at most one insert under load). The window in which a
-crash can lose a view already shown is that gap (README "Access log of card views";
-tests/faults/test_view_log.py kills the server with SIGKILL right after views and finds them).
+committed a few milliseconds after its response (behind at most one insert under load). The
+window in which a crash can lose a view already shown is that gap (README "Access log of card
+views"; tests/faults/test_view_log.py kills the server with SIGKILL right after views and
+finds them).
 
 `log_view` queues the row and returns; it does not wait for the commit. A request that waited
 kept everything it had made (its scope, its response, the page's context, the middleware's

@@ -457,8 +457,8 @@ async def get_guard_row(guard_id: int) -> Guard:
 FILE_FIELDS = ("id", "name", "gender", "id_number", "phone", "employer", "certificate_no",
                "certificate_status", "certificate_issued_on", "vetted", "exam_passed", "photo_collected",
                "fingerprint_collected", "portrait_key", "employment_status", "hired_on", "left_on")
-"""The guard's columns its file shows (registry/_file.html, _portrait.html, guard.html, and
-the card page, cards/verify.html), besides its employer's and site's names."""
+"""The guard's columns its file shows (registry/_guard_file.html, _portrait.html, guard.html,
+and the card page, cards/verify.html), besides its employer's and site's names."""
 _GUARD = Prepared(lambda guard_id: Guard.select(
     *(getattr(Guard, name) for name in FILE_FIELDS), Guard.employer.name, Guard.site.name,
 ).where(Guard.id == guard_id).limit(1))
