@@ -68,8 +68,7 @@ def _guard(*names: str) -> list[Any]:
 # once: this page answers every scan, so it stays cheap.
 _CARD_WITH_GUARD = Prepared(lambda guard_id, serial: GuardCard.select(
     GuardCard.revoked_at, GuardCard.token_hash,
-    *_guard("id", "name", "certificate_no", "certificate_status", "certificate_issued_on",
-            "employment_status", "employer.id", "employer.name", "portrait_key", "site.name"),
+    *_guard(*(column._meta.get_default_alias() for column in GUARD_COLUMNS)),
 ).where((GuardCard.guard == guard_id) & (GuardCard.serial == serial)).limit(1))
 
 # For a viewer who may see the guard's file (registry.guard_file): the card and the file's guard
@@ -156,7 +155,7 @@ class ScanResult:
     verdict: str
     reason: str
     guard: dict | None = None
-    """The guard the card names, when the signature is genuine and the guard exists."""
+    """The guard the card names, when the token is genuine and the guard exists."""
     serial: int | None = None
     training: list[dict] | None = None
     """With the guard's file (check(…, with_file=True)): its training records, latest first."""
